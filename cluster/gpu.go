@@ -1,0 +1,266 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Precision is the arithmetic precision of the tensor-core matrix products.
+// The zero value is BF16.
+type Precision int
+
+const (
+	// BF16 is bfloat16 with fp32 accumulation, the default for LLM training.
+	BF16 Precision = iota
+	// FP8 is 8-bit floating point (E4M3/E5M2, Transformer Engine style).
+	FP8
+)
+
+var precisionNames = [...]string{BF16: "bf16", FP8: "fp8"}
+
+// String returns "bf16" or "fp8" (the scenario spelling), or
+// "Precision(N)" for a value outside the enumeration.
+func (p Precision) String() string {
+	if p >= 0 && int(p) < len(precisionNames) {
+		return precisionNames[p]
+	}
+	return fmt.Sprintf("Precision(%d)", int(p))
+}
+
+// ParsePrecision parses "bf16" or "fp8" (case-insensitive, surrounding
+// spaces ignored). An unknown name gives an *UnknownNameError listing the
+// valid names.
+func ParsePrecision(s string) (Precision, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	for i, name := range precisionNames {
+		if t == name {
+			return Precision(i), nil
+		}
+	}
+	return 0, &UnknownNameError{Kind: "precision", Name: s, Valid: precisionNames[:]}
+}
+
+// UnknownNameError reports a name that is not in one of the package's
+// catalogs (GPUs, precisions). Valid lists the accepted names, sorted.
+type UnknownNameError struct {
+	Kind  string // "gpu", "precision"
+	Name  string
+	Valid []string
+}
+
+func (e *UnknownNameError) Error() string {
+	return fmt.Sprintf("cluster: unknown %s %q (valid: %s)", e.Kind, e.Name, strings.Join(e.Valid, ", "))
+}
+
+// GPU is the datasheet and measured-communication description of one
+// accelerator model. Catalog entries come from LookupGPU; a custom GPU may be
+// built by hand and checked with Validate.
+type GPU struct {
+	Name         string  // catalog name, e.g. "h100-sxm"
+	BF16TFLOPS   float64 // dense (no 2:4 sparsity) bf16 tensor-core peak, TFLOPS
+	FP8TFLOPS    float64 // dense fp8 tensor-core peak, TFLOPS (0 = unsupported, e.g. A100)
+	HBMGiB       float64 // HBM capacity, GiB (2^30 bytes)
+	HBMBandwidth float64 // HBM bandwidth, bytes/s
+	NVLinkGBps   float64 // datasheet NVLink bandwidth per GPU, GB/s, both directions summed (as datasheets print it)
+	NICGbps      float64 // default scale-out NIC line rate per GPU, Gb/s
+	TDPWatts     float64 // board power, W
+	SMs          int     // streaming multiprocessors
+	GPUsPerNode  int     // default node (NVLink domain) size
+
+	// Measured collective bus bandwidths inside one node (nccl-tests busbw), bytes/s.
+
+	// NVLinkRingBusBW is the ring all-reduce / reduce-scatter / all-gather
+	// busbw across the node's GPUs; it is also NCCL's effective per-GPU
+	// NVLink bandwidth, used for point-to-point sends inside a node.
+	NVLinkRingBusBW float64
+	// NVLSBusBW is the NVLink SHARP (in-switch reduction) all-reduce busbw
+	// across a whole node; 0 where the NVSwitch has no SHARP (A100).
+	NVLSBusBW float64
+}
+
+// PeakFLOPS returns the dense tensor-core peak at precision p in FLOP/s, or 0
+// if the GPU does not support p.
+func (g GPU) PeakFLOPS(p Precision) float64 {
+	switch p {
+	case BF16:
+		return g.BF16TFLOPS * 1e12
+	case FP8:
+		return g.FP8TFLOPS * 1e12
+	}
+	return 0
+}
+
+// HBMBytes returns the HBM capacity in bytes (HBMGiB · 2^30).
+func (g GPU) HBMBytes() float64 { return g.HBMGiB * (1 << 30) }
+
+// Validate reports every field that is NaN, infinite, or out of range, joined
+// with errors.Join; each problem is an *InvalidError. Catalog GPUs are valid.
+func (g GPU) Validate() error {
+	var errs []error
+	if g.Name == "" {
+		errs = append(errs, &InvalidError{Field: "gpu.name", Value: g.Name, Reason: "must not be empty"})
+	}
+	positive := func(field string, v float64) {
+		if !(v > 0) || math.IsInf(v, 0) {
+			errs = append(errs, &InvalidError{Field: field, Value: v, Reason: "must be finite and > 0"})
+		}
+	}
+	nonNegative := func(field string, v float64) {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			errs = append(errs, &InvalidError{Field: field, Value: v, Reason: "must be finite and >= 0"})
+		}
+	}
+	positive("gpu.bf16_tflops", g.BF16TFLOPS)
+	nonNegative("gpu.fp8_tflops", g.FP8TFLOPS)
+	positive("gpu.hbm_gib", g.HBMGiB)
+	positive("gpu.hbm_bandwidth", g.HBMBandwidth)
+	nonNegative("gpu.nvlink_gbps", g.NVLinkGBps)
+	nonNegative("gpu.nic_gbps", g.NICGbps)
+	nonNegative("gpu.tdp_watts", g.TDPWatts)
+	if g.SMs < 0 {
+		errs = append(errs, &InvalidError{Field: "gpu.sms", Value: g.SMs, Reason: "must be >= 0"})
+	}
+	if g.GPUsPerNode < 0 {
+		errs = append(errs, &InvalidError{Field: "gpu.gpus_per_node", Value: g.GPUsPerNode, Reason: "must be >= 0"})
+	}
+	positive("gpu.nvlink_ring_busbw", g.NVLinkRingBusBW)
+	nonNegative("gpu.nvls_busbw", g.NVLSBusBW)
+	return errors.Join(errs...)
+}
+
+// The catalog. Sources, per field:
+//
+//   - Peaks, memory, bandwidths, power: the vendor datasheets as copied into
+//     the project's reference/published.yaml ("hardware"): NVIDIA A100
+//     datasheet (80GB SXM), NVIDIA H100 datasheet (SXM), NVIDIA H200
+//     datasheet (SXM), NVIDIA DGX B200 datasheet (per-GPU share of the
+//     8-GPU system: 1,440 GB, 64 TB/s HBM, 14.4 TB/s NVLink, 72 PFLOPS fp8
+//     with sparsity). Peaks are dense, without 2:4 sparsity (half the
+//     datasheets' sparse figures).
+//   - SMs: A100 108 and H100/H200 132 (same GH100 die) from the NVIDIA A100
+//     and H100 architecture whitepapers; B200 148 = 2 dies × 74 enabled SMs
+//     (Chips and Cheese, "Nvidia's B200: Keeping the CUDA Juggernaut Rolling").
+//   - NICs: one per GPU, ConnectX-6 HDR 200 Gb/s in DGX A100, ConnectX-7
+//     400 Gb/s in DGX H100/H200/B200 (DGX datasheets; published.yaml).
+//   - Bus bandwidths: see the constants below.
+var catalog = [...]GPU{
+	{
+		Name:            "a100-sxm-80g",
+		BF16TFLOPS:      312,      // NVIDIA A100 datasheet, bf16 tensor dense
+		FP8TFLOPS:       0,        // Ampere has no fp8 tensor cores
+		HBMGiB:          80,       // NVIDIA A100 80GB datasheet
+		HBMBandwidth:    2.039e12, // NVIDIA A100 80GB SXM datasheet: 2,039 GB/s
+		NVLinkGBps:      600,      // NVIDIA A100 datasheet: NVLink 3, 12 links
+		NICGbps:         200,      // DGX A100: 8× HDR 200 Gb/s
+		TDPWatts:        400,      // NVIDIA A100 SXM datasheet
+		SMs:             108,      // NVIDIA A100 Tensor Core GPU architecture whitepaper
+		GPUsPerNode:     8,        // DGX/HGX A100
+		NVLinkRingBusBW: a100NVLinkRingBusBW,
+		NVLSBusBW:       0, // third-generation NVSwitch SHARP arrived with Hopper
+	},
+	{
+		Name:            "b200",
+		BF16TFLOPS:      2250, // DGX B200 datasheet (published.yaml); HGX B200 at 1,000 W per NVIDIA's Blackwell brief, tabulated at glennklockwood.com/garden/processors/B200
+		FP8TFLOPS:       4500, // DGX B200 datasheet: 72 PFLOPS fp8 with sparsity / 8 GPUs / 2 = 4.5 PFLOPS dense
+		HBMGiB:          180,  // DGX B200 datasheet: 1,440 GB / 8 GPUs (192 GB of HBM3e, 180 enabled)
+		HBMBandwidth:    8e12, // DGX B200 datasheet: 64 TB/s / 8 GPUs
+		NVLinkGBps:      1800, // DGX B200 datasheet: NVLink 5, 14.4 TB/s / 8 GPUs
+		NICGbps:         400,  // DGX B200: 8× ConnectX-7 400 Gb/s
+		TDPWatts:        1000, // HGX B200 GPU board power (published.yaml)
+		SMs:             148,  // 2 dies × 74 SMs (Chips and Cheese B200 article)
+		GPUsPerNode:     8,    // DGX/HGX B200
+		NVLinkRingBusBW: b200NVLinkRingBusBW,
+		NVLSBusBW:       b200NVLSBusBW,
+	},
+	{
+		Name:            "h100-sxm",
+		BF16TFLOPS:      989.4,   // NVIDIA H100 SXM datasheet: 1,979 with sparsity / 2
+		FP8TFLOPS:       1979,    // NVIDIA H100 SXM datasheet: 3,958 with sparsity / 2
+		HBMGiB:          80,      // NVIDIA H100 SXM datasheet
+		HBMBandwidth:    3.35e12, // NVIDIA H100 SXM datasheet: 3.35 TB/s
+		NVLinkGBps:      900,     // NVIDIA H100 SXM datasheet: NVLink 4, 18 links
+		NICGbps:         400,     // DGX H100: 8× ConnectX-7 400 Gb/s
+		TDPWatts:        700,     // NVIDIA H100 SXM datasheet
+		SMs:             132,     // NVIDIA H100 Tensor Core GPU architecture whitepaper (SXM5)
+		GPUsPerNode:     8,       // DGX/HGX H100
+		NVLinkRingBusBW: hopperNVLinkRingBusBW,
+		NVLSBusBW:       hopperNVLSBusBW,
+	},
+	{
+		Name:            "h200-sxm",
+		BF16TFLOPS:      989.4,  // NVIDIA H200 datasheet (same GH100 compute as H100)
+		FP8TFLOPS:       1979,   // NVIDIA H200 datasheet: 3,958 with sparsity / 2
+		HBMGiB:          141,    // NVIDIA H200 datasheet: 141 GB HBM3e
+		HBMBandwidth:    4.8e12, // NVIDIA H200 datasheet: 4.8 TB/s
+		NVLinkGBps:      900,    // NVIDIA H200 datasheet: NVLink 4
+		NICGbps:         400,    // DGX H200: 8× ConnectX-7 400 Gb/s
+		TDPWatts:        700,    // NVIDIA H200 SXM datasheet: up to 700 W
+		SMs:             132,    // GH100, as H100 SXM
+		GPUsPerNode:     8,      // DGX/HGX H200
+		NVLinkRingBusBW: hopperNVLinkRingBusBW,
+		NVLSBusBW:       hopperNVLSBusBW,
+	},
+}
+
+// Measured (or, where marked, derived) nccl-tests bus bandwidths inside one
+// 8-GPU NVSwitch node, bytes/s.
+const (
+	// a100NVLinkRingBusBW: NVIDIA/nccl-tests issue 149 (S. Jeaugey, NVIDIA):
+	// 12 NVLink3 links × ~20 GB/s effective = 240 GB/s, "but some other
+	// bottlenecks on the GPUs limits it to ~230GB/s" (8×A100 all_reduce_perf);
+	// nccl-tests issue 175 measured 232.5 GB/s on one 8×A100 node, and NCCL's
+	// own tuning model caps sm80 busbw at 235 GB/s (src/graph/tuning.cc).
+	a100NVLinkRingBusBW = 230e9
+
+	// hopperNVLinkRingBusBW: NVIDIA/nccl-tests issue 212 (S. Jeaugey): 450
+	// GB/s line rate less ~20% protocol overhead gives "an effective NVLink
+	// bandwidth of 370GB/s", the busbw of non-all-reduce operations or of
+	// NCCL_ALGO=RING (also published.yaml collectives_measured). H200 has the
+	// same NVLink4/NVSwitch fabric.
+	hopperNVLinkRingBusBW = 370e9
+
+	// hopperNVLSBusBW: NVIDIA/nccl-tests issue 212 (S. Jeaugey): with NVLink
+	// SHARP "On 8 GPUs, you should reach a peak busBw of ~480GB/s"
+	// (published.yaml collectives_measured, issues 212/290). On 8×H200,
+	// nccl-tests issue 272 measured a 475 GB/s peak.
+	hopperNVLSBusBW = 480e9
+
+	// b200NVLinkRingBusBW is derived, not measured: no public 8×B200 ring
+	// busbw was found. NCCL's topology model gives Blackwell 40.1 GB/s
+	// effective per NVLink5 link (SM100_NVLINK_BW in src/graph/topo.h; the
+	// "maxBw 721.8" of NVIDIA/nccl issue 1807) × 18 links = 721.8 GB/s. The
+	// same model for Hopper (SM90_NVLINK_BW 20.6 × 18 = 370.8) reproduces the
+	// measured 370 GB/s; scaling H100's measured ratio to line rate
+	// (370/450 × 900) would give 740 GB/s, within 3%.
+	b200NVLinkRingBusBW = 720e9
+
+	// b200NVLSBusBW: NVIDIA/nccl issue 1807, all_reduce_perf on one 8×B200
+	// node with NCCL 2.27 reached "830+" GB/s busbw; a 72-GPU GB200 NVL72
+	// all_reduce_perf in coreweave/nccl-tests pull request 43 peaks at
+	// 835-847 GB/s on the same NVLink5 generation.
+	b200NVLSBusBW = 830e9
+)
+
+// LookupGPU returns the catalog entry named name (exact, lower case). An
+// unknown name gives an *UnknownNameError listing the valid names.
+func LookupGPU(name string) (GPU, error) {
+	for _, g := range catalog {
+		if g.Name == name {
+			return g, nil
+		}
+	}
+	return GPU{}, &UnknownNameError{Kind: "gpu", Name: name, Valid: GPUNames()}
+}
+
+// GPUNames returns the catalog's names, sorted. The slice is the caller's.
+func GPUNames() []string {
+	names := make([]string, len(catalog))
+	for i, g := range catalog {
+		names[i] = g.Name
+	}
+	slices.Sort(names)
+	return names
+}
