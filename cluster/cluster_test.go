@@ -73,10 +73,10 @@ func TestNewRejects(t *testing.T) {
 		{"inf nic", h100, 16, 8, Network{math.Inf(1), 384, 7, 5e-6}, []string{"network.scale_out_gbps"}},
 		{"zero nic", h100, 16, 8, Network{0, 384, 7, 5e-6}, []string{"network.scale_out_gbps"}},
 		{"oversubscription below 1", h100, 16, 8, Network{400, 384, 0.5, 5e-6}, []string{"network.oversubscription"}},
-		{"bad gpu", GPU{Name: "x", BF16TFLOPS: 1, HBMGiB: 1, HBMBandwidth: 1}, 16, 8, llama3Net,
+		{"bad gpu", GPU{Name: "x", BF16TFLOPS: 1, HBMGiB: 1, HBMBandwidth: 1, Compute: h100Compute}, 16, 8, llama3Net,
 			[]string{"gpu.nvlink_ring_busbw"}},
 		{
-			"everything at once", GPU{}, 12, 8,
+			"everything at once", GPU{Compute: h100Compute}, 12, 8,
 			Network{ScaleOutGbps: math.NaN(), NodesPerPod: 0, Oversubscription: math.Inf(1), LatencyS: -1},
 			[]string{
 				"gpu.name", "gpu.bf16_tflops", "gpu.hbm_gib", "gpu.hbm_bandwidth", "gpu.nvlink_ring_busbw",

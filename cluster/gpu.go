@@ -79,6 +79,9 @@ type GPU struct {
 	// NVLSBusBW is the NVLink SHARP (in-switch reduction) all-reduce busbw
 	// across a whole node; 0 where the NVSwitch has no SHARP (A100).
 	NVLSBusBW float64
+
+	// Compute turns FLOPs and bytes into seconds (compute.go).
+	Compute ComputeModel
 }
 
 // PeakFLOPS returns the dense tensor-core peak at precision p in FLOP/s, or 0
@@ -128,6 +131,36 @@ func (g GPU) Validate() error {
 	}
 	positive("gpu.nvlink_ring_busbw", g.NVLinkRingBusBW)
 	nonNegative("gpu.nvls_busbw", g.NVLSBusBW)
+	c := g.Compute
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"gpu.compute.gemm_efficiency", c.GEMMEfficiency},
+		{"gpu.compute.attn_fwd_efficiency", c.AttnFwdEfficiency},
+		{"gpu.compute.attn_bwd_efficiency", c.AttnBwdEfficiency},
+		{"gpu.compute.stream_efficiency", c.StreamEfficiency},
+		{"gpu.compute.reduce_efficiency", c.ReduceEfficiency},
+	} {
+		if !(f.v > 0 && f.v <= 1) {
+			errs = append(errs, &InvalidError{Field: f.name, Value: f.v, Reason: "must be in (0, 1]"})
+		}
+	}
+	if g.FP8TFLOPS > 0 && !(c.FP8Efficiency > 0 && c.FP8Efficiency <= 1) {
+		errs = append(errs, &InvalidError{Field: "gpu.compute.fp8_efficiency", Value: c.FP8Efficiency, Reason: "must be in (0, 1] where fp8 is supported"})
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"gpu.compute.gemm_overhead_s", c.GEMMOverheadS},
+		{"gpu.compute.fp8_overhead_s", c.FP8OverheadS},
+		{"gpu.compute.attn_fwd_overhead_s", c.AttnFwdOverheadS},
+		{"gpu.compute.attn_bwd_overhead_s", c.AttnBwdOverheadS},
+		{"gpu.compute.kernel_overhead_s", c.KernelOverheadS},
+	} {
+		nonNegative(f.name, f.v)
+	}
 	return errors.Join(errs...)
 }
 
@@ -160,6 +193,7 @@ var catalog = [...]GPU{
 		GPUsPerNode:     8,        // DGX/HGX A100
 		NVLinkRingBusBW: a100NVLinkRingBusBW,
 		NVLSBusBW:       0, // third-generation NVSwitch SHARP arrived with Hopper
+		Compute:         a100Compute,
 	},
 	{
 		Name:            "b200",
@@ -174,6 +208,7 @@ var catalog = [...]GPU{
 		GPUsPerNode:     8,    // DGX/HGX B200
 		NVLinkRingBusBW: b200NVLinkRingBusBW,
 		NVLSBusBW:       b200NVLSBusBW,
+		Compute:         h100Compute, // not measured: Hopper's fractions of peak and bandwidth (assumption)
 	},
 	{
 		Name:            "h100-sxm",
@@ -188,6 +223,7 @@ var catalog = [...]GPU{
 		GPUsPerNode:     8,       // DGX/HGX H100
 		NVLinkRingBusBW: hopperNVLinkRingBusBW,
 		NVLSBusBW:       hopperNVLSBusBW,
+		Compute:         h100Compute, // measured, compute.go
 	},
 	{
 		Name:            "h200-sxm",
@@ -202,6 +238,7 @@ var catalog = [...]GPU{
 		GPUsPerNode:     8,      // DGX/HGX H200
 		NVLinkRingBusBW: hopperNVLinkRingBusBW,
 		NVLSBusBW:       hopperNVLSBusBW,
+		Compute:         h100Compute, // same GH100 die; its faster HBM enters through HBMBandwidth
 	},
 }
 

@@ -1,0 +1,136 @@
+package cluster
+
+import "math"
+
+// ComputeModel turns work on one GPU into seconds. Its constants are fitted
+// to measurements of the hardware (cluster/calibration/measure.py; the
+// timings are in testdata/, and compute_test.go checks the fit against them),
+// never to a training result.
+//
+// Matrix products follow a roofline with a fixed cost per kernel:
+//
+//	t = max(FLOPs / (peak · GEMMEfficiency), bytes / HBMBandwidth) + GEMMOverheadS
+//
+// where GEMMEfficiency is the sustained fraction of the dense peak that large
+// products reach and GEMMOverheadS the ramp-up, tail and launch of one kernel
+// (it is what makes small or skinny products run far below peak). Fused
+// attention (FlashAttention-style, no s² memory) has its own efficiency and
+// fixed cost per direction; its backward pass is counted as twice the forward
+// FLOPs, as the model-FLOPs convention does. Element-wise kernels are memory
+// bound: bytes / (HBMBandwidth · efficiency) + KernelOverheadS, with separate
+// efficiencies for streaming kernels (copy, add) and for kernels that reduce
+// or combine (normalisation, activations).
+type ComputeModel struct {
+	GEMMEfficiency    float64 // sustained fraction of the bf16 dense peak, large products
+	GEMMOverheadS     float64 // fixed seconds per matrix product
+	FP8Efficiency     float64 // sustained fraction of the fp8 dense peak
+	FP8OverheadS      float64 // fixed seconds per fp8 matrix product
+	AttnFwdEfficiency float64 // fraction of the bf16 peak, fused attention forward
+	AttnBwdEfficiency float64 // fraction of the bf16 peak, fused attention backward (2× forward FLOPs)
+	AttnFwdOverheadS  float64 // fixed seconds per attention forward kernel
+	AttnBwdOverheadS  float64 // fixed seconds per attention backward kernel
+	StreamEfficiency  float64 // fraction of HBM bandwidth, streaming element-wise kernels
+	ReduceEfficiency  float64 // fraction of HBM bandwidth, normalisation and activation kernels
+	KernelOverheadS   float64 // fixed seconds per element-wise kernel
+}
+
+// MemoryKind says which efficiency a memory-bound kernel runs at.
+type MemoryKind int
+
+const (
+	// Stream is a streaming element-wise kernel: copy, add, scale, dropout.
+	Stream MemoryKind = iota
+	// Reduce is a kernel with a reduction or several inputs per output:
+	// LayerNorm/RMSNorm, GELU/SwiGLU, softmax, cross-entropy.
+	Reduce
+)
+
+// h100Compute was fitted on 2026-11-26 to cluster/calibration/measure.py's
+// timings on one NVIDIA H100 80GB HBM3 (SXM, 132 SMs, driver 580.159.04,
+// PyTorch 2.11.0+cu130, cuDNN 9.19), testdata/h100-sxm-2026-11-26-run{1,2}.json:
+// 511 bf16 products at the tensor-parallel shapes of the built-in models
+// (RMS error of the fit 5.3%, 3.5% on products above 1 TFLOP), 15 fp8
+// products, 19 causal and non-causal cuDNN attention shapes (RMS 10% forward,
+// 14% backward) and element-wise kernels. The sustained large-product
+// efficiency, 0.685 (678 TFLOPS), sits below the ~790-800 TFLOPS of a single
+// 8192³ product on zeros or in short bursts (stas00/ml-engineering's
+// "maximum achievable matmul FLOPS", 794.5) because random data and
+// back-to-back products hold the card at its 700 W power limit, as training
+// does.
+var h100Compute = ComputeModel{
+	GEMMEfficiency:    0.685,  // least-squares fit in log time, 511 shapes
+	GEMMOverheadS:     22e-6,  // same fit
+	FP8Efficiency:     0.60,   // fit to 15 torch._scaled_mm e4m3 shapes (RMS 10.6%)
+	FP8OverheadS:      26e-6,  // same fit
+	AttnFwdEfficiency: 0.61,   // cuDNN fused attention (SDPA), 19 shapes, head dim 128
+	AttnBwdEfficiency: 0.43,   // same; FlashAttention-2 measured about half of cuDNN
+	AttnFwdOverheadS:  56e-6,  // same fit
+	AttnBwdOverheadS:  160e-6, // same fit
+	StreamEfficiency:  0.87,   // copy/add of 256-512 MiB: 2.88-2.97 TB/s of 3.35
+	ReduceEfficiency:  0.54,   // RMSNorm and SiLU·mul: 1.77-1.83 TB/s of 3.35
+	KernelOverheadS:   21e-6,  // a 16-element add, event to event
+}
+
+// a100Compute has no measurement of its own: the A100 was not available to
+// the calibration script. Its sustained GEMM efficiency is the published
+// maximum achievable matmul on A100 (271.2 of 312 TFLOPS, stas00/ml-engineering
+// compute/accelerator) times the ratio of sustained to best-burst throughput
+// measured on the H100 (678/785 = 0.864), giving 0.75. The other constants
+// are the H100's: the fixed costs are latencies of the software stack, and
+// the memory efficiencies fractions of the HBM bandwidth.
+var a100Compute = func() ComputeModel {
+	c := h100Compute
+	c.GEMMEfficiency = 271.2 / 312 * h100SustainedToBurst
+	c.FP8Efficiency = 0
+	return c
+}()
+
+// h100SustainedToBurst is the H100's fitted sustained efficiency over its best
+// measured single product (785 TFLOPS, 8192³, run 1 of the calibration).
+const h100SustainedToBurst = 0.685 * 989.4 / 785
+
+// GEMMTime returns the seconds of an m×k by k×n matrix product at precision
+// p: a roofline of tensor-core time and the HBM traffic of reading both
+// operands and writing the output once, plus the fixed cost of a kernel.
+// Zero-sized products cost nothing.
+func (g GPU) GEMMTime(m, n, k float64, p Precision) float64 {
+	if m <= 0 || n <= 0 || k <= 0 {
+		return 0
+	}
+	flops := 2 * m * n * k
+	eff, over, elem := g.Compute.GEMMEfficiency, g.Compute.GEMMOverheadS, 2.0
+	if p == FP8 && g.FP8TFLOPS > 0 {
+		eff, over, elem = g.Compute.FP8Efficiency, g.Compute.FP8OverheadS, 1.0
+	} else {
+		p = BF16
+	}
+	bytes := elem*(m*k+k*n) + 2*m*n // inputs at the precision, output in bf16
+	return math.Max(flops/(g.PeakFLOPS(p)*eff), bytes/g.HBMBandwidth) + over
+}
+
+// AttentionTime returns the seconds of one fused attention kernel doing
+// fwdFLOPs of forward work (4·b·heads·s_q·s_k·head_dim, halved under a causal
+// mask); with backward it is the backward kernel, which does twice that.
+func (g GPU) AttentionTime(fwdFLOPs float64, backward bool) float64 {
+	if fwdFLOPs <= 0 {
+		return 0
+	}
+	peak := g.PeakFLOPS(BF16)
+	if backward {
+		return 2*fwdFLOPs/(peak*g.Compute.AttnBwdEfficiency) + g.Compute.AttnBwdOverheadS
+	}
+	return fwdFLOPs/(peak*g.Compute.AttnFwdEfficiency) + g.Compute.AttnFwdOverheadS
+}
+
+// MemoryTime returns the seconds of a memory-bound kernel moving bytes
+// (reads plus writes) through HBM.
+func (g GPU) MemoryTime(bytes float64, kind MemoryKind) float64 {
+	if bytes <= 0 {
+		return 0
+	}
+	eff := g.Compute.StreamEfficiency
+	if kind == Reduce {
+		eff = g.Compute.ReduceEfficiency
+	}
+	return bytes/(g.HBMBandwidth*eff) + g.Compute.KernelOverheadS
+}

@@ -1,0 +1,33 @@
+// Package model is the transformer accounting of clustersim: architectures,
+// parallel layouts, parameter counts, FLOPs and memory per GPU.
+//
+// It knows nothing of time or hardware speed; the step simulator (package
+// sim/step) turns its counts into durations with package cluster.
+//
+// # Conventions
+//
+// Model FLOPs per token follow PaLM and Llama 3: 6·N_matmul + 6·L·s·h_attn,
+// where N_matmul counts every parameter used in a matrix product (all but the
+// input embedding lookup), L is the number of layers, s the sequence length and
+// h_attn = heads·head_dim. The attention term is causal: under a causal mask
+// QKᵀ and AV cost 2·s·h_attn FLOPs per token per layer in the forward pass
+// (4·s·h_attn without the mask), and training costs three forward passes.
+// NVIDIA's recipes count non-causal attention, which raises a reported MFU by
+// up to ~8% at long sequences; [Arch.ModelFLOPsPerToken] takes the causal
+// convention and [Arch.NonCausalFLOPsPerToken] exposes the other.
+//
+// Hardware FLOPs add recomputation: selective recompute re-runs the attention
+// core (QKᵀ, softmax, AV) in the backward pass, full recompute the whole
+// forward pass of every layer.
+//
+// # Memory
+//
+// Weights take 2 bytes per parameter (bf16), gradients 4 (fp32 accumulation,
+// as Llama 3) or 2, and the optimizer 12 (fp32 master weights and Adam's two
+// moments). ZeRO stage 1 shards the optimizer over data parallelism, stage 2
+// also the gradients, stage 3 also the weights. Activations are counted tensor
+// by tensor following Korthikanti et al. 2022 (arXiv:2205.05198, Table 2),
+// adapted to SwiGLU and grouped-query attention (see [Arch.ActivationBytesPerToken]),
+// and multiplied by the number of micro batches the pipeline schedule keeps in
+// flight on each stage, which is read off the schedule itself.
+package model
