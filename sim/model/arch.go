@@ -1,0 +1,196 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// MLP is the feed-forward block's kind.
+type MLP int
+
+const (
+	// SwiGLU has three projections (gate, up, down) and a SiLU-gated product,
+	// as in Llama.
+	SwiGLU MLP = iota
+	// GELU has two projections around a GELU, as in GPT-2/3 and Megatron.
+	GELU
+)
+
+var mlpNames = [...]string{SwiGLU: "swiglu", GELU: "gelu"}
+
+func (m MLP) String() string {
+	if m >= 0 && int(m) < len(mlpNames) {
+		return mlpNames[m]
+	}
+	return fmt.Sprintf("MLP(%d)", int(m))
+}
+
+// ParseMLP parses "swiglu" or "gelu".
+func ParseMLP(s string) (MLP, error) {
+	for i, n := range mlpNames {
+		if s == n {
+			return MLP(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown mlp %q (valid: %s)", s, strings.Join(mlpNames[:], ", "))
+}
+
+// Arch is a decoder-only transformer.
+type Arch struct {
+	Name           string
+	Layers         int
+	Hidden         int // h
+	FFNHidden      int // f
+	Heads          int // a, query heads
+	KVHeads        int // k, key/value heads (= Heads for multi-head attention)
+	Vocab          int
+	MLP            MLP
+	TiedEmbeddings bool
+	// Dropout says whether the model trains with dropout, whose masks are
+	// kept for the backward pass (GPT-3 and Megatron do; Llama does not).
+	Dropout bool
+}
+
+// The built-in architectures. Llama 3: arXiv:2407.21783 Table 3, vocabulary
+// 128,256 from the released configs (reference/published.yaml
+// "architectures"). GPT-3 175B: Brown et al. 2020 Table 2.1, with the GPT-2
+// BPE vocabulary padded to 51,200 as Megatron-LM does.
+var builtins = []Arch{
+	{Name: "llama3-8b", Layers: 32, Hidden: 4096, FFNHidden: 14336, Heads: 32, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
+	{Name: "llama3-70b", Layers: 80, Hidden: 8192, FFNHidden: 28672, Heads: 64, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
+	{Name: "llama3-405b", Layers: 126, Hidden: 16384, FFNHidden: 53248, Heads: 128, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
+	{Name: "gpt3-175b", Layers: 96, Hidden: 12288, FFNHidden: 49152, Heads: 96, KVHeads: 96, Vocab: 51200, MLP: GELU, Dropout: true},
+}
+
+// LookupArch returns the built-in architecture called name.
+func LookupArch(name string) (Arch, error) {
+	for _, a := range builtins {
+		if a.Name == name {
+			return a, nil
+		}
+	}
+	return Arch{}, fmt.Errorf("unknown model %q (built-in: %s)", name, strings.Join(ArchNames(), ", "))
+}
+
+// ArchNames lists the built-in architectures, sorted.
+func ArchNames() []string {
+	names := make([]string, len(builtins))
+	for i, a := range builtins {
+		names[i] = a.Name
+	}
+	slices.Sort(names)
+	return names
+}
+
+// FieldError is one invalid value, named by its scenario key.
+type FieldError struct {
+	Field  string
+	Value  any
+	Reason string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("%s: %v %s", e.Field, e.Value, e.Reason)
+}
+
+// Validate reports every inconsistent field, joined.
+func (a Arch) Validate() error {
+	var errs []error
+	pos := func(field string, v int) {
+		if v <= 0 {
+			errs = append(errs, &FieldError{"model." + field, v, "must be > 0"})
+		}
+	}
+	pos("layers", a.Layers)
+	pos("hidden", a.Hidden)
+	pos("ffn_hidden", a.FFNHidden)
+	pos("heads", a.Heads)
+	pos("kv_heads", a.KVHeads)
+	pos("vocab", a.Vocab)
+	if a.Heads > 0 && a.Hidden%a.Heads != 0 {
+		errs = append(errs, &FieldError{"model.heads", a.Heads, fmt.Sprintf("must divide hidden (%d)", a.Hidden)})
+	}
+	if a.KVHeads > 0 && a.Heads > 0 && a.Heads%a.KVHeads != 0 {
+		errs = append(errs, &FieldError{"model.kv_heads", a.KVHeads, fmt.Sprintf("must divide heads (%d)", a.Heads)})
+	}
+	if a.MLP != SwiGLU && a.MLP != GELU {
+		errs = append(errs, &FieldError{"model.mlp", a.MLP, "must be swiglu or gelu"})
+	}
+	return errors.Join(errs...)
+}
+
+// HeadDim is h / a.
+func (a Arch) HeadDim() int { return a.Hidden / a.Heads }
+
+// AttnDim is h_attn = heads · head_dim (= h for the built-ins).
+func (a Arch) AttnDim() int { return a.Heads * a.HeadDim() }
+
+// KVDim is kv_heads · head_dim, the width of K and of V.
+func (a Arch) KVDim() int { return a.KVHeads * a.HeadDim() }
+
+func (a Arch) mlpMatrices() int {
+	if a.MLP == SwiGLU {
+		return 3
+	}
+	return 2
+}
+
+// AttentionParams is the parameter count of one layer's attention: Q and O
+// (h·h_attn each) and K and V (h·kv_dim each). Biases are not modelled.
+func (a Arch) AttentionParams() float64 {
+	h := float64(a.Hidden)
+	return 2*h*float64(a.AttnDim()) + 2*h*float64(a.KVDim())
+}
+
+// MLPParams is the parameter count of one layer's feed-forward block.
+func (a Arch) MLPParams() float64 {
+	return float64(a.mlpMatrices()) * float64(a.Hidden) * float64(a.FFNHidden)
+}
+
+// LayerParams is one transformer layer: attention, MLP and two norms.
+func (a Arch) LayerParams() float64 {
+	return a.AttentionParams() + a.MLPParams() + 2*float64(a.Hidden)
+}
+
+// EmbeddingParams is the input embedding, V·h.
+func (a Arch) EmbeddingParams() float64 { return float64(a.Vocab) * float64(a.Hidden) }
+
+// HeadParams is the output projection, V·h, or 0 when tied to the embedding.
+func (a Arch) HeadParams() float64 {
+	if a.TiedEmbeddings {
+		return 0
+	}
+	return a.EmbeddingParams()
+}
+
+// Params is every parameter: layers, the final norm, embedding and head.
+func (a Arch) Params() float64 {
+	return float64(a.Layers)*a.LayerParams() + float64(a.Hidden) + a.EmbeddingParams() + a.HeadParams()
+}
+
+// MatmulParams is N_matmul: the parameters used in matrix products, that is
+// every layer's projections and the output head (the embedding lookup is not
+// a product; a tied embedding is used once, as the head).
+func (a Arch) MatmulParams() float64 {
+	return float64(a.Layers)*(a.AttentionParams()+a.MLPParams()) + a.EmbeddingParams()
+}
+
+// ModelFLOPsPerToken is 6·N_matmul + 6·L·s·h_attn at sequence length seq:
+// the causal convention of PaLM and Llama 3 (see the package doc).
+func (a Arch) ModelFLOPsPerToken(seq int) float64 {
+	return 6*a.MatmulParams() + 6*float64(a.Layers)*float64(seq)*float64(a.AttnDim())
+}
+
+// NonCausalFLOPsPerToken counts attention without the causal mask,
+// 6·N_matmul + 12·L·s·h_attn, as NVIDIA's published recipes do.
+func (a Arch) NonCausalFLOPsPerToken(seq int) float64 {
+	return 6*a.MatmulParams() + 12*float64(a.Layers)*float64(seq)*float64(a.AttnDim())
+}
+
+// AttentionCoreFwdFLOPsPerToken is the forward FLOPs of QKᵀ and AV for one
+// token in one layer under a causal mask: 2·s·h_attn.
+func (a Arch) AttentionCoreFwdFLOPsPerToken(seq int) float64 {
+	return 2 * float64(seq) * float64(a.AttnDim())
+}

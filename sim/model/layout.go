@@ -1,0 +1,231 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/clustersim/clustersim/cluster"
+)
+
+// Recompute is the activation recomputation mode.
+type Recompute int
+
+const (
+	// RecomputeNone keeps every activation the backward pass needs.
+	RecomputeNone Recompute = iota
+	// RecomputeSelective drops the attention core's activations (scores,
+	// softmax, dropout) and recomputes them in the backward pass
+	// (Korthikanti et al. 2022).
+	RecomputeSelective
+	// RecomputeFull keeps only each layer's input and re-runs its forward
+	// pass in the backward pass.
+	RecomputeFull
+)
+
+var recomputeNames = [...]string{RecomputeNone: "none", RecomputeSelective: "selective", RecomputeFull: "full"}
+
+func (r Recompute) String() string {
+	if r >= 0 && int(r) < len(recomputeNames) {
+		return recomputeNames[r]
+	}
+	return fmt.Sprintf("Recompute(%d)", int(r))
+}
+
+// ParseRecompute parses "none", "selective" or "full".
+func ParseRecompute(s string) (Recompute, error) {
+	for i, n := range recomputeNames {
+		if s == n {
+			return Recompute(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown recompute %q (valid: %s)", s, strings.Join(recomputeNames[:], ", "))
+}
+
+// Attention is the attention kernel's implementation.
+type Attention int
+
+const (
+	// Flash is a fused kernel that never stores the s×s scores
+	// (FlashAttention, cuDNN fused attention).
+	Flash Attention = iota
+	// Unfused computes QKᵀ and AV as batched products around a separate
+	// softmax that materialises the scores, as Megatron-LM did in 2021.
+	Unfused
+)
+
+var attentionNames = [...]string{Flash: "flash", Unfused: "unfused"}
+
+func (a Attention) String() string {
+	if a >= 0 && int(a) < len(attentionNames) {
+		return attentionNames[a]
+	}
+	return fmt.Sprintf("Attention(%d)", int(a))
+}
+
+// ParseAttention parses "flash" or "unfused".
+func ParseAttention(s string) (Attention, error) {
+	for i, n := range attentionNames {
+		if s == n {
+			return Attention(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown attention %q (valid: %s)", s, strings.Join(attentionNames[:], ", "))
+}
+
+// Layout is a parallel layout: how the model and the batch are split over
+// GPUs, in the rank order [TP, CP, PP, DP] of Megatron-LM and Llama 3 (TP
+// innermost, inside a node; DP outermost).
+type Layout struct {
+	TP, PP, CP, DP   int
+	MicroBatch       int // sequences per micro batch
+	VirtualStages    int // interleaved chunks per pipeline stage (1 = plain 1F1B)
+	SequenceParallel bool
+	Recompute        Recompute
+	ZeRO             int  // 0: plain data parallelism; 1: optimizer sharded; 2: + gradients; 3: + weights (FSDP)
+	TPOverlap        bool // overlap tensor-parallel collectives with the matrix products
+	DPOverlap        bool // overlap data-parallel collectives with the backward (and forward) pass
+}
+
+// GPUs is tp·pp·cp·dp.
+func (l Layout) GPUs() int { return l.TP * l.PP * l.CP * l.DP }
+
+// Chunks is the number of model chunks, pp·v.
+func (l Layout) Chunks() int { return l.PP * l.VirtualStages }
+
+// Training is what one optimizer step and the whole run consume.
+type Training struct {
+	SeqLen      int     // tokens per sequence
+	GlobalBatch int     // sequences per optimizer step
+	Tokens      float64 // tokens of the whole run
+	Precision   cluster.Precision
+	GradBytes   int // bytes per gradient element: 4 (fp32 accumulation and reduction, Llama 3) or 2
+	Attention   Attention
+}
+
+// BatchTokens is the tokens of one optimizer step.
+func (t Training) BatchTokens() float64 { return float64(t.SeqLen) * float64(t.GlobalBatch) }
+
+// MicroBatches is m = global batch / (dp · micro batch): the micro batches
+// each pipeline replica runs per step.
+func (l Layout) MicroBatches(t Training) int {
+	return t.GlobalBatch / (l.DP * l.MicroBatch)
+}
+
+// Validate checks the layout against the architecture, the training batch
+// and the GPU count and reports every problem, joined. Each error is a
+// *FieldError naming the scenario key and saying what would be valid.
+func (l Layout) Validate(a Arch, t Training, gpus int) error {
+	var errs []error
+	add := func(field string, v any, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Value: v, Reason: fmt.Sprintf(format, args...)})
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"tp", l.TP}, {"pp", l.PP}, {"cp", l.CP}, {"dp", l.DP}, {"micro_batch", l.MicroBatch}, {"virtual_stages", l.VirtualStages}} {
+		if f.v < 1 {
+			add("parallelism."+f.name, f.v, "must be >= 1")
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if l.GPUs() != gpus {
+		add("parallelism", fmt.Sprintf("tp·pp·cp·dp = %d·%d·%d·%d = %d", l.TP, l.PP, l.CP, l.DP, l.GPUs()),
+			"must equal cluster.gpus (%d); with tp·pp·cp = %d, dp would be %s", gpus, l.TP*l.PP*l.CP, dpHint(gpus, l.TP*l.PP*l.CP))
+	}
+	if l.ZeRO < 0 || l.ZeRO > 3 {
+		add("parallelism.zero", l.ZeRO, "must be 0, 1, 2 or 3")
+	}
+	if l.Recompute < RecomputeNone || l.Recompute > RecomputeFull {
+		add("parallelism.recompute", l.Recompute, "must be none, selective or full")
+	}
+	if a.Heads%l.TP != 0 {
+		add("parallelism.tp", l.TP, "must divide the model's %d attention heads (valid: %s)", a.Heads, divisors(a.Heads))
+	}
+	if t.SeqLen > 0 && l.CP > 1 && t.SeqLen%(2*l.CP) != 0 {
+		add("parallelism.cp", l.CP, "must split the sequence (%d) into 2·cp load-balanced chunks", t.SeqLen)
+	}
+	if per := l.DP * l.MicroBatch; t.GlobalBatch > 0 && t.GlobalBatch%per != 0 {
+		add("training.global_batch", t.GlobalBatch, "must be a multiple of dp·micro_batch = %d·%d = %d (nearest: %d or %d)",
+			l.DP, l.MicroBatch, per, t.GlobalBatch/per*per, (t.GlobalBatch/per+1)*per)
+	} else if l.VirtualStages > 1 && t.GlobalBatch > 0 {
+		if m := l.MicroBatches(t); m%l.PP != 0 {
+			add("parallelism.virtual_stages", l.VirtualStages,
+				"needs the micro batches per step (%d) to be a multiple of pp (%d), as Megatron's interleaved schedule does; use virtual_stages: 1 or change the batch", m, l.PP)
+		}
+	}
+	if _, err := l.ChunkLayers(a); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func dpHint(gpus, model int) string {
+	if gpus%model == 0 {
+		return fmt.Sprint(gpus / model)
+	}
+	return fmt.Sprintf("%d/%d, not a whole number", gpus, model)
+}
+
+func divisors(n int) string {
+	var d []string
+	for i := 1; i <= n; i++ {
+		if n%i == 0 {
+			d = append(d, fmt.Sprint(i))
+		}
+	}
+	return strings.Join(d, ", ")
+}
+
+// ChunkLayers returns the transformer layers of each model chunk in model
+// order: chunk j = c·pp + r is virtual chunk c of stage r. Layers split
+// evenly when pp·v divides them. Otherwise, if pp·v divides layers+2, the
+// first chunk (which also holds the embedding) and the last (which holds the
+// output head and the loss) get one layer fewer, as Llama 3 did for its first
+// and last pipeline stage (arXiv:2407.21783 §3.3.2). Anything else is an
+// error that says which stage counts would work.
+func (l Layout) ChunkLayers(a Arch) ([]int, error) {
+	k := l.Chunks()
+	if k < 1 {
+		return nil, &FieldError{"parallelism.pp", l.PP, "must be >= 1"}
+	}
+	layers := make([]int, k)
+	switch {
+	case a.Layers%k == 0:
+		for j := range layers {
+			layers[j] = a.Layers / k
+		}
+	case (a.Layers+2)%k == 0 && (a.Layers+2)/k >= 1 && k >= 2:
+		for j := range layers {
+			layers[j] = (a.Layers + 2) / k
+		}
+		layers[0]--
+		layers[k-1]--
+	default:
+		var ok []string
+		for p := 1; p <= a.Layers; p++ {
+			if (a.Layers%(p*l.VirtualStages) == 0 || (a.Layers+2)%(p*l.VirtualStages) == 0) && p*l.VirtualStages <= a.Layers+2 {
+				ok = append(ok, fmt.Sprint(p))
+			}
+		}
+		return nil, &FieldError{"parallelism.pp", l.PP, fmt.Sprintf(
+			"with virtual_stages %d gives %d chunks, which split neither the %d layers nor %d+2 (one fewer on the first and last); pp could be %s",
+			l.VirtualStages, k, a.Layers, a.Layers, strings.Join(ok, ", "))}
+	}
+	return layers, nil
+}
+
+// StageLayers returns the layers held by each pipeline stage.
+func (l Layout) StageLayers(a Arch) ([]int, error) {
+	chunks, err := l.ChunkLayers(a)
+	if err != nil {
+		return nil, err
+	}
+	st := make([]int, l.PP)
+	for j, n := range chunks {
+		st[j%l.PP] += n
+	}
+	return st, nil
+}
