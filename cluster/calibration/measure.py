@@ -292,9 +292,66 @@ def bench_misc(results):
     results["misc"] = rows
 
 
+def smi():
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=clocks.sm,temperature.gpu,power.draw",
+                              "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=10).stdout
+        clk, temp, power = [float(x) for x in out.strip().split(",")]
+        return {"sm_mhz": clk, "temp_c": temp, "power_w": power}
+    except Exception as e:  # noqa: BLE001
+        return {"error": repr(e)[:100]}
+
+
+def bench_soak(results, seconds):
+    """Heat soak: one production-shaped product (Llama 3 405B MLP up, tp 8,
+    8192 tokens) back to back for `seconds`, throughput and clocks sampled
+    every few seconds, as a training step keeps the GPU busy for minutes;
+    then the same with a concurrent device-to-device copy on a second stream
+    (the HBM and SM traffic of a collective running beside the products)."""
+    m, n, k = 8192, 13312, 16384
+    a = torch.randn(m, k, device=DEV, dtype=torch.bfloat16)
+    b = torch.randn(k, n, device=DEV, dtype=torch.bfloat16)
+    c = torch.empty(m, n, device=DEV, dtype=torch.bfloat16)
+    flops = gemm_flops(m, n, k)
+    samples = []
+    t_end = time.time() + seconds
+    while time.time() < t_end:
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        reps = 200
+        start.record()
+        for _ in range(reps):
+            torch.matmul(a, b, out=c)
+        end.record()
+        end.synchronize()
+        dt = start.elapsed_time(end) / 1e3
+        rec = {"t": round(time.time() - (t_end - seconds), 1), "tflops": flops * reps / dt / 1e12}
+        rec.update(smi())
+        samples.append(rec)
+    results["soak"] = samples
+    # interference: a copy of 1 GiB on another stream, looping, while the products run
+    src = torch.empty(2**29, device=DEV, dtype=torch.bfloat16)
+    dst = torch.empty_like(src)
+    side = torch.cuda.Stream()
+    inter = []
+    for _ in range(3):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        with torch.cuda.stream(side):
+            for _ in range(60):
+                dst.copy_(src)
+        start.record()
+        for _ in range(100):
+            torch.matmul(a, b, out=c)
+        end.record()
+        end.synchronize()
+        torch.cuda.synchronize()
+        inter.append(flops * 100 / (start.elapsed_time(end) / 1e3) / 1e12)
+    results["soak_with_copy_tflops"] = inter
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
+    ap.add_argument("--soak", type=float, default=0, help="seconds of heat-soaked GEMM after the sweep (0: none)")
     args = ap.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     props = torch.cuda.get_device_properties(0)
@@ -314,7 +371,8 @@ def main():
     except Exception as e:  # noqa: BLE001
         results["nvidia_smi"] = repr(e)
     for name, fn in [("memory", bench_memory), ("attention", bench_attention), ("gemm", bench_gemms), ("fp8", bench_fp8),
-                     ("unfused", bench_unfused), ("misc", bench_misc)]:
+                     ("unfused", bench_unfused), ("misc", bench_misc)] + (
+                        [("soak", lambda r: bench_soak(r, args.soak))] if args.soak > 0 else []):
         t = time.time()
         try:
             fn(results)

@@ -16,7 +16,8 @@ const (
 	RecomputeNone Recompute = iota
 	// RecomputeSelective drops the attention core's activations (scores,
 	// softmax, dropout) and recomputes them in the backward pass
-	// (Korthikanti et al. 2022).
+	// (Korthikanti et al. 2022). With fused attention there are no such
+	// activations to drop, so it changes nothing.
 	RecomputeSelective
 	// RecomputeFull keeps only each layer's input and re-runs its forward
 	// pass in the backward pass.
@@ -82,9 +83,15 @@ type Layout struct {
 	VirtualStages    int // interleaved chunks per pipeline stage (1 = plain 1F1B)
 	SequenceParallel bool
 	Recompute        Recompute
-	ZeRO             int  // 0: plain data parallelism; 1: optimizer sharded; 2: + gradients; 3: + weights (FSDP)
-	TPOverlap        bool // overlap tensor-parallel collectives with the matrix products
-	DPOverlap        bool // overlap data-parallel collectives with the backward (and forward) pass
+	// RecomputeElementwise drops the outputs of the norms and of the MLP
+	// activation function and recomputes them (memory-bound, no matrix
+	// products) in the backward pass, as Megatron-core's recompute modules
+	// "layernorm" and "mlp activation" do. It is not activation
+	// checkpointing: no product is recomputed.
+	RecomputeElementwise bool
+	ZeRO                 int  // 0: plain data parallelism; 1: optimizer sharded; 2: + gradients; 3: + weights (FSDP)
+	TPOverlap            bool // overlap tensor-parallel collectives with the matrix products
+	DPOverlap            bool // overlap data-parallel collectives with the backward (and forward) pass
 }
 
 // GPUs is tp·pp·cp·dp.

@@ -46,7 +46,9 @@ const (
 // s·b·h·(34 + 5·a·s/h)/tp with sequence parallelism and
 // s·b·h·(10 + 24/tp + 5·a·s/(h·tp)) without. Selective recompute drops the
 // attention core's s×s terms; full recompute keeps only the layer input
-// (2·h, split over tp with sequence parallelism).
+// (2·h, split over tp with sequence parallelism); element-wise recompute
+// drops the norms' outputs (2·2·h) and the activation function's output
+// (2·f).
 func (a Arch) ActivationBytesPerToken(l Layout, t Training) float64 {
 	tp := float64(l.TP)
 	sp := 1.0
@@ -62,11 +64,14 @@ func (a Arch) ActivationBytesPerToken(l Layout, t Training) float64 {
 	hd := float64(a.HeadDim())
 	heads := float64(a.Heads) / tp
 	split := 2*heads*hd + 2*2*kvHeads*hd + 2*heads*hd
+	mlpTensors := 2.0 // GELU's input and output
 	if a.MLP == SwiGLU {
-		split += 3 * 2 * f / tp
-	} else {
-		split += 2 * 2 * f / tp
+		mlpTensors = 3 // gate, up and their product
 	}
+	if l.RecomputeElementwise {
+		mlpTensors-- // the activation's output is recomputed
+	}
+	split += mlpTensors * 2 * f / tp
 	seq := float64(t.SeqLen) // keys per query: the whole sequence, also under CP
 	switch {
 	case t.Attention == Unfused && l.Recompute == RecomputeNone:
@@ -77,7 +82,10 @@ func (a Arch) ActivationBytesPerToken(l Layout, t Training) float64 {
 	case t.Attention == Flash:
 		split += 4 * heads // log-sum-exp, fp32
 	}
-	replicated := 2*2*h + 2*2*h
+	replicated := 2*2*h + 2*2*h // norm inputs, norm outputs (the products' inputs)
+	if l.RecomputeElementwise {
+		replicated = 2 * 2 * h
+	}
 	if a.Dropout {
 		replicated += 2 * h
 	}
@@ -125,9 +133,9 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 	tokens := float64(l.MicroBatch) * float64(t.SeqLen) / float64(l.CP)
 	perLayer := a.ActivationBytesPerToken(l, t) * tokens
 	working := perLayer
-	if l.Recompute != RecomputeNone {
+	if l.Recompute != RecomputeNone || l.RecomputeElementwise {
 		full := l
-		full.Recompute = RecomputeNone
+		full.Recompute, full.RecomputeElementwise = RecomputeNone, false
 		working = a.ActivationBytesPerToken(full, t) * tokens
 	}
 	dp := float64(l.DP)

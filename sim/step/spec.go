@@ -11,11 +11,16 @@ import (
 
 // Noise is the straggler model: every timed activity of a GPU is scaled by a
 // factor drawn from a lognormal distribution with mean 1 and coefficient of
-// variation CV, and an activity shared by several GPUs (a tensor-parallel
-// layer, a collective) ends when its slowest member does. A fraction of nodes
-// may be persistently slow ("lemons").
+// variation CV, times the GPU's own persistent speed factor (mean 1, GPUCV),
+// and an activity shared by several GPUs (a tensor-parallel layer, a
+// collective) ends when its slowest member does. A fraction of nodes may be
+// persistently slow ("lemons").
 type Noise struct {
-	CV               float64 // coefficient of variation of one GPU's activity time; 0 turns noise off
+	CV float64 // coefficient of variation of one GPU's activity time, drawn per activity; 0 turns it off
+	// GPUCV is the coefficient of variation of a GPU's persistent speed:
+	// identical GPUs run at different speeds under their power limit
+	// (manufacturing variability), drawn once per GPU and kept for the run.
+	GPUCV            float64
 	SlowNodeFraction float64 // fraction of nodes that are persistently slow
 	SlowNodeFactor   float64 // their time factor, e.g. 1.1 for 10% slower
 }
@@ -26,6 +31,15 @@ type Noise struct {
 // σ of the log ratio / √2 over 451 products above 0.1 TFLOP, by median
 // absolute deviation: 2.2%).
 const DefaultCV = 0.02
+
+// DefaultGPUCV is the default spread of persistent GPU speed: 1.5%. Sinha et
+// al., "Not All GPUs Are Created Equal" (SC22, arXiv:2208.11035), measured an
+// average performance variation of 8% (max 22%) between identical GPUs of
+// large clusters under the same load, with outliers up to 1.5× slower than
+// the median; reading the 8% as the whisker-to-whisker range of their box
+// plots (about ±2.7σ of a normal) gives σ ≈ 8/5.4 ≈ 1.5%. The outliers are
+// what SlowNodeFraction models.
+const DefaultGPUCV = 0.015
 
 // Spec is one training step to simulate.
 type Spec struct {
@@ -61,6 +75,9 @@ func (s Spec) Validate() error {
 	n := s.Noise
 	if !(n.CV >= 0 && n.CV <= 1) {
 		errs = append(errs, &model.FieldError{Field: "stragglers.cv", Value: n.CV, Reason: "must be in [0, 1]"})
+	}
+	if !(n.GPUCV >= 0 && n.GPUCV <= 1) {
+		errs = append(errs, &model.FieldError{Field: "stragglers.gpu_cv", Value: n.GPUCV, Reason: "must be in [0, 1]"})
 	}
 	if !(n.SlowNodeFraction >= 0 && n.SlowNodeFraction <= 1) {
 		errs = append(errs, &model.FieldError{Field: "stragglers.slow_node_fraction", Value: n.SlowNodeFraction, Reason: "must be in [0, 1]"})

@@ -1,0 +1,176 @@
+package step
+
+import "fmt"
+
+// Span is one activity of the noiseless step on one stage's stream.
+type Span struct {
+	Stage      int
+	Stream     string // "compute", "pp" (incoming transfers), "dp"
+	Name       string
+	Start, End float64 // seconds from the start of the step
+	// For passes: the micro batch, virtual chunk and direction; -1 otherwise.
+	MicroBatch, Chunk int
+	Backward          bool
+}
+
+// LayerTask is one kernel or collective of a layer's schedule.
+type LayerTask struct {
+	Stream     string // "compute", "tp", "cp"
+	Name       string
+	Start, End float64 // seconds from the start of the layer's pass
+}
+
+// Timeline is the noiseless step as it ran: every pass, transfer and
+// collective of every stage of one replica, and the schedule of one layer's
+// forward and backward pass.
+type Timeline struct {
+	Stages        int
+	StepTime      float64
+	Spans         []Span
+	LayerForward  []LayerTask
+	LayerBackward []LayerTask
+	ChunkLayers   []int // transformer layers of each chunk, model order
+}
+
+var streamNames = [numStreams]string{computeStream: "compute", tpStream: "tp", cpStream: "cp"}
+
+func layerTasks(tl timeline) []LayerTask {
+	out := make([]LayerTask, 0, len(tl.spans))
+	for _, s := range tl.spans {
+		if s.end > s.start {
+			out = append(out, LayerTask{Stream: streamNames[s.stream], Name: s.name, Start: s.start, End: s.end})
+		}
+	}
+	return out
+}
+
+func passName(backward bool, mb, chunk int) string {
+	d := "F"
+	if backward {
+		d = "B"
+	}
+	return fmt.Sprintf("%s mb%d c%d", d, mb, chunk)
+}
+
+// timeline records the noiseless replica's passes, transfers and
+// data-parallel activities.
+func (pn *plan) timeline(x *replica, tails []stageTail) Timeline {
+	tl := Timeline{Stages: pn.pl.p, LayerForward: layerTasks(pn.layerFwd), LayerBackward: layerTasks(pn.layerBwd)}
+	tl.ChunkLayers, _ = pn.spec.Layout.ChunkLayers(pn.spec.Arch)
+	for r, ops := range pn.pl.ops {
+		for c, t := range x.agReady[r] {
+			if pn.gather[r][c] > 0 && t > 0 && pn.spec.Layout.DPOverlap {
+				tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "dp", Name: fmt.Sprintf("param all-gather c%d", c),
+					Start: t - pn.gather[r][c], End: t, MicroBatch: -1, Chunk: c})
+			}
+		}
+		for i, o := range ops {
+			tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "compute", Name: passName(o.Backward, o.MicroBatch, o.Chunk),
+				Start: x.start[r][i], End: x.done[r][i], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
+			if ps := pn.pl.prodStage[r][i]; ps >= 0 {
+				d := x.done[ps][pn.pl.prodPos[r][i]]
+				dir := "activations"
+				if o.Backward {
+					dir = "gradients"
+				}
+				tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "pp", Name: fmt.Sprintf("recv %s from stage %d", dir, ps),
+					Start: d, End: d + pn.pl.delay[r][i], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
+			}
+		}
+		pn.tailSpans(r, x.done[r], tails[r], func(name string, s, e float64) {
+			tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "dp", Name: name, Start: s, End: e, MicroBatch: -1, Chunk: -1})
+		})
+		tl.StepTime = max(tl.StepTime, tails[r].end)
+	}
+	return tl
+}
+
+// tailSpans replays tail's data-parallel stream without noise, reporting
+// each collective and the optimizer.
+func (pn *plan) tailSpans(r int, done []float64, st stageTail, rec func(name string, start, end float64)) {
+	l := pn.spec.Layout
+	ops := pn.pl.ops[r]
+	free := 0.0
+	coll := func(name string, ready, d float64) {
+		s := max(free, ready)
+		free = s + d
+		if d > 0 {
+			rec(name, s, free)
+		}
+	}
+	op := "gradient reduce-scatter"
+	if l.ZeRO == 0 {
+		op = "gradient all-reduce"
+	}
+	switch {
+	case l.ZeRO >= 2 && l.DPOverlap || l.ZeRO == 3:
+		for i, o := range ops {
+			if o.Backward {
+				coll(fmt.Sprintf("%s mb%d c%d", op, o.MicroBatch, o.Chunk), done[i], pn.gradColl[r][o.Chunk])
+			}
+		}
+	case l.ZeRO == 2:
+	case l.DPOverlap:
+		for c, i := range pn.pl.lastBwd[r] {
+			coll(fmt.Sprintf("%s c%d", op, c), done[i], pn.gradColl[r][c])
+		}
+	default:
+		total := 0.0
+		for _, d := range pn.gradColl[r] {
+			total += d
+		}
+		coll(op, st.computeEnd, total)
+	}
+	rec("optimizer", st.optStart, st.optEnd)
+	if st.end > st.optEnd {
+		rec("param all-gather", st.optEnd, st.end)
+	}
+}
+
+// attribute splits the noiseless step on stage r (see the package doc).
+func (pn *plan) attribute(x *replica, tails []stageTail, r int, stepEnd float64) Breakdown {
+	var b Breakdown
+	ops := pn.pl.ops[r]
+	prev := 0.0
+	for i, o := range ops {
+		s, e := x.start[r][i], x.done[r][i]
+		if gap := s - prev; gap > 0 {
+			gather := 0.0
+			if !o.Backward && pn.pl.firstFwd[r][o.Chunk] == i {
+				gather = x.agReady[r][o.Chunk]
+			}
+			if x.zero3 {
+				gather = max(gather, x.z3Ready[r][i])
+			}
+			arrival, prodDone := 0.0, 0.0
+			if ps := pn.pl.prodStage[r][i]; ps >= 0 {
+				prodDone = x.done[ps][pn.pl.prodPos[r][i]]
+				arrival = prodDone + pn.pl.delay[r][i]
+			}
+			switch {
+			case gather >= arrival && gather > prev:
+				b.DPComm += gap
+			default:
+				comm := min(gap, s-max(prev, prodDone))
+				b.PPComm += comm
+				b.PPBubble += gap - comm
+			}
+		}
+		d := 0
+		if o.Backward {
+			d = 1
+		}
+		parts := pn.parts[o.Chunk*pn.pl.p+r][d]
+		b.Compute += parts[kCompute]
+		b.TPComm += parts[kTP]
+		b.CPComm += parts[kCP]
+		b.DPComm += x.extra[r][i]
+		prev = e
+	}
+	st := tails[r]
+	b.DPComm += st.dpEnd - st.computeEnd
+	b.Optimizer += st.optEnd - st.optStart
+	b.DPComm += st.end - st.optEnd
+	b.PPBubble += stepEnd - st.end
+	return b
+}

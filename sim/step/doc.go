@@ -1,0 +1,54 @@
+// Package step simulates one optimizer step of a data-, tensor-, context-
+// and pipeline-parallel transformer training job as discrete events.
+//
+// # What is simulated
+//
+// Each transformer layer is first costed as a small schedule of tasks on a
+// GPU's streams: the matrix products, attention and element-wise kernels on
+// the compute stream (package cluster prices them from calibrated
+// efficiencies), the tensor-parallel all-gathers and reduce-scatters (or
+// all-reduces without sequence parallelism) and the context-parallel K/V
+// all-gathers on communication streams. Without tp_comm_overlap every
+// collective blocks the compute stream; with it, each all-gather and its
+// product, and each product and its reduce-scatter, are split into tp pieces
+// that pipeline, Transformer Engine style, and only what does not hide
+// behind the products is exposed.
+//
+// The pipeline is then simulated on the event kernel (package sim), one
+// representative tensor×context-parallel group per (stage, replica): every
+// forward and backward pass of every micro batch through every virtual chunk,
+// in Megatron-LM's 1F1B or interleaved order (model.Schedule), waits for its
+// input from the neighbouring stage, which arrives a point-to-point transfer
+// after the producer finished. Replicas run independently until their
+// gradients meet in the data-parallel collectives: per stage, each bucket
+// (a chunk's gradients; per micro batch under ZeRO-2/3) is reduce-scattered
+// (all-reduced under ZeRO-0) on the stage's data-parallel stream as soon as
+// every replica has produced it, overlapped with the remaining backward
+// passes when dp_comm_overlap is set. The optimizer runs when the stage's
+// last collective ends; ZeRO's parameter all-gather runs at the start of the
+// step, each chunk's gather ahead of its first forward pass. The step ends
+// when the last stage's optimizer does.
+//
+// # Stragglers
+//
+// Every activity of a GPU is scaled by a lognormal factor with mean 1 and
+// coefficient of variation Noise.CV; an activity shared by n GPUs (a
+// tensor×context-parallel group's pass, a collective) takes the slowest of n
+// draws, sampled exactly as the maximum (inverse CDF of F^n). Slow nodes
+// multiply every pass of the groups they host. Because each replica's passes
+// are drawn independently and the data-parallel collectives wait for the
+// slowest replica, the mean step time grows with the number of replicas.
+//
+// # Attribution
+//
+// breakdown_s is read off the events. The noiseless step (one replica: all
+// are alike without noise) is attributed on the stage that finishes last:
+// its passes split into compute and exposed tensor- and context-parallel
+// communication in the proportions of their layer schedules; its idle time
+// waiting for an input splits into point-to-point transfer (the part after
+// the producer finished) and pipeline bubble (the rest); waiting for
+// parameter gathers and for the last gradient collective is data-parallel
+// communication; then the optimizer, and the wait for slower stages counts
+// as bubble. The straggler part is the mean noisy step time minus the
+// noiseless one. The parts sum to the step time exactly.
+package step

@@ -1,0 +1,522 @@
+package step
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"github.com/clustersim/clustersim/cluster"
+	"github.com/clustersim/clustersim/sim/model"
+)
+
+// Breakdown attributes one step's time to its parts, in seconds; the parts
+// sum to the step time (see the package doc for how they are read off the
+// events).
+type Breakdown struct {
+	Compute   float64 // kernels on the critical stage
+	TPComm    float64 // exposed tensor-parallel collectives
+	CPComm    float64 // exposed context-parallel collectives
+	PPBubble  float64 // waiting for the neighbouring stage (and for slower stages at the end)
+	PPComm    float64 // waiting for point-to-point transfers between stages
+	DPComm    float64 // exposed data-parallel collectives (gradients, parameter gathers)
+	Optimizer float64 // the optimizer step
+	Straggler float64 // mean step time with noise minus without
+}
+
+// Sum is the total of the parts.
+func (b Breakdown) Sum() float64 {
+	return b.Compute + b.TPComm + b.CPComm + b.PPBubble + b.PPComm + b.DPComm + b.Optimizer + b.Straggler
+}
+
+// Result is what Simulate returns.
+type Result struct {
+	StepTime          float64   // mean of the noisy steps, seconds
+	NoiselessStepTime float64   // the step without noise, seconds
+	Samples           []float64 // each noisy step's time
+	Breakdown         Breakdown
+	TokensPerStep     float64
+	ModelFLOPsPerStep float64 // whole cluster, model-FLOPs convention (package model)
+	HardwareFLOPs     float64 // whole cluster, with recomputation
+	TFLOPSPerGPU      float64
+	MFU, HFU          float64
+	TokensPerSecond   float64
+	Memory            []model.Memory // peak memory per pipeline stage
+	FullestStage      int
+	CriticalStage     int // the stage the breakdown is read on
+	Timeline          Timeline
+}
+
+// NotFitError reports a layout that does not fit in GPU memory.
+type NotFitError struct {
+	GPU      string
+	Stage    int
+	Memory   model.Memory
+	Capacity float64 // bytes
+}
+
+func (e *NotFitError) Error() string {
+	const gib = 1 << 30
+	m := e.Memory
+	return fmt.Sprintf("parallelism: needs %.1f GiB per GPU on stage %d (weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f, reserved %.1f) but %s has %.1f GiB; try a larger pp or tp, zero: 3, recompute: full, or a smaller micro_batch",
+		m.Total()/gib, e.Stage, m.Weights/gib, m.Gradients/gib, m.Optimizer/gib, m.Activations/gib, m.Reserved/gib, e.GPU, e.Capacity/gib)
+}
+
+// CheckFit returns the memory of every stage and a *NotFitError if the
+// fullest one exceeds the GPU's capacity.
+func CheckFit(a model.Arch, l model.Layout, t model.Training, gpu cluster.GPU) ([]model.Memory, int, error) {
+	mem, err := model.StageMemory(a, l, t)
+	if err != nil {
+		return nil, 0, err
+	}
+	fullest := 0
+	for r, m := range mem {
+		if m.Total() > mem[fullest].Total() {
+			fullest = r
+		}
+	}
+	if mem[fullest].Total() > gpu.HBMBytes() {
+		return mem, fullest, &NotFitError{GPU: gpu.Name, Stage: fullest, Memory: mem[fullest], Capacity: gpu.HBMBytes()}
+	}
+	return mem, fullest, nil
+}
+
+// partsOf is a pass's time split into compute, exposed TP and exposed CP.
+type partsOf [numKinds]float64
+
+// plan is everything about a spec that does not depend on the random draws.
+type plan struct {
+	spec        Spec
+	pl          *pipeline
+	parts       [][2]partsOf // per stage per chunk, forward and backward: the split of one pass
+	chunkParams [][]float64  // per stage per chunk, parameters on one GPU
+	dpGroup     cluster.Group
+	gradColl    [][]float64 // per stage per chunk: gradient collective seconds
+	gather      [][]float64 // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
+	optimizer   []float64   // per stage: optimizer seconds
+	blocking    [][]float64 // per stage per pass: seconds of collectives that block the pass (ZeRO-2 without overlap)
+	layerFwd    timeline
+	layerBwd    timeline
+}
+
+func newPlan(s Spec) *plan {
+	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
+	k := newCoster(a, l, t, c)
+	pn := &plan{spec: s}
+	pn.layerFwd = k.build(k.layerForward)
+	pn.layerBwd = k.build(k.layerBackward)
+	embF, embB := k.build(k.embeddingForward), k.build(k.embeddingBackward)
+	headF, headB := k.build(k.headForward), k.build(k.headBackward)
+	chunks, _ := l.ChunkLayers(a)
+	p, v := l.PP, l.VirtualStages
+	m := l.MicroBatches(t)
+	K := len(chunks)
+	pn.parts = make([][2]partsOf, p*v)
+	durs := make([][2]float64, p*v)
+	for j, n := range chunks {
+		var f, b partsOf
+		for i := range f {
+			f[i] = float64(n) * pn.layerFwd.parts[i]
+			b[i] = float64(n) * pn.layerBwd.parts[i]
+			if j == 0 {
+				f[i] += embF.parts[i]
+				b[i] += embB.parts[i]
+			}
+			if j == K-1 {
+				f[i] += headF.parts[i]
+				b[i] += headB.parts[i]
+			}
+		}
+		pn.parts[j] = [2]partsOf{f, b}
+		durs[j] = [2]float64{sum(f), sum(b)}
+	}
+	// Point-to-point: one GPU's slice of the activations (sharded over tp
+	// with sequence parallelism) between the same tp/cp rank of two stages.
+	stageRanks := l.TP * l.CP
+	p2pBytes := 2 * k.tokens * float64(a.Hidden)
+	if l.SequenceParallel {
+		p2pBytes /= float64(l.TP)
+	}
+	g := c.GPUsPerNode
+	delay := func(from, to int) float64 {
+		ra, rb := from*stageRanks, to*stageRanks
+		na, nb := ra/g, rb/g
+		return c.SendRecvTime(p2pBytes, na == nb, na/c.Network.NodesPerPod == nb/c.Network.NodesPerPod)
+	}
+	pn.pl = newPipeline(p, v, m, func(r int, o model.Op) float64 {
+		d := 0
+		if o.Backward {
+			d = 1
+		}
+		return durs[o.Chunk*p+r][d]
+	}, delay)
+
+	// Data parallelism.
+	pn.dpGroup = cluster.Group{Size: l.DP, Stride: l.TP * l.CP * l.PP}
+	pn.chunkParams = make([][]float64, p)
+	pn.gradColl = make([][]float64, p)
+	pn.gather = make([][]float64, p)
+	pn.optimizer = make([]float64, p)
+	pn.blocking = make([][]float64, p)
+	gradOp := cluster.ReduceScatter
+	if l.ZeRO == 0 {
+		gradOp = cluster.AllReduce
+	}
+	gpu := c.GPU
+	for r := 0; r < p; r++ {
+		pn.chunkParams[r] = make([]float64, v)
+		pn.gradColl[r] = make([]float64, v)
+		pn.gather[r] = make([]float64, v)
+		pn.blocking[r] = make([]float64, 2*m*v)
+		stage := 0.0
+		for ch := 0; ch < v; ch++ {
+			j := ch*p + r
+			n := float64(chunks[j]) * a.LayerParams()
+			if j == 0 {
+				n += a.EmbeddingParams()
+			}
+			if j == K-1 {
+				n += a.HeadParams() + float64(a.Hidden)
+			}
+			n /= float64(l.TP)
+			pn.chunkParams[r][ch] = n
+			stage += n
+			pn.gradColl[r][ch] = c.CollectiveTime(gradOp, pn.dpGroup, n*float64(t.GradBytes))
+			if l.ZeRO >= 1 {
+				pn.gather[r][ch] = c.CollectiveTime(cluster.AllGather, pn.dpGroup, n*2)
+			}
+		}
+		// Adam over the local shard: read the gradient, fp32 master weights
+		// and both moments, write them back and the bf16 weights (30 bytes
+		// plus the gradient per parameter), in a few fused kernels.
+		local := stage
+		if l.ZeRO >= 1 {
+			local /= float64(l.DP)
+		}
+		pn.optimizer[r] = gpu.MemoryTime(local*(30+float64(t.GradBytes)), cluster.Stream)
+		if l.ZeRO == 2 && !l.DPOverlap {
+			for i, o := range pn.pl.ops[r] {
+				if o.Backward {
+					pn.blocking[r][i] = pn.gradColl[r][o.Chunk]
+				}
+			}
+		}
+	}
+	return pn
+}
+
+func sum(p partsOf) float64 { return p[0] + p[1] + p[2] }
+
+// draws holds one sample's random factors for the shared (cross-replica)
+// activities of every stage: collectives and the optimizer.
+type stageTail struct {
+	computeEnd, dpEnd, optStart, optEnd, end float64
+}
+
+// tail runs stage r's data-parallel stream and optimizer after its passes,
+// given when each pass finished on the slowest replica (maxDone) and a
+// factor source for the shared activities (nil: noiseless).
+func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float64) stageTail {
+	l := pn.spec.Layout
+	f := func() float64 {
+		if noise == nil {
+			return 1
+		}
+		return noise()
+	}
+	ops := pn.pl.ops[r]
+	st := stageTail{computeEnd: maxDone[len(ops)-1]}
+	free := 0.0
+	coll := func(ready, d float64) {
+		free = max(free, ready) + d*f()
+	}
+	switch {
+	case l.ZeRO == 3:
+		free = z3End
+	case l.ZeRO == 2 && l.DPOverlap:
+		for i, o := range ops {
+			if o.Backward {
+				coll(maxDone[i], pn.gradColl[r][o.Chunk])
+			}
+		}
+	case l.ZeRO == 2:
+		// reduced inside the passes (blocking)
+	case l.DPOverlap:
+		order := make([]int, len(pn.pl.lastBwd[r]))
+		for c := range order {
+			order[c] = c
+		}
+		// chunks in the order their gradients complete
+		for i := 1; i < len(order); i++ {
+			for j := i; j > 0 && pn.pl.lastBwd[r][order[j]] < pn.pl.lastBwd[r][order[j-1]]; j-- {
+				order[j], order[j-1] = order[j-1], order[j]
+			}
+		}
+		for _, c := range order {
+			coll(maxDone[pn.pl.lastBwd[r][c]], pn.gradColl[r][c])
+		}
+	default:
+		total := 0.0
+		for _, d := range pn.gradColl[r] {
+			total += d
+		}
+		coll(st.computeEnd, total)
+	}
+	st.dpEnd = max(free, st.computeEnd)
+	st.optStart = st.dpEnd
+	st.optEnd = st.optStart + pn.optimizer[r]*f()
+	st.end = st.optEnd
+	if l.ZeRO >= 1 && l.ZeRO <= 2 && !l.DPOverlap {
+		g := 0.0
+		for _, d := range pn.gather[r] {
+			g += d
+		}
+		st.end += g * f()
+	}
+	return st
+}
+
+// gatherReady fills agReady for one replica: with dp_comm_overlap, ZeRO-1/2
+// gather each chunk's updated parameters at the start of the step, chunk
+// by chunk, each forward pass of a chunk waiting for its gather.
+func (pn *plan) gatherReady(agReady [][]float64, noise func() float64) {
+	l := pn.spec.Layout
+	for r := range agReady {
+		t := 0.0
+		for c := range agReady[r] {
+			if (l.ZeRO == 1 || l.ZeRO == 2) && l.DPOverlap {
+				f := 1.0
+				if noise != nil {
+					f = noise()
+				}
+				t += pn.gather[r][c] * f
+			}
+			agReady[r][c] = t
+		}
+	}
+}
+
+func (pn *plan) setupReplica(x *replica) {
+	l := pn.spec.Layout
+	x.zero3 = l.ZeRO == 3
+	if x.zero3 {
+		x.z3Gather, x.z3Reduce = pn.gather, pn.gradColl
+	}
+	for r := range x.extra {
+		copy(x.extra[r], pn.blocking[r])
+	}
+}
+
+// Simulate simulates one optimizer step of s.
+func Simulate(ctx context.Context, s Spec) (Result, error) {
+	if err := s.Validate(); err != nil {
+		return Result{}, err
+	}
+	mem, fullest, err := CheckFit(s.Arch, s.Layout, s.Training, s.Cluster.GPU)
+	if err != nil {
+		return Result{}, err
+	}
+	pn := newPlan(s)
+	res := Result{Memory: mem, FullestStage: fullest}
+
+	// The noiseless step: one replica stands for all.
+	x := newReplica(pn.pl)
+	pn.setupReplica(x)
+	for r := range x.factor {
+		for i := range x.factor[r] {
+			x.factor[r][i] = 1
+		}
+	}
+	pn.gatherReady(x.agReady, nil)
+	x.run()
+	tails := make([]stageTail, pn.pl.p)
+	for r := range tails {
+		tails[r] = pn.tail(r, x.done[r], x.z3Free[r], nil)
+	}
+	res.NoiselessStepTime, res.CriticalStage = 0, 0
+	for r, st := range tails {
+		if st.end > res.NoiselessStepTime {
+			res.NoiselessStepTime, res.CriticalStage = st.end, r
+		}
+	}
+	res.Breakdown = pn.attribute(x, tails, res.CriticalStage, res.NoiselessStepTime)
+	res.Timeline = pn.timeline(x, tails)
+
+	// The noisy steps.
+	samples := max(s.Samples, 1)
+	if s.Noise.CV > 0 || s.Noise.GPUCV > 0 || s.Noise.SlowNodeFraction > 0 {
+		for k := 0; k < samples; k++ {
+			if err := ctx.Err(); err != nil {
+				return Result{}, err
+			}
+			res.Samples = append(res.Samples, pn.noisyStep(k))
+		}
+	} else {
+		res.Samples = []float64{res.NoiselessStepTime}
+	}
+	for _, t := range res.Samples {
+		res.StepTime += t
+	}
+	res.StepTime /= float64(len(res.Samples))
+	res.Breakdown.Straggler = res.StepTime - res.NoiselessStepTime
+
+	a, t := s.Arch, s.Training
+	gpus := float64(s.Cluster.GPUs)
+	res.TokensPerStep = t.BatchTokens()
+	res.ModelFLOPsPerStep = a.ModelFLOPsPerToken(t.SeqLen) * res.TokensPerStep
+	res.HardwareFLOPs = HardwareFLOPsPerToken(a, s.Layout, t) * res.TokensPerStep
+	res.TFLOPSPerGPU = res.ModelFLOPsPerStep / res.StepTime / gpus / 1e12
+	peak := s.Cluster.GPU.PeakFLOPS(t.Precision)
+	if peak == 0 {
+		peak = s.Cluster.GPU.PeakFLOPS(cluster.BF16)
+	}
+	res.MFU = res.TFLOPSPerGPU * 1e12 / peak
+	res.HFU = res.HardwareFLOPs / res.StepTime / gpus / peak
+	res.TokensPerSecond = res.TokensPerStep / res.StepTime
+	return res, nil
+}
+
+// HardwareFLOPsPerToken is the model FLOPs plus recomputation: full
+// recompute re-runs every layer's forward pass (2·N_layers plus the
+// attention core), selective recompute the attention core where it is
+// unfused (fused attention has nothing to recompute). Unfused attention
+// computes the whole s×s score matrix, so its attention FLOPs are counted
+// without the causal halving.
+func HardwareFLOPsPerToken(a model.Arch, l model.Layout, t model.Training) float64 {
+	f := a.ModelFLOPsPerToken(t.SeqLen)
+	core := a.AttentionCoreFwdFLOPsPerToken(t.SeqLen) * float64(a.Layers) // causal forward
+	if t.Attention == model.Unfused {
+		f += 3 * core
+		core *= 2
+	}
+	switch l.Recompute {
+	case model.RecomputeFull:
+		f += 2*float64(a.Layers)*(a.AttentionParams()+a.MLPParams()) + core
+	case model.RecomputeSelective:
+		if t.Attention == model.Unfused {
+			f += core
+		}
+	}
+	return f
+}
+
+// noisyStep simulates every replica with fresh draws for sample k and
+// returns the step time.
+func (pn *plan) noisyStep(k int) float64 {
+	s := pn.spec
+	l := s.Layout
+	seed := splitmix64(s.Seed ^ splitmix64(uint64(k)+1))
+	groupNoise := newMaxLognormal(s.Noise.CV, l.TP*l.CP)
+	sharedNoise := newMaxLognormal(s.Noise.CV, l.TP*l.CP*l.DP)
+	slow := pn.persistentFactors(s.Seed)
+
+	// Shared activities: the parameter gathers at the start are one
+	// collective per stage and chunk for all replicas.
+	shared := rand.New(rand.NewPCG(seed, 0))
+	sharedDraw := func() float64 { return sharedNoise.draw(shared) }
+	if s.Noise.CV == 0 {
+		sharedDraw = nil
+	}
+	agReady := make([][]float64, pn.pl.p)
+	for r := range agReady {
+		agReady[r] = make([]float64, pn.pl.v)
+	}
+	pn.gatherReady(agReady, sharedDraw)
+
+	workers := min(runtime.GOMAXPROCS(0), l.DP)
+	maxDone := make([][][]float64, workers)
+	z3 := make([][]float64, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			x := newReplica(pn.pl)
+			pn.setupReplica(x)
+			for r := range x.agReady {
+				copy(x.agReady[r], agReady[r])
+			}
+			md := make([][]float64, pn.pl.p)
+			for r := range md {
+				md[r] = make([]float64, len(pn.pl.ops[r]))
+			}
+			zf := make([]float64, pn.pl.p)
+			for d := w; d < l.DP; d += workers {
+				rng := rand.New(rand.NewPCG(seed, uint64(d)+1))
+				for r := range x.factor {
+					sf := slow[d*pn.pl.p+r]
+					for i := range x.factor[r] {
+						f := 1.0
+						if s.Noise.CV > 0 {
+							f = groupNoise.draw(rng)
+						}
+						x.factor[r][i] = f * sf
+					}
+				}
+				x.run()
+				for r := range md {
+					for i, t := range x.done[r] {
+						md[r][i] = max(md[r][i], t)
+					}
+					zf[r] = max(zf[r], x.z3Free[r])
+				}
+			}
+			maxDone[w], z3[w] = md, zf
+		}(w)
+	}
+	wg.Wait()
+	end := 0.0
+	for r := 0; r < pn.pl.p; r++ {
+		md := maxDone[0][r]
+		z := z3[0][r]
+		for w := 1; w < workers; w++ {
+			for i, t := range maxDone[w][r] {
+				md[i] = max(md[i], t)
+			}
+			z = max(z, z3[w][r])
+		}
+		end = max(end, pn.tail(r, md, z, sharedDraw).end)
+	}
+	return end
+}
+
+// persistentFactors returns each (replica, stage) group's persistent time
+// factor: the slowest of its GPUs' own speeds (GPUCV), times SlowNodeFactor
+// if it sits on a slow node. They depend on the seed only, not on the
+// sample: a slow GPU stays slow for the run.
+func (pn *plan) persistentFactors(seed uint64) []float64 {
+	s := pn.spec
+	l := s.Layout
+	out := make([]float64, l.DP*l.PP)
+	width := l.TP * l.CP
+	speed := newMaxLognormal(s.Noise.GPUCV, width)
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b9))
+	for i := range out {
+		out[i] = 1
+		if s.Noise.GPUCV > 0 {
+			out[i] = speed.draw(rng)
+		}
+	}
+	if s.Noise.SlowNodeFraction <= 0 {
+		return out
+	}
+	g := s.Cluster.GPUsPerNode
+	slowNode := make([]bool, s.Cluster.Nodes())
+	for n := range slowNode {
+		u := float64(splitmix64(seed^0x51ed^uint64(n)<<20)>>11) / (1 << 53)
+		slowNode[n] = u < s.Noise.SlowNodeFraction
+	}
+	for d := 0; d < l.DP; d++ {
+		for r := 0; r < l.PP; r++ {
+			first := (d*l.PP + r) * width
+			for n := first / g; n <= (first+width-1)/g; n++ {
+				if slowNode[n] {
+					out[d*l.PP+r] *= s.Noise.SlowNodeFactor
+					break
+				}
+			}
+		}
+	}
+	return out
+}
