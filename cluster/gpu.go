@@ -80,6 +80,10 @@ type GPU struct {
 	// across a whole node; 0 where the NVSwitch has no SHARP (A100).
 	NVLSBusBW float64
 
+	// HostBandwidth is the achievable GPU-to-host copy bandwidth over PCIe,
+	// bytes/s (asynchronous checkpoints snapshot through it).
+	HostBandwidth float64
+
 	// Compute turns FLOPs and bytes into seconds (compute.go).
 	Compute ComputeModel
 }
@@ -193,6 +197,7 @@ var catalog = [...]GPU{
 		GPUsPerNode:     8,        // DGX/HGX A100
 		NVLinkRingBusBW: a100NVLinkRingBusBW,
 		NVLSBusBW:       0, // third-generation NVSwitch SHARP arrived with Hopper
+		HostBandwidth:   pcie4Host,
 		Compute:         a100Compute,
 	},
 	{
@@ -208,6 +213,7 @@ var catalog = [...]GPU{
 		GPUsPerNode:     8,    // DGX/HGX B200
 		NVLinkRingBusBW: b200NVLinkRingBusBW,
 		NVLSBusBW:       b200NVLSBusBW,
+		HostBandwidth:   pcie5Host,
 		Compute:         h100Compute, // not measured: Hopper's fractions of peak and bandwidth (assumption)
 	},
 	{
@@ -223,6 +229,7 @@ var catalog = [...]GPU{
 		GPUsPerNode:     8,       // DGX/HGX H100
 		NVLinkRingBusBW: hopperNVLinkRingBusBW,
 		NVLSBusBW:       hopperNVLSBusBW,
+		HostBandwidth:   pcie5Host,
 		Compute:         h100Compute, // measured, compute.go
 	},
 	{
@@ -238,9 +245,18 @@ var catalog = [...]GPU{
 		GPUsPerNode:     8,      // DGX/HGX H200
 		NVLinkRingBusBW: hopperNVLinkRingBusBW,
 		NVLSBusBW:       hopperNVLSBusBW,
+		HostBandwidth:   pcie5Host,
 		Compute:         h100Compute, // same GH100 die; its faster HBM enters through HBMBandwidth
 	},
 }
+
+// Host links: PCIe 4.0 x16 (A100) carries 32 GB/s per direction and PCIe 5.0
+// x16 (H100, H200, B200) 64 GB/s (PCI-SIG specifications; NVIDIA
+// datasheets); a device-to-host copy achieves about 80% of that.
+const (
+	pcie4Host = 0.8 * 32e9
+	pcie5Host = 0.8 * 64e9
+)
 
 // Measured (or, where marked, derived) nccl-tests bus bandwidths inside one
 // 8-GPU NVSwitch node, bytes/s.

@@ -38,16 +38,16 @@ func TestLookupGPU(t *testing.T) {
 		// nccl-tests/nccl issues cited in gpu.go.
 		{"a100-sxm-80g", GPU{Name: "a100-sxm-80g", BF16TFLOPS: 312, FP8TFLOPS: 0, HBMGiB: 80, HBMBandwidth: 2.039e12,
 			NVLinkGBps: 600, NICGbps: 200, TDPWatts: 400, SMs: 108, GPUsPerNode: 8,
-			NVLinkRingBusBW: 230e9, NVLSBusBW: 0, Compute: a100Compute}},
+			NVLinkRingBusBW: 230e9, NVLSBusBW: 0, HostBandwidth: 25.6e9, Compute: a100Compute}},
 		{"h100-sxm", GPU{Name: "h100-sxm", BF16TFLOPS: 989.4, FP8TFLOPS: 1979, HBMGiB: 80, HBMBandwidth: 3.35e12,
 			NVLinkGBps: 900, NICGbps: 400, TDPWatts: 700, SMs: 132, GPUsPerNode: 8,
-			NVLinkRingBusBW: 370e9, NVLSBusBW: 480e9, Compute: h100Compute}},
+			NVLinkRingBusBW: 370e9, NVLSBusBW: 480e9, HostBandwidth: 51.2e9, Compute: h100Compute}},
 		{"h200-sxm", GPU{Name: "h200-sxm", BF16TFLOPS: 989.4, FP8TFLOPS: 1979, HBMGiB: 141, HBMBandwidth: 4.8e12,
 			NVLinkGBps: 900, NICGbps: 400, TDPWatts: 700, SMs: 132, GPUsPerNode: 8,
-			NVLinkRingBusBW: 370e9, NVLSBusBW: 480e9, Compute: h100Compute}},
+			NVLinkRingBusBW: 370e9, NVLSBusBW: 480e9, HostBandwidth: 51.2e9, Compute: h100Compute}},
 		{"b200", GPU{Name: "b200", BF16TFLOPS: 2250, FP8TFLOPS: 4500, HBMGiB: 180, HBMBandwidth: 8e12,
 			NVLinkGBps: 1800, NICGbps: 400, TDPWatts: 1000, SMs: 148, GPUsPerNode: 8,
-			NVLinkRingBusBW: 720e9, NVLSBusBW: 830e9, Compute: h100Compute}},
+			NVLinkRingBusBW: 720e9, NVLSBusBW: 830e9, HostBandwidth: 51.2e9, Compute: h100Compute}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

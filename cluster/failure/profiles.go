@@ -59,7 +59,7 @@ func llama3Profile() Profile {
 		}
 		p.Causes = append(p.Causes, Cause{Name: c.name, Unit: c.unit, RatePerDay: c.count / llama3WindowDays / units})
 	}
-	p.Causes = append(p.Causes, Cause{Name: "planned_maintenance", Unit: PerJob, RatePerDay: llama3Planned / llama3WindowDays, Planned: true})
+	p.Causes = append(p.Causes, Cause{Name: "planned_maintenance", Unit: PerJob, RatePerDay: float64(llama3Planned) / llama3WindowDays, Planned: true})
 	return p
 }
 

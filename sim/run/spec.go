@@ -46,6 +46,17 @@ type Failures struct {
 	// AsyncCheckpoint overlaps checkpoint writes with training after a
 	// short stall to snapshot the state to host memory.
 	AsyncCheckpoint bool
+	// Lemons are nodes that go slow without failing: they arrive at
+	// RatePerNodeDay, slow the whole job by Slowdown until they are found
+	// (DetectS seconds later) and replaced with a restart.
+	Lemons Lemons
+}
+
+// Lemons describes slow nodes; a zero rate turns them off.
+type Lemons struct {
+	RatePerNodeDay float64
+	Slowdown       float64 // step-time factor while a lemon is in the job, e.g. 1.1
+	DetectS        float64 // seconds until the lemon is found and drained
 }
 
 // Energy holds the optional energy and cost inputs; zero values turn the

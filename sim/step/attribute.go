@@ -64,20 +64,22 @@ func (pn *plan) timeline(x *replica, tails []stageTail) Timeline {
 					Start: t - pn.gather[r][c], End: t, MicroBatch: -1, Chunk: c})
 			}
 		}
+		n := pn.pl.n
 		for i, o := range ops {
+			k := r*n + i
 			tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "compute", Name: passName(o.Backward, o.MicroBatch, o.Chunk),
-				Start: x.start[r][i], End: x.done[r][i], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
-			if ps := pn.pl.prodStage[r][i]; ps >= 0 {
-				d := x.done[ps][pn.pl.prodPos[r][i]]
+				Start: x.start[k], End: x.done[k], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
+			if j := pn.pl.prod[k]; j >= 0 {
+				d := x.done[j]
 				dir := "activations"
 				if o.Backward {
 					dir = "gradients"
 				}
-				tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "pp", Name: fmt.Sprintf("recv %s from stage %d", dir, ps),
-					Start: d, End: d + pn.pl.delay[r][i], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
+				tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "pp", Name: fmt.Sprintf("recv %s from stage %d", dir, int(j)/n),
+					Start: d, End: d + pn.pl.delay[k], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
 			}
 		}
-		pn.tailSpans(r, x.done[r], tails[r], func(name string, s, e float64) {
+		pn.tailSpans(r, x.done[r*n:(r+1)*n], tails[r], func(name string, s, e float64) {
 			tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "dp", Name: name, Start: s, End: e, MicroBatch: -1, Chunk: -1})
 		})
 		tl.StepTime = max(tl.StepTime, tails[r].end)
@@ -133,19 +135,20 @@ func (pn *plan) attribute(x *replica, tails []stageTail, r int, stepEnd float64)
 	ops := pn.pl.ops[r]
 	prev := 0.0
 	for i, o := range ops {
-		s, e := x.start[r][i], x.done[r][i]
+		k := r*pn.pl.n + i
+		s, e := x.start[k], x.done[k]
 		if gap := s - prev; gap > 0 {
 			gather := 0.0
-			if !o.Backward && pn.pl.firstFwd[r][o.Chunk] == i {
-				gather = x.agReady[r][o.Chunk]
+			if c := pn.pl.gather[k]; c >= 0 {
+				gather = x.agReady[r][c]
 			}
 			if x.zero3 {
-				gather = max(gather, x.z3Ready[r][i])
+				gather = max(gather, x.z3Ready[k])
 			}
 			arrival, prodDone := 0.0, 0.0
-			if ps := pn.pl.prodStage[r][i]; ps >= 0 {
-				prodDone = x.done[ps][pn.pl.prodPos[r][i]]
-				arrival = prodDone + pn.pl.delay[r][i]
+			if j := pn.pl.prod[k]; j >= 0 {
+				prodDone = x.done[j]
+				arrival = prodDone + pn.pl.delay[k]
 			}
 			switch {
 			case gather >= arrival && gather > prev:
@@ -164,7 +167,7 @@ func (pn *plan) attribute(x *replica, tails []stageTail, r int, stepEnd float64)
 		b.Compute += parts[kCompute]
 		b.TPComm += parts[kTP]
 		b.CPComm += parts[kCP]
-		b.DPComm += x.extra[r][i]
+		b.DPComm += x.extra[k]
 		prev = e
 	}
 	st := tails[r]

@@ -6,25 +6,26 @@ import (
 )
 
 // pipeline is the static part of one replica's step: the order of passes on
-// every stage, their noiseless durations, and who feeds whom.
+// every stage, their noiseless durations, and who feeds whom. Passes are
+// numbered flat: pass i of stage r is r·n + i, with n = 2·m·v passes per
+// stage.
 type pipeline struct {
-	p, v, m int
-	ops     [][]model.Op
-	dur     [][]float64 // noiseless seconds of each pass
-	// producer of each pass's input (stage, position), -1 if none, and the
-	// point-to-point transfer from it
-	prodStage, prodPos [][]int32
-	delay              [][]float64
-	// the pass waiting on this pass's output, -1 if none
-	consStage, consPos [][]int32
-	firstFwd           [][]int // per stage, per chunk: position of its first forward pass
-	lastBwd            [][]int // per stage, per chunk: position of its last backward pass
+	p, v, m, n int
+	ops        [][]model.Op
+	dur        []float64 // noiseless seconds of each pass
+	prod       []int32   // the pass whose output this pass needs, -1 if none
+	delay      []float64 // point-to-point transfer from the producer
+	cons       []int32   // the pass that needs this pass's output, -1 if none
+	gather     []int16   // the chunk whose parameter gather this pass waits for (its first forward), -1 if none
+	firstFwd   [][]int   // per stage, per chunk: position of its first forward pass
+	lastBwd    [][]int   // per stage, per chunk: position of its last backward pass
 }
 
 func newPipeline(p, v, m int, dur func(stage int, o model.Op) float64, delay func(from, to int) float64) *pipeline {
-	pl := &pipeline{p: p, v: v, m: m}
+	n := 2 * m * v
+	pl := &pipeline{p: p, v: v, m: m, n: n}
 	pl.ops = make([][]model.Op, p)
-	// pos[stage][dir][chunk][mb]
+	// pos[stage][dir][chunk][mb]: flat index of that pass
 	pos := make([][2][][]int32, p)
 	for r := 0; r < p; r++ {
 		pl.ops[r] = model.Schedule(r, p, v, m)
@@ -39,37 +40,31 @@ func newPipeline(p, v, m int, dur func(stage int, o model.Op) float64, delay fun
 			if o.Backward {
 				d = 1
 			}
-			pos[r][d][o.Chunk][o.MicroBatch] = int32(i)
+			pos[r][d][o.Chunk][o.MicroBatch] = int32(r*n + i)
 		}
 	}
-	n := 2 * m * v
-	alloc32 := func() [][]int32 {
-		x := make([][]int32, p)
-		for r := range x {
-			x[r] = make([]int32, n)
-			for i := range x[r] {
-				x[r][i] = -1
-			}
-		}
-		return x
+	pl.dur = make([]float64, p*n)
+	pl.delay = make([]float64, p*n)
+	pl.prod = make([]int32, p*n)
+	pl.cons = make([]int32, p*n)
+	pl.gather = make([]int16, p*n)
+	for k := range pl.prod {
+		pl.prod[k], pl.cons[k], pl.gather[k] = -1, -1, -1
 	}
-	pl.prodStage, pl.prodPos, pl.consStage, pl.consPos = alloc32(), alloc32(), alloc32(), alloc32()
-	pl.dur = make([][]float64, p)
-	pl.delay = make([][]float64, p)
 	pl.firstFwd = make([][]int, p)
 	pl.lastBwd = make([][]int, p)
 	for r := 0; r < p; r++ {
-		pl.dur[r] = make([]float64, n)
-		pl.delay[r] = make([]float64, n)
 		pl.firstFwd[r] = make([]int, v)
 		pl.lastBwd[r] = make([]int, v)
 		for c := range pl.firstFwd[r] {
 			pl.firstFwd[r][c] = -1
 		}
 		for i, o := range pl.ops[r] {
-			pl.dur[r][i] = dur(r, o)
+			k := r*n + i
+			pl.dur[k] = dur(r, o)
 			if !o.Backward && pl.firstFwd[r][o.Chunk] < 0 {
 				pl.firstFwd[r][o.Chunk] = i
+				pl.gather[k] = int16(o.Chunk)
 			}
 			if o.Backward {
 				pl.lastBwd[r][o.Chunk] = i
@@ -89,9 +84,9 @@ func newPipeline(p, v, m int, dur func(stage int, o model.Op) float64, delay fun
 				continue
 			}
 			j := pos[ps][dir][pc][o.MicroBatch]
-			pl.prodStage[r][i], pl.prodPos[r][i] = int32(ps), j
-			pl.consStage[ps][j], pl.consPos[ps][j] = int32(r), int32(i)
-			pl.delay[r][i] = delay(ps, r)
+			pl.prod[k] = j
+			pl.cons[j] = int32(k)
+			pl.delay[k] = delay(ps, r)
 		}
 	}
 	return pl
@@ -102,38 +97,43 @@ func newPipeline(p, v, m int, dur func(stage int, o model.Op) float64, delay fun
 type replica struct {
 	pl      *pipeline
 	eng     sim.Engine
-	next    []int
+	next    []int32 // per stage: the position of its next pass
 	busy    []bool
-	start   [][]float64
-	done    [][]float64
-	factor  [][]float64 // time factor of each pass (noise, slow nodes, blocking extras)
-	extra   [][]float64 // seconds added to a pass (a blocking collective), not scaled
+	start   []float64
+	done    []float64
+	factor  []float64   // time factor of each pass (noise, slow GPUs)
+	extra   []float64   // seconds added to a pass (a blocking collective), not scaled
 	agReady [][]float64 // per stage, per chunk: when its parameters are gathered
 	// zero3: a per-stage data-parallel stream gathering each pass's
 	// parameters ahead of it and reducing its gradients after it
 	zero3              bool
-	z3Gather, z3Reduce [][]float64 // per stage, per chunk: collective seconds (noise applied at draw)
+	z3Gather, z3Reduce [][]float64 // per stage, per chunk: collective seconds
 	z3Free             []float64
-	z3Ready            [][]float64 // per pass: parameters gathered
+	z3Ready            []float64 // per pass: parameters gathered
 }
 
 func newReplica(pl *pipeline) *replica {
-	x := &replica{pl: pl}
-	p, n := pl.p, 2*pl.m*pl.v
-	x.next = make([]int, p)
-	x.busy = make([]bool, p)
-	mk := func(w int) [][]float64 {
-		a := make([][]float64, p)
-		for r := range a {
-			a[r] = make([]float64, w)
-		}
-		return a
+	total := pl.p * pl.n
+	return &replica{
+		pl:      pl,
+		next:    make([]int32, pl.p),
+		busy:    make([]bool, pl.p),
+		start:   make([]float64, total),
+		done:    make([]float64, total),
+		factor:  make([]float64, total),
+		extra:   make([]float64, total),
+		agReady: make2(pl.p, pl.v),
+		z3Free:  make([]float64, pl.p),
+		z3Ready: make([]float64, total),
 	}
-	x.start, x.done, x.factor, x.extra = mk(n), mk(n), mk(n), mk(n)
-	x.agReady = mk(pl.v)
-	x.z3Free = make([]float64, p)
-	x.z3Ready = mk(n)
-	return x
+}
+
+func make2(rows, cols int) [][]float64 {
+	a := make([][]float64, rows)
+	for r := range a {
+		a[r] = make([]float64, cols)
+	}
+	return a
 }
 
 // run simulates the step from time 0 and returns when every pass is done.
@@ -143,9 +143,9 @@ func (x *replica) run() {
 		x.next[r] = 0
 		x.busy[r] = false
 		x.z3Free[r] = 0
-		for i := range x.done[r] {
-			x.done[r][i] = -1
-		}
+	}
+	for k := range x.done {
+		x.done[k] = -1
 	}
 	if x.zero3 {
 		for r := range x.next {
@@ -153,7 +153,7 @@ func (x *replica) run() {
 		}
 	}
 	for r := range x.next {
-		x.try(r)
+		x.try(r, 0)
 	}
 	x.eng.Run()
 }
@@ -161,57 +161,61 @@ func (x *replica) run() {
 // z3Issue starts the parameter all-gather for pass i of stage r at time t
 // (when the pass before it starts: one pass of prefetch).
 func (x *replica) z3Issue(r, i int, t float64) {
-	if i >= len(x.pl.ops[r]) {
+	if i >= x.pl.n {
 		return
 	}
 	s := max(t, x.z3Free[r])
 	x.z3Free[r] = s + x.z3Gather[r][x.pl.ops[r][i].Chunk]
-	x.z3Ready[r][i] = x.z3Free[r]
+	x.z3Ready[r*x.pl.n+i] = x.z3Free[r]
 }
 
-// try starts stage r's next pass if its input has arrived; otherwise the
+// try starts stage r's next pass at the earliest time (not before now) its
+// input and parameters allow; if its input is not produced yet, the
 // producer's completion will call try again.
-func (x *replica) try(r int) {
-	i := x.next[r]
-	if x.busy[r] || i >= len(x.pl.ops[r]) {
+func (x *replica) try(r int, now float64) {
+	i := int(x.next[r])
+	pl := x.pl
+	if x.busy[r] || i >= pl.n {
 		return
 	}
-	now := float64(x.eng.Now())
+	k := r*pl.n + i
 	ready := now
-	if ps := x.pl.prodStage[r][i]; ps >= 0 {
-		d := x.done[ps][x.pl.prodPos[r][i]]
+	if j := pl.prod[k]; j >= 0 {
+		d := x.done[j]
 		if d < 0 {
 			return
 		}
-		ready = max(ready, d+x.pl.delay[r][i])
+		ready = max(ready, d+pl.delay[k])
 	}
-	o := x.pl.ops[r][i]
-	if !o.Backward && x.pl.firstFwd[r][o.Chunk] == i {
-		ready = max(ready, x.agReady[r][o.Chunk])
+	if c := pl.gather[k]; c >= 0 {
+		ready = max(ready, x.agReady[r][c])
 	}
 	if x.zero3 {
-		ready = max(ready, x.z3Ready[r][i])
+		ready = max(ready, x.z3Ready[k])
 		x.z3Issue(r, i+1, ready)
 	}
 	x.busy[r] = true
-	x.start[r][i] = ready
-	end := ready + x.pl.dur[r][i]*x.factor[r][i] + x.extra[r][i]
-	x.eng.ScheduleAt(sim.Time(end), x, r)
+	x.start[k] = ready
+	x.eng.ScheduleAt(sim.Time(ready+pl.dur[k]*x.factor[k]+x.extra[k]), x, r)
 }
 
 // Handle ends stage r's current pass.
 func (x *replica) Handle(r int) {
-	i := x.next[r]
+	pl := x.pl
+	k := r*pl.n + int(x.next[r])
 	now := float64(x.eng.Now())
-	x.done[r][i] = now
+	x.done[k] = now
 	x.next[r]++
 	x.busy[r] = false
-	if x.zero3 && x.pl.ops[r][i].Backward {
+	if x.zero3 && pl.ops[r][k-r*pl.n].Backward {
 		s := max(now, x.z3Free[r])
-		x.z3Free[r] = s + x.z3Reduce[r][x.pl.ops[r][i].Chunk]
+		x.z3Free[r] = s + x.z3Reduce[r][pl.ops[r][k-r*pl.n].Chunk]
 	}
-	x.try(r)
-	if cs := x.pl.consStage[r][i]; cs >= 0 && x.next[cs] == int(x.pl.consPos[r][i]) {
-		x.try(int(cs))
+	x.try(r, now)
+	if c := pl.cons[k]; c >= 0 {
+		cs := int(c) / pl.n
+		if int(x.next[cs]) == int(c)-cs*pl.n {
+			x.try(cs, now)
+		}
 	}
 }

@@ -52,6 +52,8 @@ type Spec struct {
 	// Samples is the number of noisy steps simulated; their mean is the
 	// step time. 0 means 1.
 	Samples int
+	// Trace records the noiseless step's timeline in Result.Timeline.
+	Trace bool
 }
 
 // Validate reports every problem with the spec, joined.

@@ -95,7 +95,7 @@ type plan struct {
 	gradColl    [][]float64 // per stage per chunk: gradient collective seconds
 	gather      [][]float64 // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
 	optimizer   []float64   // per stage: optimizer seconds
-	blocking    [][]float64 // per stage per pass: seconds of collectives that block the pass (ZeRO-2 without overlap)
+	blocking    []float64 // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
 	layerFwd    timeline
 	layerBwd    timeline
 }
@@ -158,7 +158,7 @@ func newPlan(s Spec) *plan {
 	pn.gradColl = make([][]float64, p)
 	pn.gather = make([][]float64, p)
 	pn.optimizer = make([]float64, p)
-	pn.blocking = make([][]float64, p)
+	pn.blocking = make([]float64, p*pn.pl.n)
 	gradOp := cluster.ReduceScatter
 	if l.ZeRO == 0 {
 		gradOp = cluster.AllReduce
@@ -168,7 +168,6 @@ func newPlan(s Spec) *plan {
 		pn.chunkParams[r] = make([]float64, v)
 		pn.gradColl[r] = make([]float64, v)
 		pn.gather[r] = make([]float64, v)
-		pn.blocking[r] = make([]float64, 2*m*v)
 		stage := 0.0
 		for ch := 0; ch < v; ch++ {
 			j := ch*p + r
@@ -198,7 +197,7 @@ func newPlan(s Spec) *plan {
 		if l.ZeRO == 2 && !l.DPOverlap {
 			for i, o := range pn.pl.ops[r] {
 				if o.Backward {
-					pn.blocking[r][i] = pn.gradColl[r][o.Chunk]
+					pn.blocking[r*pn.pl.n+i] = pn.gradColl[r][o.Chunk]
 				}
 			}
 		}
@@ -303,9 +302,7 @@ func (pn *plan) setupReplica(x *replica) {
 	if x.zero3 {
 		x.z3Gather, x.z3Reduce = pn.gather, pn.gradColl
 	}
-	for r := range x.extra {
-		copy(x.extra[r], pn.blocking[r])
-	}
+	copy(x.extra, pn.blocking)
 }
 
 // Simulate simulates one optimizer step of s.
@@ -323,16 +320,15 @@ func Simulate(ctx context.Context, s Spec) (Result, error) {
 	// The noiseless step: one replica stands for all.
 	x := newReplica(pn.pl)
 	pn.setupReplica(x)
-	for r := range x.factor {
-		for i := range x.factor[r] {
-			x.factor[r][i] = 1
-		}
+	for k := range x.factor {
+		x.factor[k] = 1
 	}
 	pn.gatherReady(x.agReady, nil)
 	x.run()
 	tails := make([]stageTail, pn.pl.p)
+	n := pn.pl.n
 	for r := range tails {
-		tails[r] = pn.tail(r, x.done[r], x.z3Free[r], nil)
+		tails[r] = pn.tail(r, x.done[r*n:(r+1)*n], x.z3Free[r], nil)
 	}
 	res.NoiselessStepTime, res.CriticalStage = 0, 0
 	for r, st := range tails {
@@ -341,7 +337,9 @@ func Simulate(ctx context.Context, s Spec) (Result, error) {
 		}
 	}
 	res.Breakdown = pn.attribute(x, tails, res.CriticalStage, res.NoiselessStepTime)
-	res.Timeline = pn.timeline(x, tails)
+	if s.Trace {
+		res.Timeline = pn.timeline(x, tails)
+	}
 
 	// The noisy steps.
 	samples := max(s.Samples, 1)
@@ -425,7 +423,7 @@ func (pn *plan) noisyStep(k int) float64 {
 	pn.gatherReady(agReady, sharedDraw)
 
 	workers := min(runtime.GOMAXPROCS(0), l.DP)
-	maxDone := make([][][]float64, workers)
+	maxDone := make([][]float64, workers)
 	z3 := make([][]float64, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -437,28 +435,26 @@ func (pn *plan) noisyStep(k int) float64 {
 			for r := range x.agReady {
 				copy(x.agReady[r], agReady[r])
 			}
-			md := make([][]float64, pn.pl.p)
-			for r := range md {
-				md[r] = make([]float64, len(pn.pl.ops[r]))
-			}
+			n := pn.pl.n
+			md := make([]float64, pn.pl.p*n)
 			zf := make([]float64, pn.pl.p)
 			for d := w; d < l.DP; d += workers {
 				rng := rand.New(rand.NewPCG(seed, uint64(d)+1))
-				for r := range x.factor {
+				for r := 0; r < pn.pl.p; r++ {
 					sf := slow[d*pn.pl.p+r]
-					for i := range x.factor[r] {
-						f := 1.0
+					f := x.factor[r*n : (r+1)*n]
+					for i := range f {
+						f[i] = sf
 						if s.Noise.CV > 0 {
-							f = groupNoise.draw(rng)
+							f[i] *= groupNoise.draw(rng)
 						}
-						x.factor[r][i] = f * sf
 					}
 				}
 				x.run()
-				for r := range md {
-					for i, t := range x.done[r] {
-						md[r][i] = max(md[r][i], t)
-					}
+				for k, t := range x.done {
+					md[k] = max(md[k], t)
+				}
+				for r := range zf {
 					zf[r] = max(zf[r], x.z3Free[r])
 				}
 			}
@@ -466,17 +462,20 @@ func (pn *plan) noisyStep(k int) float64 {
 		}(w)
 	}
 	wg.Wait()
+	md := maxDone[0]
+	for w := 1; w < workers; w++ {
+		for k, t := range maxDone[w] {
+			md[k] = max(md[k], t)
+		}
+	}
 	end := 0.0
+	n := pn.pl.n
 	for r := 0; r < pn.pl.p; r++ {
-		md := maxDone[0][r]
 		z := z3[0][r]
 		for w := 1; w < workers; w++ {
-			for i, t := range maxDone[w][r] {
-				md[i] = max(md[i], t)
-			}
 			z = max(z, z3[w][r])
 		}
-		end = max(end, pn.tail(r, md, z, sharedDraw).end)
+		end = max(end, pn.tail(r, md[r*n:(r+1)*n], z, sharedDraw).end)
 	}
 	return end
 }

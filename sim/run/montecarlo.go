@@ -1,0 +1,134 @@
+package run
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/clustersim/clustersim/cluster/failure"
+)
+
+// CheckpointBytesPerParam is the training state a checkpoint saves per
+// parameter: bf16 weights (2), fp32 master weights (4) and Adam's two fp32
+// moments (8). MODEL.md rounds it to ~16; gradients are not saved.
+const CheckpointBytesPerParam = 14
+
+// Options controls a run simulation.
+type Options struct {
+	// Progress, when set, is called after each finished trial with the
+	// number done and the total; it may be called from several goroutines.
+	Progress func(done, total int)
+}
+
+// Checkpoint is how a phase checkpoints.
+type Checkpoint struct {
+	Bytes     float64 `json:"bytes"`
+	WriteS    float64 `json:"write_s"`    // from start to a durable checkpoint
+	StallS    float64 `json:"stall_s"`    // training stalled per checkpoint
+	IntervalS float64 `json:"interval_s"` // seconds of training between checkpoints (Young/Daly when auto)
+	MTBFS     float64 `json:"mtbf_s"`     // mean time between unexpected interruptions
+}
+
+// planCheckpoint prices a checkpoint of the job's state for a phase.
+func planCheckpoint(s Spec, p phaseStep) Checkpoint {
+	c := p.spec.Cluster
+	params := p.spec.Arch.Params()
+	bytes := params * CheckpointBytesPerParam
+	// The writers are all the GPUs, each through its own NIC, into storage
+	// whose sustained bandwidth caps the total.
+	bw := math.Min(s.Failures.StorageBandwidth, float64(c.GPUs)*c.Network.ScaleOutGbps/8*1e9)
+	if !(bw > 0) {
+		bw = float64(c.GPUs) * c.Network.ScaleOutGbps / 8 * 1e9
+	}
+	ck := Checkpoint{Bytes: bytes, WriteS: bytes / bw}
+	ck.StallS = ck.WriteS
+	if s.Failures.AsyncCheckpoint && c.GPU.HostBandwidth > 0 {
+		ck.StallS = bytes / float64(c.GPUs) / c.GPU.HostBandwidth
+	}
+	_, unexpected, _ := s.Failures.Profile.Rates(failure.Hardware{GPUs: c.GPUs, Nodes: c.Nodes()})
+	ck.MTBFS = math.Inf(1)
+	if unexpected > 0 {
+		ck.MTBFS = 86400 / unexpected
+	}
+	ck.IntervalS = s.Failures.CheckpointIntervalS
+	if ck.IntervalS <= 0 {
+		ck.IntervalS = failure.YoungDaly(ck.StallS, ck.MTBFS)
+	}
+	return ck
+}
+
+func planPhases(s Spec, ph []phaseStep) ([]phasePlan, []Checkpoint) {
+	plans := make([]phasePlan, len(ph))
+	cks := make([]Checkpoint, len(ph))
+	for i, p := range ph {
+		c := p.spec.Cluster
+		hw := failure.Hardware{GPUs: c.GPUs, Nodes: c.Nodes()}
+		perDay, _, _ := s.Failures.Profile.Rates(hw)
+		ck := planCheckpoint(s, p)
+		cks[i] = ck
+		pl := phasePlan{workS: p.workS, intervalS: ck.IntervalS, stallS: ck.StallS, writeS: ck.WriteS, gpus: c.GPUs,
+			stragglerS: p.steps * p.res.Breakdown.Straggler, computeFrac: p.res.Breakdown.Compute / p.res.StepTime}
+		for _, r := range perDay {
+			pl.rates = append(pl.rates, r/86400)
+			pl.total += r / 86400
+		}
+		if s.Failures.Lemons.RatePerNodeDay > 0 && s.Failures.Lemons.Slowdown > 1 {
+			pl.lemonRate = s.Failures.Lemons.RatePerNodeDay * float64(hw.Nodes) / 86400
+		}
+		if i > 0 {
+			prev := ph[i-1].spec
+			pl.relaunch = prev.Cluster.GPUs != c.GPUs || prev.Layout != p.spec.Layout
+		}
+		plans[i] = pl
+	}
+	return plans, cks
+}
+
+// monteCarlo runs the trials in parallel, one engine each; trial i draws
+// from its own stream (seed, i), so the results do not depend on how many
+// goroutines ran them.
+func monteCarlo(ctx context.Context, s Spec, plans []phasePlan, opt Options) ([]trialResult, error) {
+	n := max(s.Trials, 1)
+	out := make([]trialResult, n)
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				out[i] = runTrial(plans, s.Failures.Profile.Causes, s.Failures.RestartS, s.Failures.Lemons, s.Seed, uint64(i), i == 0)
+				d := int(done.Add(1))
+				if opt.Progress != nil {
+					opt.Progress(d, n)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// summarize returns the mean and the 5th and 95th percentiles.
+func summarize(x []float64) Interval {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	return Interval{
+		Mean: stat.Mean(s, nil),
+		P5:   stat.Quantile(0.05, stat.Empirical, s, nil),
+		P95:  stat.Quantile(0.95, stat.Empirical, s, nil),
+	}
+}

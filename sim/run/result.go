@@ -1,0 +1,96 @@
+package run
+
+import "github.com/clustersim/clustersim/sim/step"
+
+// Breakdown is step.Breakdown with the contract's JSON keys (CONTRACT.md,
+// breakdown_s).
+type Breakdown struct {
+	Compute   float64 `json:"compute"`
+	TPComm    float64 `json:"tp_comm"`
+	CPComm    float64 `json:"cp_comm"`
+	PPBubble  float64 `json:"pp_bubble"`
+	PPComm    float64 `json:"pp_comm"`
+	DPComm    float64 `json:"dp_comm"`
+	Optimizer float64 `json:"optimizer"`
+	Straggler float64 `json:"straggler"`
+}
+
+func breakdownOf(b step.Breakdown) Breakdown {
+	return Breakdown{b.Compute, b.TPComm, b.CPComm, b.PPBubble, b.PPComm, b.DPComm, b.Optimizer, b.Straggler}
+}
+
+// Interval is a mean and a 90% interval (5th and 95th percentiles) over
+// Monte Carlo trials.
+type Interval struct {
+	Mean float64 `json:"mean"`
+	P5   float64 `json:"p5"`
+	P95  float64 `json:"p95"`
+}
+
+// PhaseResult is one phase of the run.
+type PhaseResult struct {
+	Name          string    `json:"name"`
+	GPUs          int       `json:"gpus"`
+	Tokens        float64   `json:"tokens"`
+	SeqLen        int       `json:"seq_len"`
+	GlobalBatch   int       `json:"global_batch"`
+	Steps         float64   `json:"steps"`
+	StepTimeS     float64   `json:"step_time_s"`
+	TFLOPSPerGPU  float64   `json:"tflops_per_gpu"`
+	MFU           float64   `json:"mfu"`
+	WallClockDays float64   `json:"wall_clock_days"`
+	GPUHours      float64   `json:"gpu_hours"`
+	Breakdown     Breakdown `json:"breakdown_s"`
+}
+
+// Result is a whole run's outcome, with the JSON keys of CONTRACT.md's
+// `run --format json` (and more).
+type Result struct {
+	Scenario             string             `json:"scenario"`
+	GPUs                 int                `json:"gpus"`
+	Params               float64            `json:"params"`
+	StepTimeS            float64            `json:"step_time_s"`
+	NoiselessStepTimeS   float64            `json:"noiseless_step_time_s"`
+	TokensPerS           float64            `json:"tokens_per_s"`
+	TFLOPSPerGPU         float64            `json:"tflops_per_gpu"`
+	MFU                  float64            `json:"mfu"`
+	HFU                  float64            `json:"hfu"`
+	MemoryGiBPerGPU      float64            `json:"memory_gib_per_gpu"`
+	MemoryGiBByStage     []float64          `json:"memory_gib_by_stage"`
+	Breakdown            Breakdown          `json:"breakdown_s"`
+	WallClockDays        float64            `json:"wall_clock_days"`
+	WallClockDaysCI      Interval           `json:"wall_clock_days_90"`
+	GPUHours             float64            `json:"gpu_hours"`
+	GPUHoursCI           Interval           `json:"gpu_hours_90"`
+	ETTR                 float64            `json:"ettr"`
+	ETTRCI               Interval           `json:"ettr_90"`
+	Interruptions        float64            `json:"interruptions"`
+	PlannedInterruptions float64            `json:"planned_interruptions"`
+	InterruptionsPerDay  float64            `json:"interruptions_per_day"`
+	InterruptionsByCause map[string]float64 `json:"interruptions_by_cause"`
+	Badput               Badput             `json:"badput_days"`
+	Checkpoint           Checkpoint         `json:"checkpoint"`
+	Checkpoints          float64            `json:"checkpoints"`
+	PlannedPerDay        float64            `json:"planned_interruptions_per_day"`
+	EnergyMWh            *Interval          `json:"energy_mwh,omitempty"`
+	Cost                 *float64           `json:"cost,omitempty"`
+	TotalFLOPs           float64            `json:"total_flops"`
+	Tokens               float64            `json:"tokens"`
+	Steps                float64            `json:"steps"`
+	Phases               []PhaseResult      `json:"phases"`
+	Trials               int                `json:"trials"`
+	Seed                 uint64             `json:"seed"`
+	// Timeline is the first trial's interruptions, checkpoints and phase
+	// changes, for charts.
+	Timeline []Event `json:"-"`
+}
+
+// Badput is the mean wall-clock days lost, by kind.
+type Badput struct {
+	RestartDays     float64 `json:"restart"`      // down: detection, rescheduling, reloading
+	LostWorkDays    float64 `json:"lost_work"`    // work redone since the last checkpoint
+	CheckpointDays  float64 `json:"checkpoint"`   // training stalled by checkpoint writes
+	SlowNodeDays    float64 `json:"slow_nodes"`   // slower steps while a lemon node is in the job
+	PhaseChangeDays float64 `json:"phase_change"` // checkpoint and relaunch between phases
+	StragglerDays   float64 `json:"stragglers"`   // step-level straggler time (inside productive time)
+}
