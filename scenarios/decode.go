@@ -227,6 +227,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 		case yaml.MappingNode:
 			p.Causes = []Cause{} // a custom profile, even with no causes
 			d.eachKey(n, key, nil, func(name string, k, val *yaml.Node) {
+				if name == "" {
+					d.errAt(k, key, "a cause needs a name")
+					return
+				}
 				c := Cause{Name: name}
 				d.decode(val, reflect.ValueOf(&c).Elem(), join(key, name))
 				p.Causes = append(p.Causes, c)

@@ -51,6 +51,7 @@ func FuzzLoadScenario(f *testing.F) {
 	} {
 		f.Add(broken, "")
 	}
+	f.Add(small+"phases: &x [*x]\n", "phases.0.tokens=1T")
 	f.Add(small, "phases.0={tokens: 1T}")
 	f.Add(small, "model.layers=16")
 	f.Add(small, "=")

@@ -434,6 +434,21 @@ func TestSet(t *testing.T) {
 				t.Errorf("profile = %+v, want %+v", s.Failures.Profile, want)
 			}
 		}},
+		{"text with a colon", "llama3-405b", []string{"description=Llama: 405B, again"}, func(t *testing.T, s specView) {
+			s.eq(t, "description", s.Description, "Llama: 405B, again")
+		}},
+		{"through an alias", "testdata/aliases.yaml", []string{"phases.0.parallelism.tp=4"}, func(t *testing.T, s specView) {
+			// The override changes phase 0 only, not the anchor's other uses.
+			s.eq(t, "phase 0 tp", s.Phases[0].Layout.TP, 4)
+			s.eq(t, "phase 0 dp", s.Phases[0].Layout.DP, 8)
+			s.eq(t, "phase 1 tp", s.Phases[1].Layout.TP, 8)
+			s.eq(t, "tp", s.Step.Layout.TP, 8)
+		}},
+		{"at an anchor", "testdata/aliases.yaml", []string{"parallelism.pp=4"}, func(t *testing.T, s specView) {
+			// The anchor itself changes everywhere it is used, as if edited.
+			s.eq(t, "pp", s.Step.Layout.PP, 4)
+			s.eq(t, "phase 1 pp", s.Phases[1].Layout.PP, 4)
+		}},
 		{"later wins", "llama3-405b", []string{"seed=7", "seed=8", "trials=3"}, func(t *testing.T, s specView) {
 			s.eq(t, "seed", s.Seed, uint64(8))
 			s.eq(t, "trials", s.Trials, 3)

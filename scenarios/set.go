@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -37,15 +38,18 @@ func (d *decoder) applySet(root *yaml.Node, set string, i int) {
 			return
 		}
 	}
-	val, err := parseSetValue(value)
-	if err != nil {
-		fail(path, "bad value %q: %v", value, err)
-		return
-	}
-	mark(val, d.set, i+1)
-
 	n := root
 	t := reflect.TypeFor[Scenario]()
+	// Past an alias the override works on copies, so that it changes this
+	// place only and not the anchor's other uses.
+	copied := false
+	child := func(idx int) *yaml.Node {
+		if copied {
+			c := shallowCopy(n.Content[idx])
+			n.Content[idx] = c
+		}
+		return n.Content[idx]
+	}
 	for j, seg := range segs {
 		key := strings.Join(segs[:j+1], ".")
 		parent := strings.Join(segs[:j], ".")
@@ -53,8 +57,14 @@ func (d *decoder) applySet(root *yaml.Node, set string, i int) {
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		if n.Kind == yaml.AliasNode { // copy, so that the override changes this place only
-			*n = *deepCopy(resolve(n))
+		if n.Kind == yaml.AliasNode {
+			target := resolve(n)
+			if target == nil || target.Kind == yaml.AliasNode {
+				fail(key, "%s is an unresolvable alias", parent)
+				return
+			}
+			*n = *shallowCopy(target)
+			copied = true
 		}
 		switch {
 		case t == modelType && n.Kind == yaml.ScalarNode:
@@ -87,8 +97,9 @@ func (d *decoder) applySet(root *yaml.Node, set string, i int) {
 				return
 			}
 			nextType = reflect.TypeFor[Cause]()
-			next = mapGet(n, seg)
-			if next == nil {
+			if k := mapIndex(n, seg); k >= 0 {
+				next = child(k)
+			} else {
 				next = &yaml.Node{Kind: yaml.MappingNode}
 				mapPut(n, seg, next, d.set, i+1)
 			}
@@ -107,8 +118,9 @@ func (d *decoder) applySet(root *yaml.Node, set string, i int) {
 				return
 			}
 			nextType = t.Field(f.index).Type
-			next = mapGet(n, seg)
-			if next == nil {
+			if k := mapIndex(n, seg); k >= 0 {
+				next = child(k)
+			} else {
 				next = emptyFor(nextType)
 				mapPut(n, seg, next, d.set, i+1)
 			}
@@ -132,13 +144,18 @@ func (d *decoder) applySet(root *yaml.Node, set string, i int) {
 				mark(next, d.set, i+1)
 				n.Content = append(n.Content, next)
 			} else {
-				next = n.Content[idx]
+				next = child(idx)
 			}
 		default:
 			fail(key, "%s is %s and has no key %q", parent, expect(t), seg)
 			return
 		}
 		if last {
+			val, err := parseSetValue(value, nextType)
+			if err != nil {
+				fail(path, "bad value %q: %v", value, err)
+				return
+			}
 			*next = *val
 			mark(next, d.set, i+1)
 			return
@@ -147,14 +164,24 @@ func (d *decoder) applySet(root *yaml.Node, set string, i int) {
 	}
 }
 
-// parseSetValue parses a --set value as one YAML node; an empty value is
-// the empty string.
-func parseSetValue(s string) (*yaml.Node, error) {
+// parseSetValue parses a --set value for a key of type t as one YAML
+// node. An empty value is the empty string, and so is, for a text key, a
+// value that YAML does not read as a scalar ("Llama: 405B").
+func parseSetValue(s string, t reflect.Type) (*yaml.Node, error) {
+	raw := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
 	if strings.TrimSpace(s) == "" {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}, nil
+		return raw, nil
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
 	var doc yaml.Node
-	if err := safeUnmarshal([]byte(s), &doc); err != nil {
+	err := safeUnmarshal([]byte(s), &doc)
+	text := t.Kind() == reflect.String
+	if text && (err != nil || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.ScalarNode) {
+		return raw, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
@@ -177,14 +204,15 @@ func mark(n *yaml.Node, set map[*yaml.Node]int, i int) {
 	}
 }
 
-// mapGet returns the value of key in mapping n, or nil.
-func mapGet(n *yaml.Node, key string) *yaml.Node {
+// mapIndex returns the index in n.Content of the value of key in mapping
+// n, or -1.
+func mapIndex(n *yaml.Node, key string) int {
 	for j := 0; j+1 < len(n.Content); j += 2 {
 		if k := resolve(n.Content[j]); k != nil && k.Kind == yaml.ScalarNode && k.Value == key {
-			return n.Content[j+1]
+			return j + 1
 		}
 	}
-	return nil
+	return -1
 }
 
 // mapPut appends key: v to mapping n, marking the key as --set i's.
@@ -209,16 +237,11 @@ func emptyFor(t reflect.Type) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
 }
 
-func deepCopy(n *yaml.Node) *yaml.Node {
-	if n == nil {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
-	}
+// shallowCopy copies n and its list of children, not the children.
+func shallowCopy(n *yaml.Node) *yaml.Node {
 	c := *n
 	c.Anchor = ""
-	c.Content = make([]*yaml.Node, len(n.Content))
-	for i, x := range n.Content {
-		c.Content[i] = deepCopy(resolve(x))
-	}
+	c.Content = slices.Clone(n.Content)
 	return &c
 }
 
