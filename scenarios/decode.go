@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"math"
 	"reflect"
 	"strings"
 
@@ -398,6 +397,3 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 		d.decode(val, v.Field(f.index), join(key, name))
 	})
 }
-
-// finite reports whether x is a finite number.
-func finite(x float64) bool { return !math.IsInf(x, 0) && !math.IsNaN(x) }
