@@ -1,0 +1,741 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/clustersim/clustersim/cluster"
+	"github.com/clustersim/clustersim/cluster/failure"
+	"github.com/clustersim/clustersim/sim/model"
+	"github.com/clustersim/clustersim/sim/run"
+	"github.com/clustersim/clustersim/sim/step"
+)
+
+// Defaults of the keys a scenario may leave out.
+const (
+	DefaultTrials = 100
+	DefaultSeed   = 1
+	// DefaultRestartS is the restart time per interruption, seconds (15
+	// minutes): an assumption; Llama 3 does not publish one.
+	DefaultRestartS = 15 * 60
+	// DefaultStorageTBps is the checkpoint storage's sustained write
+	// bandwidth, TB/s: Llama 3's Tectonic figure (arXiv:2407.21783 §3.3.4,
+	// "2 TB/s sustained, 7 TB/s peak").
+	DefaultStorageTBps = 2
+	// DefaultPUE is the data centre's power usage effectiveness, an
+	// assumption typical of a modern hyperscale site.
+	DefaultPUE            = 1.1
+	DefaultSlowNodeFactor = 1.1 // MegaScale's "~10% slower" straggler hosts (arXiv:2402.15627)
+	DefaultLatencyUS      = 5   // per-hop scale-out latency, µs
+	DefaultProfile        = "none"
+)
+
+// Limits that keep the step simulation (and memory accounting, which walks
+// the pipeline schedule) tractable.
+const (
+	maxLayers      = 100_000
+	maxHeads       = 1 << 16
+	maxScheduleOps = 1_000_000  // micro batches per step × virtual stages
+	maxPipelineOps = 20_000_000 // × pp
+)
+
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// build checks s and turns it into a run.Spec.
+func (d *decoder) build(s *Scenario) run.Spec {
+	var spec run.Spec
+	spec.Name = s.Name
+	if spec.Name == "" {
+		spec.Name = strings.TrimSuffix(strings.TrimSuffix(path.Base(d.file), ".yaml"), ".yml")
+	}
+	spec.Description = s.Description
+
+	arch, archOK := d.arch(s.Model)
+
+	// Cluster.
+	gpu, gpuOK := cluster.GPU{}, false
+	switch {
+	case !d.has("cluster.gpu"):
+		d.errKey("cluster.gpu", "required: a built-in GPU name (%s)", strings.Join(cluster.GPUNames(), ", "))
+	default:
+		g, err := cluster.LookupGPU(s.Cluster.GPU)
+		if err != nil {
+			d.errKey("cluster.gpu", "%s", oneOf("gpu", s.Cluster.GPU, cluster.GPUNames()))
+		} else {
+			gpu, gpuOK = g, true
+		}
+	}
+	gpus := s.Cluster.GPUs
+	gpusOK := true
+	if !d.has("cluster.gpus") {
+		d.errKey("cluster.gpus", "required: the number of GPUs")
+		gpusOK = false
+	}
+	gpn := deref(s.Cluster.GPUsPerNode, gpu.GPUsPerNode)
+	maxGPUs := gpus
+	for _, ph := range s.Phases {
+		maxGPUs = max(maxGPUs, deref(ph.GPUs, 0))
+	}
+	net := deref(s.Cluster.Network, Network{})
+	nw := cluster.Network{
+		ScaleOutGbps:     float64(deref(net.ScaleOutGbps, Quantity(gpu.NICGbps))),
+		Oversubscription: float64(deref(net.Oversubscription, 1)),
+		LatencyS:         float64(deref(net.LatencyUS, DefaultLatencyUS)) / 1e6,
+	}
+	nw.NodesPerPod = 1
+	if gpn > 0 {
+		nw.NodesPerPod = max(1, (maxGPUs+gpn-1)/gpn)
+	}
+	nw.NodesPerPod = deref(net.NodesPerPod, nw.NodesPerPod)
+	var cl cluster.Cluster
+	clusterOK := false
+	if gpuOK && gpusOK {
+		c, err := cluster.New(gpu, gpus, gpn, nw)
+		if err != nil {
+			d.clusterErrors(err)
+		} else {
+			cl, clusterOK = c, true
+		}
+	}
+
+	// Training.
+	tr, trOK := d.training(s, gpu, gpuOK)
+
+	// Layout.
+	layout, layoutOK := d.layout(s.Parallelism, "", gpus)
+	main := mainPhase{arch: arch, archOK: archOK, tr: tr, trOK: trOK, gpu: gpu, gpuOK: gpuOK, gpn: gpn, layout: layout}
+	if layoutOK && archOK && trOK && gpusOK && gpuOK {
+		main.checked = d.checkLayout(arch, layout, tr, gpus, "") && d.checkMemory(arch, layout, tr, gpu, "")
+	}
+
+	// Phases.
+	total := 0.0
+	for i, ph := range s.Phases {
+		p, ok := d.phase(i, ph, s, main)
+		if ok {
+			spec.Phases = append(spec.Phases, p)
+		}
+		total += p.Tokens
+	}
+	switch {
+	case len(s.Phases) > 0 && s.Training.Tokens != nil && len(spec.Phases) == len(s.Phases):
+		if want := float64(*s.Training.Tokens); math.Abs(total-want) > 1e-9*want {
+			d.errKey("training.tokens", "%s does not equal the sum of the phases' tokens (%s); make them agree or leave training.tokens out",
+				formatQuantity(want), formatQuantity(total))
+		}
+	case len(s.Phases) > 0 && s.Training.Tokens == nil:
+		tr.Tokens = total
+	}
+
+	// Stragglers.
+	st := deref(s.Stragglers, Stragglers{})
+	noise := step.Noise{
+		CV:               float64(deref(st.CV, step.DefaultCV)),
+		SlowNodeFraction: float64(deref(st.SlowNodeFraction, 0)),
+		SlowNodeFactor:   float64(deref(st.SlowNodeFactor, DefaultSlowNodeFactor)),
+	}
+	if !(noise.CV >= 0 && noise.CV <= 1) {
+		d.errKey("stragglers.cv", "%s must be in [0, 1] (a coefficient of variation; default %g)", formatQuantity(noise.CV), step.DefaultCV)
+	}
+	if !(noise.SlowNodeFraction >= 0 && noise.SlowNodeFraction <= 1) {
+		d.errKey("stragglers.slow_node_fraction", "%s must be in [0, 1]", formatQuantity(noise.SlowNodeFraction))
+	}
+	if !(noise.SlowNodeFactor >= 1) {
+		d.errKey("stragglers.slow_node_factor", "%s must be >= 1 (1.1 = 10%% slower)", formatQuantity(noise.SlowNodeFactor))
+	}
+	samples := deref(st.Samples, 1)
+	if samples < 1 {
+		d.errKey("stragglers.samples", "%d must be >= 1", samples)
+	}
+
+	spec.Failures = d.failures(deref(s.Failures, Failures{}))
+
+	en := deref(s.Energy, Energy{})
+	spec.Energy = run.Energy{
+		PUE:             float64(deref(en.PUE, DefaultPUE)),
+		HostWattsPerGPU: float64(deref(en.HostWattsPerGPU, 0)),
+		PricePerGPUHour: float64(deref(en.PricePerGPUHour, 0)),
+	}
+	if pue := spec.Energy.PUE; pue != 0 && !(pue >= 1) {
+		d.errKey("energy.pue", "%s must be >= 1 (or 0 to turn energy off)", formatQuantity(pue))
+	}
+	if v := spec.Energy.HostWattsPerGPU; v < 0 {
+		d.errKey("energy.host_watts_per_gpu", "%s must be >= 0", formatQuantity(v))
+	}
+	if v := spec.Energy.PricePerGPUHour; v < 0 {
+		d.errKey("energy.price_per_gpu_hour", "%s must be >= 0", formatQuantity(v))
+	}
+
+	spec.Trials = deref(s.Trials, DefaultTrials)
+	if spec.Trials < 1 {
+		d.errKey("trials", "%d must be >= 1", spec.Trials)
+	}
+	spec.Seed = deref(s.Seed, DefaultSeed)
+
+	spec.Step = step.Spec{
+		Arch:     arch,
+		Layout:   layout,
+		Training: tr,
+		Cluster:  cl,
+		Noise:    noise,
+		Seed:     spec.Seed,
+		Samples:  samples,
+	}
+	if len(d.errs) == 0 && clusterOK {
+		// A safety net: the simulator's own check.
+		d.fieldErrors(spec.Step.Validate(), func(f string) string { return f })
+	}
+	return spec
+}
+
+// arch builds the model.
+func (d *decoder) arch(m Model) (model.Arch, bool) {
+	if !d.has("model") {
+		d.errKey("model", "required: a built-in model (%s) or an inline mapping with keys %s",
+			strings.Join(model.ArchNames(), ", "), strings.Join(fieldNames(modelType), ", "))
+		return model.Arch{}, false
+	}
+	if m.Builtin != "" {
+		a, err := model.LookupArch(m.Builtin)
+		if err != nil {
+			d.errKey("model", "%s; or an inline mapping with keys %s", oneOf("model", m.Builtin, model.ArchNames()), strings.Join(fieldNames(modelType), ", "))
+			return a, false
+		}
+		return a, true
+	}
+	ok := true
+	for _, k := range []string{"layers", "hidden", "ffn_hidden", "heads", "vocab"} {
+		if !d.has("model." + k) {
+			d.errKey("model."+k, "required in an inline model (which needs layers, hidden, ffn_hidden, heads and vocab)")
+			ok = false
+		}
+	}
+	a := model.Arch{
+		Name:           "custom",
+		Layers:         m.Layers,
+		Hidden:         m.Hidden,
+		FFNHidden:      m.FFNHidden,
+		Heads:          m.Heads,
+		KVHeads:        deref(m.KVHeads, m.Heads),
+		Vocab:          m.Vocab,
+		TiedEmbeddings: deref(m.TiedEmbeddings, false),
+	}
+	if m.MLP != "" {
+		mlp, err := model.ParseMLP(m.MLP)
+		if err != nil {
+			d.errKey("model.mlp", "%s", oneOf("mlp", m.MLP, []string{"swiglu", "gelu"}))
+			ok = false
+		}
+		a.MLP = mlp
+	}
+	a.Dropout = deref(m.Dropout, a.MLP == model.GELU)
+	for _, f := range []struct {
+		key      string
+		v, limit int
+	}{{"layers", a.Layers, maxLayers}, {"heads", a.Heads, maxHeads}, {"kv_heads", a.KVHeads, maxHeads}} {
+		if f.v > f.limit {
+			d.errKey("model."+f.key, "%d is more than clustersim models (at most %d)", f.v, f.limit)
+			ok = false
+		}
+	}
+	for _, e := range flatten(a.Validate()) {
+		var fe *model.FieldError
+		if errors.As(e, &fe) && !d.has(fe.Field) && fe.Field != "model.kv_heads" {
+			continue // already reported as required
+		}
+		d.fieldErrors(e, func(f string) string { return f })
+		ok = false
+	}
+	return a, ok
+}
+
+// training builds the main phase's training, with the run's tokens when
+// training.tokens gives them (the phases' sum is filled in later).
+func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Training, bool) {
+	t := s.Training
+	ok := true
+	tr := model.Training{SeqLen: t.SeqLen, GradBytes: 4}
+	if !d.has("training.seq_len") {
+		d.errKey("training.seq_len", "required: tokens per sequence")
+		ok = false
+	} else if t.SeqLen < 1 {
+		d.errKey("training.seq_len", "%d must be >= 1", t.SeqLen)
+		ok = false
+	}
+	gb, gbOK := d.batch(t.GlobalBatch, t.GlobalBatchTokens, tr.SeqLen, "training", ok)
+	tr.GlobalBatch = gb
+	ok = ok && gbOK
+	if t.GlobalBatch == nil && t.GlobalBatchTokens == nil {
+		d.errKey("training.global_batch", "required: sequences per step (or training.global_batch_tokens: tokens per step)")
+		ok = false
+	}
+	switch {
+	case t.Tokens != nil:
+		tr.Tokens = float64(*t.Tokens)
+		if !(tr.Tokens > 0) {
+			d.errKey("training.tokens", "%s must be > 0", formatQuantity(tr.Tokens))
+			ok = false
+		}
+	case len(s.Phases) == 0:
+		d.errKey("training.tokens", "required: the tokens of the whole run, e.g. 15.6T (or give phases with tokens)")
+		ok = false
+	}
+	if t.Precision != "" {
+		p, err := cluster.ParsePrecision(t.Precision)
+		if err != nil || p.String() != t.Precision {
+			d.errKey("training.precision", "%s", oneOf("precision", t.Precision, []string{"bf16", "fp8"}))
+			ok = false
+		}
+		tr.Precision = p
+	}
+	if gpuOK && tr.Precision == cluster.FP8 && gpu.PeakFLOPS(cluster.FP8) == 0 {
+		d.errKey("training.precision", "fp8 needs fp8 tensor cores, which %s lacks; use bf16", gpu.Name)
+		ok = false
+	}
+	switch t.GradPrecision {
+	case "", "fp32":
+		tr.GradBytes = 4
+	case "bf16":
+		tr.GradBytes = 2
+	default:
+		d.errKey("training.grad_precision", "%s", oneOf("grad_precision", t.GradPrecision, []string{"fp32", "bf16"}))
+		ok = false
+	}
+	if t.Attention != "" {
+		a, err := model.ParseAttention(t.Attention)
+		if err != nil {
+			d.errKey("training.attention", "%s", oneOf("attention", t.Attention, []string{"flash", "unfused"}))
+			ok = false
+		}
+		tr.Attention = a
+	}
+	return tr, ok
+}
+
+// batch returns the global batch in sequences from global_batch or
+// global_batch_tokens under prefix, checking that the tokens are a whole
+// number of sequences of seq tokens (when seqOK).
+func (d *decoder) batch(seqs, tokens *int, seq int, prefix string, seqOK bool) (int, bool) {
+	gbKey, gbtKey := prefix+".global_batch", prefix+".global_batch_tokens"
+	switch {
+	case seqs != nil && tokens != nil:
+		d.errKey(gbtKey, "give %s (sequences) or %s, not both", gbKey, gbtKey)
+		return 0, false
+	case seqs != nil:
+		if *seqs < 1 {
+			d.errKey(gbKey, "%d must be >= 1", *seqs)
+			return 0, false
+		}
+		return *seqs, true
+	case tokens != nil:
+		n := *tokens
+		if n < 1 {
+			d.errKey(gbtKey, "%d must be >= 1", n)
+			return 0, false
+		}
+		if !seqOK {
+			return 0, false
+		}
+		if n%seq != 0 {
+			d.errKey(gbtKey, "%s", batchTokensHint(n, seq))
+			return 0, false
+		}
+		return n / seq, true
+	}
+	return 0, true // the caller decides whether one is required
+}
+
+// batchTokensHint says why n tokens are not whole sequences of seq tokens
+// and what the nearest valid values are.
+func batchTokensHint(n, seq int) string {
+	lo := n / seq
+	msg := fmt.Sprintf("%d tokens is %s sequences of seq_len %d, not a whole number; use a multiple of %d",
+		n, strconv.FormatFloat(float64(n)/float64(seq), 'f', -1, 64), seq, seq)
+	if lo >= 1 {
+		msg += fmt.Sprintf(": %d (%d sequences) or %d (%d sequences)", lo*seq, lo, (lo+1)*seq, lo+1)
+	} else {
+		msg += fmt.Sprintf(": %d (1 sequence)", seq)
+	}
+	// 16M is 1,953.125 sequences of 8,192; the 16Mi a user probably meant is 2,048.
+	for _, u := range []struct {
+		dec, bin int
+		suf      string
+	}{{1e9, 1 << 30, "Gi"}, {1e6, 1 << 20, "Mi"}, {1e3, 1 << 10, "Ki"}} {
+		if n%u.dec != 0 {
+			continue
+		}
+		if b := n / u.dec * u.bin; n/u.dec < 1<<20 && b%seq == 0 {
+			msg += fmt.Sprintf(", or %d%s = %d·2^%d (%d sequences)", n/u.dec, u.suf, n/u.dec, bits(u.bin), b/seq)
+		}
+		break
+	}
+	return msg
+}
+
+func bits(x int) int {
+	n := 0
+	for x > 1 {
+		x >>= 1
+		n++
+	}
+	return n
+}
+
+// layout resolves a parallelism block with its defaults for gpus GPUs.
+// prefix is "" or "phases.N." for the keys.
+func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, bool) {
+	l := model.Layout{
+		TP:            deref(p.TP, 1),
+		PP:            deref(p.PP, 1),
+		CP:            deref(p.CP, 1),
+		MicroBatch:    deref(p.MicroBatch, 1),
+		VirtualStages: deref(p.VirtualStages, 1),
+		ZeRO:          deref(p.ZeRO, 1),
+		TPOverlap:     deref(p.TPCommOverlap, false),
+		DPOverlap:     deref(p.DPCommOverlap, true),
+	}
+	l.SequenceParallel = deref(p.SequenceParallel, l.TP > 1)
+	ok := true
+	if p.Recompute != nil {
+		r, err := model.ParseRecompute(*p.Recompute)
+		if err != nil {
+			d.errKey(prefix+"parallelism.recompute", "%s", oneOf("recompute", *p.Recompute, []string{"none", "selective", "full"}))
+			ok = false
+		}
+		l.Recompute = r
+	}
+	if l.ZeRO < 0 || l.ZeRO > 3 {
+		d.errKey(prefix+"parallelism.zero", "%d must be 0, 1, 2 or 3 (3 = FSDP)", l.ZeRO)
+		ok = false
+	}
+	if p.DP != nil {
+		l.DP = *p.DP
+	} else if m := l.TP * l.PP * l.CP; l.TP > 0 && l.PP > 0 && l.CP > 0 && float64(l.TP)*float64(l.PP)*float64(l.CP) <= float64(gpus) {
+		l.DP = max(1, gpus/m) // a remainder is reported by Layout.Validate
+	} else {
+		l.DP = 1
+	}
+	return l, ok
+}
+
+// checkLayout validates l for a, t and gpus; prefix is "" or "phases.N.".
+// It reports whether l is valid.
+func (d *decoder) checkLayout(a model.Arch, l model.Layout, t model.Training, gpus int, prefix string) bool {
+	key := d.keyMapper(prefix)
+	positive := l.TP >= 1 && l.PP >= 1 && l.CP >= 1 && l.DP >= 1 && l.MicroBatch >= 1 && l.VirtualStages >= 1
+	if positive {
+		// Guards against overflow and against schedules too large to walk.
+		if m := float64(l.TP) * float64(l.PP) * float64(l.CP); m > float64(gpus) {
+			d.errKey(key("parallelism"), "tp·pp·cp = %d·%d·%d = %.0f is more than cluster.gpus (%d)", l.TP, l.PP, l.CP, m, gpus)
+			return false
+		}
+		if c := float64(l.PP) * float64(l.VirtualStages); c > float64(a.Layers+2) {
+			d.errKey(key("parallelism.pp"), "pp·virtual_stages = %d·%d = %.0f model chunks is more than the %d layers can fill (at most layers+2 = %d, with the embedding and the head in the first and last chunk)",
+				l.PP, l.VirtualStages, c, a.Layers, a.Layers+2)
+			return false
+		}
+	}
+	if err := l.Validate(a, t, gpus); err != nil {
+		// When dp was left out and gpus/(tp·pp·cp) is not whole, the
+		// product error says so; the batch checks against the rounded-down
+		// dp would only repeat it.
+		guessed := !d.has(prefix+"parallelism.dp") && positive && gpus%(l.TP*l.PP*l.CP) != 0
+		for _, e := range flatten(err) {
+			var fe *model.FieldError
+			if guessed && errors.As(e, &fe) && (fe.Field == "training.global_batch" || fe.Field == "parallelism.virtual_stages") {
+				continue
+			}
+			d.fieldErrors(e, key)
+		}
+		return false
+	}
+	m := l.MicroBatches(t)
+	if ops := float64(m) * float64(l.VirtualStages); ops > maxScheduleOps || ops*float64(l.PP) > maxPipelineOps {
+		d.errKey(key("training.global_batch"), "%d micro batches per step × %d virtual stages × pp %d is more than clustersim simulates (%d micro batch passes per stage, %d in all); use a larger micro_batch or dp",
+			m, l.VirtualStages, l.PP, maxScheduleOps, maxPipelineOps)
+		return false
+	}
+	return true
+}
+
+// keyMapper maps the keys of model.FieldError to the scenario's: under a
+// phase, "parallelism.tp" is "phases.N.parallelism.tp" and the training
+// keys are the phase's own; a global batch given in tokens is blamed on
+// global_batch_tokens.
+func (d *decoder) keyMapper(prefix string) func(string) string {
+	return func(f string) string {
+		switch {
+		case f == "training.global_batch" && prefix == "":
+			if d.has("training.global_batch_tokens") {
+				return "training.global_batch_tokens"
+			}
+			return f
+		case f == "training.global_batch":
+			p := strings.TrimSuffix(prefix, ".")
+			if d.has(p + ".global_batch_tokens") {
+				return p + ".global_batch_tokens"
+			}
+			return p + ".global_batch"
+		case prefix != "" && strings.HasPrefix(f, "training."):
+			return prefix + strings.TrimPrefix(f, "training.")
+		case prefix != "" && f == "cluster.gpus":
+			return prefix + "gpus"
+		}
+		return prefix + f
+	}
+}
+
+// fieldErrors reports the *model.FieldErrors in err (and any other error
+// as it is) under the keys key gives.
+func (d *decoder) fieldErrors(err error, key func(string) string) {
+	for _, e := range flatten(err) {
+		var fe *model.FieldError
+		if errors.As(e, &fe) {
+			d.errKey(key(fe.Field), "%v %s", fe.Value, fe.Reason)
+			continue
+		}
+		d.errKey("", "%v", e)
+	}
+}
+
+// flatten unwraps joined errors.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// clusterErrors reports cluster.New's *cluster.InvalidErrors under the
+// scenario's keys.
+func (d *decoder) clusterErrors(err error) {
+	for _, e := range flatten(err) {
+		var ie *cluster.InvalidError
+		if !errors.As(e, &ie) {
+			d.errKey("cluster", "%v", e)
+			continue
+		}
+		key, v := "cluster."+ie.Field, ie.Value
+		if ie.Field == "network.latency_s" {
+			key = "cluster.network.latency_us"
+			if f, ok := v.(float64); ok {
+				v = f * 1e6
+			}
+		}
+		if f, ok := v.(float64); ok {
+			v = formatQuantity(f)
+		}
+		d.errKey(key, "%v %s", v, ie.Reason)
+	}
+}
+
+const gib = 1 << 30
+
+// checkMemory refuses a layout whose fullest GPU needs more memory than the
+// GPU has, and reports whether it fits.
+func (d *decoder) checkMemory(a model.Arch, l model.Layout, t model.Training, gpu cluster.GPU, prefix string) bool {
+	mem, err := model.StageMemory(a, l, t)
+	if err != nil {
+		d.errKey(prefix+"parallelism", "%v", err)
+		return false
+	}
+	worst := 0
+	for i, m := range mem {
+		if m.Total() > mem[worst].Total() {
+			worst = i
+		}
+	}
+	m := mem[worst]
+	if m.Total() <= gpu.HBMBytes() {
+		return true
+	}
+	var try []string
+	try = append(try, "a larger pp or tp")
+	if m.Activations > m.Total()/2 && t.SeqLen >= 2*2*l.CP {
+		try = append(try, "a larger cp")
+	}
+	if l.ZeRO < 3 {
+		try = append(try, "zero: 3")
+	}
+	if l.Recompute != model.RecomputeFull {
+		try = append(try, "recompute: full")
+	}
+	if l.MicroBatch > 1 {
+		try = append(try, "a smaller micro_batch")
+	}
+	hint := try[0]
+	if len(try) > 1 {
+		hint = strings.Join(try[:len(try)-1], ", ") + ", or " + try[len(try)-1]
+	}
+	d.errKey(prefix+"parallelism", "needs %.1f GiB per GPU on stage %d (weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f, reserved %.1f) but %s has %.1f GiB; try %s",
+		m.Total()/gib, worst, m.Weights/gib, m.Gradients/gib, m.Optimizer/gib, m.Activations/gib, m.Reserved/gib,
+		gpu.Name, gpu.HBMBytes()/gib, hint)
+	return false
+}
+
+// mainPhase is what phases inherit from the top level.
+type mainPhase struct {
+	arch    model.Arch
+	archOK  bool
+	tr      model.Training
+	trOK    bool
+	gpu     cluster.GPU
+	gpuOK   bool
+	gpn     int
+	layout  model.Layout
+	checked bool // the main layout passed every check, memory included
+}
+
+// phase builds phase i, inheriting what it leaves out from the top level.
+func (d *decoder) phase(i int, ph Phase, s *Scenario, main mainPhase) (run.Phase, bool) {
+	a, top, gpn := main.arch, main.tr, main.gpn
+	pre := fmt.Sprintf("phases.%d.", i)
+	ok := true
+	p := run.Phase{Name: ph.Name}
+	if p.Name == "" {
+		p.Name = fmt.Sprintf("phase %d", i+1)
+	}
+	if ph.Tokens == nil {
+		d.errKey(pre+"tokens", "required: the tokens of this phase")
+		ok = false
+	} else if p.Tokens = float64(*ph.Tokens); !(p.Tokens > 0) {
+		d.errKey(pre+"tokens", "%s must be > 0", formatQuantity(p.Tokens))
+		ok = false
+	}
+	p.SeqLen = deref(ph.SeqLen, top.SeqLen)
+	if ph.SeqLen != nil && p.SeqLen < 1 {
+		d.errKey(pre+"seq_len", "%d must be >= 1", p.SeqLen)
+		ok = false
+	}
+	p.GPUs = deref(ph.GPUs, s.Cluster.GPUs)
+	if ph.GPUs != nil {
+		switch {
+		case p.GPUs < 1:
+			d.errKey(pre+"gpus", "%d must be >= 1", p.GPUs)
+			ok = false
+		case gpn > 0 && p.GPUs%gpn != 0:
+			d.errKey(pre+"gpus", "%d must be a multiple of cluster.gpus_per_node (%d)", p.GPUs, gpn)
+			ok = false
+		}
+	}
+	switch {
+	case ph.GlobalBatch != nil || ph.GlobalBatchTokens != nil:
+		gb, gbOK := d.batch(ph.GlobalBatch, ph.GlobalBatchTokens, p.SeqLen, strings.TrimSuffix(pre, "."), p.SeqLen >= 1)
+		p.GlobalBatch, ok = gb, ok && gbOK
+	case s.Training.GlobalBatchTokens != nil && p.SeqLen >= 1:
+		// The top level gave tokens per step: keep the tokens.
+		n := *s.Training.GlobalBatchTokens
+		if n%p.SeqLen != 0 {
+			d.errKey(pre+"global_batch_tokens", "the inherited training.global_batch_tokens: %s", batchTokensHint(n, p.SeqLen))
+			ok = false
+		}
+		p.GlobalBatch = n / p.SeqLen
+	default:
+		p.GlobalBatch = top.GlobalBatch
+	}
+
+	par := s.Parallelism
+	par.DP = nil // the main dp is for the main GPU count
+	if o := ph.Parallelism; o != nil {
+		overlay(&par, *o)
+	}
+	l, lOK := d.layout(par, pre, p.GPUs)
+	p.Layout = &l
+	ok = ok && lOK
+	if !ok || !main.archOK || !main.trOK || !main.gpuOK || p.SeqLen < 1 || p.GlobalBatch < 1 {
+		return p, false
+	}
+	t := top
+	t.SeqLen, t.GlobalBatch, t.Tokens = p.SeqLen, p.GlobalBatch, p.Tokens
+	if l == main.layout && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
+		return p, main.checked // the main phase's checks reported any problem once
+	}
+	ok = d.checkLayout(a, l, t, p.GPUs, pre) && d.checkMemory(a, l, t, main.gpu, pre)
+	return p, ok
+}
+
+// overlay sets in p the keys o sets.
+func overlay(p *Parallelism, o Parallelism) {
+	set := func(dst **int, src *int) {
+		if src != nil {
+			*dst = src
+		}
+	}
+	setB := func(dst **bool, src *bool) {
+		if src != nil {
+			*dst = src
+		}
+	}
+	set(&p.TP, o.TP)
+	set(&p.PP, o.PP)
+	set(&p.CP, o.CP)
+	set(&p.DP, o.DP)
+	set(&p.MicroBatch, o.MicroBatch)
+	set(&p.VirtualStages, o.VirtualStages)
+	setB(&p.SequenceParallel, o.SequenceParallel)
+	if o.Recompute != nil {
+		p.Recompute = o.Recompute
+	}
+	set(&p.ZeRO, o.ZeRO)
+	setB(&p.TPCommOverlap, o.TPCommOverlap)
+	setB(&p.DPCommOverlap, o.DPCommOverlap)
+}
+
+// failures builds the interruption model.
+func (d *decoder) failures(f Failures) run.Failures {
+	out := run.Failures{
+		CheckpointIntervalS: float64(deref(f.CheckpointInterval, 0)),
+		RestartS:            float64(deref(f.Restart, DefaultRestartS)),
+		StorageBandwidth:    float64(deref(f.StorageTBps, DefaultStorageTBps)) * 1e12,
+		AsyncCheckpoint:     deref(f.AsyncCheckpoint, false),
+	}
+	if v := float64(deref(f.StorageTBps, DefaultStorageTBps)); !(v > 0) {
+		d.errKey("failures.storage_tbps", "%s must be > 0 (TB/s; Llama 3: 2)", formatQuantity(v))
+	}
+	p := deref(f.Profile, Profile{Builtin: DefaultProfile})
+	if p.Builtin != "" {
+		prof, err := failure.Lookup(p.Builtin)
+		if err != nil {
+			d.errKey("failures.profile", "%s; or a mapping of cause names to {%s}", oneOf("failure profile", p.Builtin, failure.Names()),
+				strings.Join(fieldNames(reflect.TypeFor[Cause]()), ", "))
+		}
+		out.Profile = prof
+		return out
+	}
+	out.Profile = failure.Profile{Name: "custom", Causes: []failure.Cause{}}
+	for _, c := range p.Causes {
+		key := "failures.profile." + c.Name
+		fc := failure.Cause{Name: c.Name, Planned: deref(c.Planned, false), RecoveryS: float64(deref(c.Recovery, 0))}
+		if c.Rate == nil {
+			d.errKey(key+".rate", "required: interruptions per unit per day")
+		} else if fc.RatePerDay = float64(*c.Rate); !(fc.RatePerDay >= 0) {
+			d.errKey(key+".rate", "%s must be >= 0 (interruptions per unit per day)", formatQuantity(fc.RatePerDay))
+		}
+		if c.Per == "" {
+			d.errKey(key+".per", "required: what the rate is counted per (gpu, node, switch or job)")
+		} else if u, err := failure.ParseUnit(c.Per); err != nil {
+			d.errKey(key+".per", "%s", oneOf("unit", c.Per, []string{"gpu", "node", "switch", "job"}))
+		} else {
+			fc.Unit = u
+		}
+		out.Profile.Causes = append(out.Profile.Causes, fc)
+	}
+	return out
+}

@@ -1,0 +1,52 @@
+package scenarios_test
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"strings"
+
+	"github.com/clustersim/clustersim/scenarios"
+)
+
+// Table 4, row 1, of the Llama 3 paper is row 2 on half the GPUs.
+func ExampleBuiltin() {
+	spec, _, err := scenarios.Builtin("llama3-405b", "cluster.gpus=8192")
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, l, t := spec.Step.Cluster, spec.Step.Layout, spec.Step.Training
+	fmt.Printf("%s: %d × %s\n", spec.Name, c.GPUs, c.GPU.Name)
+	fmt.Printf("tp %d, pp %d, cp %d, dp %d, %d micro batches per step\n", l.TP, l.PP, l.CP, l.DP, l.MicroBatches(t))
+	fmt.Printf("%.0f tokens per step, %g tokens in all\n", t.BatchTokens(), t.Tokens)
+	fmt.Printf("failures: %s, restart %g s\n", spec.Failures.Profile.Name, spec.Failures.RestartS)
+	// Output:
+	// llama3-405b: 8192 × h100-sxm
+	// tp 8, pp 16, cp 1, dp 64, 32 micro batches per step
+	// 16777216 tokens per step, 1.56e+13 tokens in all
+	// failures: llama3, restart 900 s
+}
+
+// Problems are reported together, each with its file, line and key.
+func ExampleLoad() {
+	const file = `name: typo
+model: llama3-8b
+cluster:
+  gpu: h100-sxm
+  gpus: 64
+parallelism:
+  tpp: 8
+training:
+  seq_len: 8192
+  global_batch: 64.5
+  tokens: 1T
+`
+	_, _, err := scenarios.Load(strings.NewReader(file), "typo.yaml")
+	var e *scenarios.Error
+	if errors.As(err, &e) {
+		fmt.Println(err)
+	}
+	// Output:
+	// typo.yaml:7: parallelism.tpp: unknown key "tpp" (did you mean "tp"?); valid keys in parallelism: tp, pp, cp, dp, micro_batch, virtual_stages, sequence_parallel, recompute, zero, tp_comm_overlap, dp_comm_overlap
+	// typo.yaml:10: training.global_batch: 64.5 is not a whole number
+}
