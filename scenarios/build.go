@@ -30,8 +30,9 @@ const (
 	// DefaultPUE is the data centre's power usage effectiveness, an
 	// assumption typical of a modern hyperscale site.
 	DefaultPUE            = 1.1
-	DefaultSlowNodeFactor = 1.1 // MegaScale's "~10% slower" straggler hosts (arXiv:2402.15627)
-	DefaultLatencyUS      = 5   // per-hop scale-out latency, µs
+	DefaultSlowNodeFactor = 1.1  // MegaScale's "~10% slower" straggler hosts (arXiv:2402.15627)
+	DefaultLemonDetectS   = 3600 // an assumption: an hour to notice a slow node in the step-time telemetry and drain it
+	DefaultLatencyUS      = 5    // per-hop scale-out latency, µs
 	DefaultProfile        = "none"
 )
 
@@ -141,11 +142,15 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	st := deref(s.Stragglers, Stragglers{})
 	noise := step.Noise{
 		CV:               float64(deref(st.CV, step.DefaultCV)),
+		GPUCV:            float64(deref(st.GPUCV, step.DefaultGPUCV)),
 		SlowNodeFraction: float64(deref(st.SlowNodeFraction, 0)),
 		SlowNodeFactor:   float64(deref(st.SlowNodeFactor, DefaultSlowNodeFactor)),
 	}
 	if !(noise.CV >= 0 && noise.CV <= 1) {
 		d.errKey("stragglers.cv", "%s must be in [0, 1] (a coefficient of variation; default %g)", formatQuantity(noise.CV), step.DefaultCV)
+	}
+	if !(noise.GPUCV >= 0 && noise.GPUCV <= 1) {
+		d.errKey("stragglers.gpu_cv", "%s must be in [0, 1] (a coefficient of variation; default %g)", formatQuantity(noise.GPUCV), step.DefaultGPUCV)
 	}
 	if !(noise.SlowNodeFraction >= 0 && noise.SlowNodeFraction <= 1) {
 		d.errKey("stragglers.slow_node_fraction", "%s must be in [0, 1]", formatQuantity(noise.SlowNodeFraction))
@@ -403,6 +408,8 @@ func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, 
 		ZeRO:          deref(p.ZeRO, 1),
 		TPOverlap:     deref(p.TPCommOverlap, false),
 		DPOverlap:     deref(p.DPCommOverlap, true),
+
+		RecomputeElementwise: deref(p.RecomputeElementwise, false),
 	}
 	l.SequenceParallel = deref(p.SequenceParallel, l.TP > 1)
 	ok := true
@@ -696,6 +703,7 @@ func overlay(p *Parallelism, o Parallelism) {
 	set(&p.ZeRO, o.ZeRO)
 	setB(&p.TPCommOverlap, o.TPCommOverlap)
 	setB(&p.DPCommOverlap, o.DPCommOverlap)
+	setB(&p.RecomputeElementwise, o.RecomputeElementwise)
 }
 
 // failures builds the interruption model.
@@ -705,6 +713,21 @@ func (d *decoder) failures(f Failures) run.Failures {
 		RestartS:            float64(deref(f.Restart, DefaultRestartS)),
 		StorageBandwidth:    float64(deref(f.StorageTBps, DefaultStorageTBps)) * 1e12,
 		AsyncCheckpoint:     deref(f.AsyncCheckpoint, false),
+	}
+	if f.Lemons != nil {
+		l := f.Lemons
+		out.Lemons = run.Lemons{Slowdown: float64(deref(l.Slowdown, DefaultSlowNodeFactor)), DetectS: float64(deref(l.Detect, DefaultLemonDetectS))}
+		if l.Rate == nil {
+			d.errKey("failures.lemons.rate", "required: slow nodes per node per day")
+		} else if out.Lemons.RatePerNodeDay = float64(*l.Rate); !(out.Lemons.RatePerNodeDay >= 0) {
+			d.errKey("failures.lemons.rate", "%s must be >= 0 (slow nodes per node per day)", formatQuantity(out.Lemons.RatePerNodeDay))
+		}
+		if !(out.Lemons.Slowdown >= 1) {
+			d.errKey("failures.lemons.slowdown", "%s must be >= 1 (1.1 = 10%% slower)", formatQuantity(out.Lemons.Slowdown))
+		}
+		if !(out.Lemons.DetectS > 0) {
+			d.errKey("failures.lemons.detect", "%s must be > 0", formatDuration(out.Lemons.DetectS))
+		}
 	}
 	if v := float64(deref(f.StorageTBps, DefaultStorageTBps)); !(v > 0) {
 		d.errKey("failures.storage_tbps", "%s must be > 0 (TB/s; Llama 3: 2)", formatQuantity(v))

@@ -24,7 +24,7 @@ func ExampleBuiltin() {
 	// llama3-405b: 8192 × h100-sxm
 	// tp 8, pp 16, cp 1, dp 64, 32 micro batches per step
 	// 16777216 tokens per step, 1.56e+13 tokens in all
-	// failures: llama3, restart 900 s
+	// failures: llama3, restart 600 s
 }
 
 // Problems are reported together, each with its file, line and key.
@@ -47,6 +47,6 @@ training:
 		fmt.Println(err)
 	}
 	// Output:
-	// typo.yaml:7: parallelism.tpp: unknown key "tpp" (did you mean "tp"?); valid keys in parallelism: tp, pp, cp, dp, micro_batch, virtual_stages, sequence_parallel, recompute, zero, tp_comm_overlap, dp_comm_overlap
+	// typo.yaml:7: parallelism.tpp: unknown key "tpp" (did you mean "tp"?); valid keys in parallelism: tp, pp, cp, dp, micro_batch, virtual_stages, sequence_parallel, recompute, recompute_elementwise, zero, tp_comm_overlap, dp_comm_overlap
 	// typo.yaml:10: training.global_batch: 64.5 is not a whole number
 }

@@ -68,9 +68,13 @@ type Parallelism struct {
 	VirtualStages    *int    `yaml:"virtual_stages,omitempty"`    // default 1
 	SequenceParallel *bool   `yaml:"sequence_parallel,omitempty"` // default: tp > 1
 	Recompute        *string `yaml:"recompute,omitempty"`         // none (default) | selective | full
-	ZeRO             *int    `yaml:"zero,omitempty"`              // default 1
-	TPCommOverlap    *bool   `yaml:"tp_comm_overlap,omitempty"`   // default false
-	DPCommOverlap    *bool   `yaml:"dp_comm_overlap,omitempty"`   // default true
+	// RecomputeElementwise recomputes norms and the MLP activation in the
+	// backward pass instead of storing their outputs (no product is
+	// recomputed).
+	RecomputeElementwise *bool `yaml:"recompute_elementwise,omitempty"` // default false
+	ZeRO                 *int  `yaml:"zero,omitempty"`                  // default 1
+	TPCommOverlap        *bool `yaml:"tp_comm_overlap,omitempty"`       // default false
+	DPCommOverlap        *bool `yaml:"dp_comm_overlap,omitempty"`       // default true
 }
 
 // Training is what the run consumes.
@@ -88,6 +92,7 @@ type Training struct {
 // simulated.
 type Stragglers struct {
 	CV               *Quantity `yaml:"cv,omitempty"`                 // default step.DefaultCV (0.02)
+	GPUCV            *Quantity `yaml:"gpu_cv,omitempty"`             // default step.DefaultGPUCV (0.015)
 	SlowNodeFraction *Quantity `yaml:"slow_node_fraction,omitempty"` // default 0
 	SlowNodeFactor   *Quantity `yaml:"slow_node_factor,omitempty"`   // default 1.1
 	Samples          *int      `yaml:"samples,omitempty"`            // default 1
@@ -100,6 +105,15 @@ type Failures struct {
 	Restart            *Duration `yaml:"restart,omitempty"`             // default 15m
 	StorageTBps        *Quantity `yaml:"storage_tbps,omitempty"`        // default 2 (TB/s)
 	AsyncCheckpoint    *bool     `yaml:"async_checkpoint,omitempty"`    // default false
+	Lemons             *Lemons   `yaml:"lemons,omitempty"`              // default none
+}
+
+// Lemons are slow nodes that do not fail: they slow the whole job until
+// found and replaced.
+type Lemons struct {
+	Rate     *Quantity `yaml:"rate"`               // per node per day
+	Slowdown *Quantity `yaml:"slowdown,omitempty"` // step-time factor, default 1.1
+	Detect   *Duration `yaml:"detect,omitempty"`   // time to find and drain one, default 1h
 }
 
 // Profile is a built-in failure profile (Builtin, a plain name) or a

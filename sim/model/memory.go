@@ -163,7 +163,7 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 			mem.Optimizer /= dp
 		}
 		if l.ZeRO >= 2 {
-			mem.Gradients = mem.Gradients/dp + 2*maxChunk
+			mem.Gradients = mem.Gradients/dp + float64(t.GradBytes)*maxChunk
 		}
 		if l.ZeRO >= 3 {
 			mem.Weights = mem.Weights/dp + 2*wb*maxChunk

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// format is an output format flag: table, json or csv.
+type format string
+
+var formats = []string{"table", "json", "csv"}
+
+func (f *format) String() string { return string(*f) }
+func (f *format) Type() string   { return "format" }
+func (f *format) Set(s string) error {
+	for _, v := range formats {
+		if s == v {
+			*f = format(s)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown format %q (valid: %s)", s, strings.Join(formats, ", "))
+}
+
+func addFormatFlag(fs *pflag.FlagSet, f *format) {
+	*f = "table"
+	fs.VarP(f, "format", "f", "output format: table, json or csv")
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func writeCSV(w io.Writer, rows [][]string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.WriteAll(rows); err != nil {
+		return err
+	}
+	return cw.Error()
+}
+
+// num formats a number for tables: three significant figures, thousands
+// grouped for large whole numbers.
+func num(v float64) string {
+	switch a := abs(v); {
+	case a == 0:
+		return "0"
+	case a >= 1e7 || a < 1e-3:
+		return fmt.Sprintf("%.3g", v)
+	case a >= 1000:
+		return group(fmt.Sprintf("%.0f", v))
+	case a >= 100:
+		return fmt.Sprintf("%.1f", v)
+	case a >= 1:
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func group(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// g formats a number for CSV and JSON-like exactness: shortest round trip.
+func g(v float64) string { return fmt.Sprintf("%g", v) }

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/sim/run"
+)
+
+type runOptions struct {
+	scenario string
+	sets     []string
+	trials   int
+	seed     uint64
+	format   format
+}
+
+func newRunCmd(io *streams) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO",
+		Short: "Simulate one scenario: a training step in detail, then the whole run",
+		Long: `Simulate one scenario: one optimizer step as discrete events (pipeline
+schedule, tensor/context/pipeline/data-parallel communication, stragglers),
+then the whole run over wall-clock time.
+
+SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
+		Example: `  clustersim run llama3-405b
+  clustersim run llama3-405b --set parallelism.pp=8 --set parallelism.dp=256
+  clustersim run my-cluster.yaml --format json > result.json`,
+		Args:              positional(cobra.ExactArgs(1)),
+		ValidArgsFunction: completeScenarios,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.scenario = args[0]
+			if cmd.Flags().Changed("trials") {
+				o.sets = append(o.sets, fmt.Sprintf("trials=%d", o.trials))
+			}
+			if cmd.Flags().Changed("seed") {
+				o.sets = append(o.sets, fmt.Sprintf("seed=%d", o.seed))
+			}
+			return runRun(cmd, io, o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringArrayVar(&o.sets, "set", nil, "override a scenario key: --set path=value (repeatable), e.g. cluster.gpus=8192")
+	fs.IntVar(&o.trials, "trials", 0, "Monte Carlo trials of the whole run (default: the scenario's)")
+	fs.Uint64Var(&o.seed, "seed", 0, "random seed (default: the scenario's)")
+	addFormatFlag(fs, &o.format)
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, io *streams, o *runOptions) error {
+	spec, _, err := scenarios.Resolve(o.scenario, o.sets...)
+	if err != nil {
+		return err
+	}
+	res, err := run.Simulate(cmd.Context(), spec)
+	if err != nil {
+		return err
+	}
+	switch o.format {
+	case "json":
+		return writeJSON(io.out, res)
+	case "csv":
+		return writeCSV(io.out, runCSV([]string{}, []run.Result{res}))
+	}
+	return writeRunTable(io.out, spec, res)
+}
+
+// runColumns are the CSV columns of a run result, with units.
+var runColumns = []struct {
+	name string
+	get  func(r run.Result) string
+}{
+	{"scenario", func(r run.Result) string { return r.Scenario }},
+	{"gpus", func(r run.Result) string { return fmt.Sprint(r.GPUs) }},
+	{"params", func(r run.Result) string { return g(r.Params) }},
+	{"step_time_s", func(r run.Result) string { return g(r.StepTimeS) }},
+	{"tokens_per_s", func(r run.Result) string { return g(r.TokensPerS) }},
+	{"tflops_per_gpu", func(r run.Result) string { return g(r.TFLOPSPerGPU) }},
+	{"mfu", func(r run.Result) string { return g(r.MFU) }},
+	{"hfu", func(r run.Result) string { return g(r.HFU) }},
+	{"memory_gib_per_gpu", func(r run.Result) string { return g(r.MemoryGiBPerGPU) }},
+	{"breakdown_s.compute", func(r run.Result) string { return g(r.Breakdown.Compute) }},
+	{"breakdown_s.tp_comm", func(r run.Result) string { return g(r.Breakdown.TPComm) }},
+	{"breakdown_s.cp_comm", func(r run.Result) string { return g(r.Breakdown.CPComm) }},
+	{"breakdown_s.pp_bubble", func(r run.Result) string { return g(r.Breakdown.PPBubble) }},
+	{"breakdown_s.pp_comm", func(r run.Result) string { return g(r.Breakdown.PPComm) }},
+	{"breakdown_s.dp_comm", func(r run.Result) string { return g(r.Breakdown.DPComm) }},
+	{"breakdown_s.optimizer", func(r run.Result) string { return g(r.Breakdown.Optimizer) }},
+	{"breakdown_s.straggler", func(r run.Result) string { return g(r.Breakdown.Straggler) }},
+	{"wall_clock_days", func(r run.Result) string { return g(r.WallClockDays) }},
+	{"gpu_hours", func(r run.Result) string { return g(r.GPUHours) }},
+	{"ettr", func(r run.Result) string { return g(r.ETTR) }},
+	{"interruptions", func(r run.Result) string { return g(r.Interruptions) }},
+	{"interruptions_per_day", func(r run.Result) string { return g(r.InterruptionsPerDay) }},
+	{"total_flops", func(r run.Result) string { return g(r.TotalFLOPs) }},
+	{"trials", func(r run.Result) string { return fmt.Sprint(r.Trials) }},
+	{"seed", func(r run.Result) string { return fmt.Sprint(r.Seed) }},
+}
+
+// runCSV is a header and one row per result, each row prefixed by extra
+// (for sweeps: the set values).
+func runCSV(extraHeader []string, results []run.Result, extra ...[]string) [][]string {
+	head := slices.Clone(extraHeader)
+	for _, c := range runColumns {
+		head = append(head, c.name)
+	}
+	rows := [][]string{head}
+	for i, r := range results {
+		var row []string
+		if i < len(extra) {
+			row = slices.Clone(extra[i])
+		}
+		for _, c := range runColumns {
+			row = append(row, c.get(r))
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	st := spec.Step
+	l := st.Layout
+	fmt.Fprintf(tw, "scenario\t%s\n", r.Scenario)
+	if spec.Description != "" {
+		fmt.Fprintf(tw, "description\t%s\n", spec.Description)
+	}
+	fmt.Fprintf(tw, "model\t%s, %s parameters\n", st.Arch.Name, num(r.Params))
+	fmt.Fprintf(tw, "cluster\t%s × %s\n", group(fmt.Sprint(st.Cluster.GPUs)), st.Cluster.GPU.Name)
+	fmt.Fprintf(tw, "layout\ttp %d, pp %d (v %d), cp %d, dp %d, micro batch %d, recompute %s, ZeRO %d\n",
+		l.TP, l.PP, l.VirtualStages, l.CP, l.DP, l.MicroBatch, l.Recompute, l.ZeRO)
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "STEP\t")
+	fmt.Fprintf(tw, "step time (s)\t%s\n", num(r.StepTimeS))
+	fmt.Fprintf(tw, "tokens/s (cluster)\t%s\n", num(r.TokensPerS))
+	fmt.Fprintf(tw, "TFLOPS/GPU (model)\t%s\n", num(r.TFLOPSPerGPU))
+	fmt.Fprintf(tw, "MFU\t%.1f%%\n", 100*r.MFU)
+	fmt.Fprintf(tw, "HFU\t%.1f%%\n", 100*r.HFU)
+	fmt.Fprintf(tw, "memory (GiB/GPU, fullest stage)\t%s of %s\n", num(r.MemoryGiBPerGPU), num(st.Cluster.GPU.HBMGiB))
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "WHERE THE STEP GOES\ttime (s)\tshare")
+	b := r.Breakdown
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{
+		{"compute", b.Compute}, {"tensor-parallel comm", b.TPComm}, {"context-parallel comm", b.CPComm},
+		{"pipeline bubble", b.PPBubble}, {"pipeline comm", b.PPComm}, {"data-parallel comm", b.DPComm},
+		{"optimizer", b.Optimizer}, {"stragglers", b.Straggler},
+	} {
+		fmt.Fprintf(tw, "  %s\t%s\t%.1f%%\n", p.name, num(p.v), 100*p.v/r.StepTimeS)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "WHOLE RUN\t")
+	fmt.Fprintf(tw, "tokens\t%s in %s steps\n", num(r.Tokens), num(r.Steps))
+	fmt.Fprintf(tw, "wall clock (days)\t%s\n", interval(r.WallClockDays, r.WallClockDaysCI, r.Trials))
+	fmt.Fprintf(tw, "GPU-hours\t%s\n", interval(r.GPUHours, r.GPUHoursCI, r.Trials))
+	fmt.Fprintf(tw, "ETTR\t%s\n", interval(r.ETTR, r.ETTRCI, r.Trials))
+	fmt.Fprintf(tw, "interruptions (unexpected)\t%s (%s/day)\n", num(r.Interruptions), num(r.InterruptionsPerDay))
+	fmt.Fprintf(tw, "model FLOPs\t%s\n", num(r.TotalFLOPs))
+	if len(r.Phases) > 1 {
+		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, "PHASE\tGPUs\ttokens\tseq\tstep (s)\tTFLOPS/GPU\tdays\tGPU-hours")
+		for _, p := range r.Phases {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", p.Name, group(fmt.Sprint(p.GPUs)), num(p.Tokens), p.SeqLen,
+				num(p.StepTimeS), num(p.TFLOPSPerGPU), num(p.WallClockDays), num(p.GPUHours))
+		}
+	}
+	return tw.Flush()
+}
+
+func interval(mean float64, ci run.Interval, trials int) string {
+	if trials <= 1 || ci.P5 == ci.P95 {
+		return num(mean)
+	}
+	return fmt.Sprintf("%s (90%%: %s – %s)", num(mean), num(ci.P5), num(ci.P95))
+}
