@@ -52,11 +52,13 @@ func newScenariosCmd(io *streams) *cobra.Command {
 	}
 	addFormatFlag(cmd.Flags(), &f)
 	cmd.AddCommand(&cobra.Command{
-		Use:               "show NAME",
-		Short:             "Print a built-in scenario as YAML, ready to copy and edit",
-		Example:           "  clustersim scenarios show llama3-405b > my.yaml\n  clustersim run my.yaml",
-		Args:              positional(cobra.ExactArgs(1)),
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) { return scenarios.Names(), cobra.ShellCompDirectiveNoFileComp },
+		Use:     "show NAME",
+		Short:   "Print a built-in scenario as YAML, ready to copy and edit",
+		Example: "  clustersim scenarios show llama3-405b > my.yaml\n  clustersim run my.yaml",
+		Args:    positional(cobra.ExactArgs(1)),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return scenarios.Names(), cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			b, err := scenarios.BuiltinYAML(args[0])
 			if err != nil {
