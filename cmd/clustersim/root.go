@@ -105,12 +105,13 @@ A SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
   clustersim validate
   clustersim napkin --params 8e9 --tokens 15e12 --gpu-hours 1.3e6 --tflops 400`,
 		Args:          noSubcommand,
+		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
-		newRunCmd(io),
+		newRunCmd(io, nil),
 		newScenariosCmd(io),
 		newNapkinCmd(io),
 		newValidateCmd(io),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -13,6 +14,7 @@ import (
 )
 
 type runOptions struct {
+	ctx      context.Context
 	scenario string
 	sets     []string
 	trials   int
@@ -20,8 +22,13 @@ type runOptions struct {
 	format   format
 }
 
-func newRunCmd(io *streams) *cobra.Command {
+// newRunCmd builds the run command; runF runs the parsed options (nil:
+// runRun), so tests can check argv → options alone.
+func newRunCmd(io *streams, runF func(*runOptions) error) *cobra.Command {
 	o := &runOptions{}
+	if runF == nil {
+		runF = func(o *runOptions) error { return runRun(io, o) }
+	}
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO",
 		Short: "Simulate one scenario: a training step in detail, then the whole run",
@@ -36,14 +43,14 @@ SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
 		Args:              positional(cobra.ExactArgs(1)),
 		ValidArgsFunction: completeScenarios,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.scenario = args[0]
+			o.ctx, o.scenario = cmd.Context(), args[0]
 			if cmd.Flags().Changed("trials") {
 				o.sets = append(o.sets, fmt.Sprintf("trials=%d", o.trials))
 			}
 			if cmd.Flags().Changed("seed") {
 				o.sets = append(o.sets, fmt.Sprintf("seed=%d", o.seed))
 			}
-			return runRun(cmd, io, o)
+			return runF(o)
 		},
 	}
 	fs := cmd.Flags()
@@ -54,12 +61,12 @@ SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
 	return cmd
 }
 
-func runRun(cmd *cobra.Command, io *streams, o *runOptions) error {
+func runRun(io *streams, o *runOptions) error {
 	spec, _, err := scenarios.Resolve(o.scenario, o.sets...)
 	if err != nil {
 		return err
 	}
-	res, err := run.Simulate(cmd.Context(), spec)
+	res, err := run.SimulateWith(o.ctx, spec, run.Options{Progress: io.progress("trials", spec.Trials)})
 	if err != nil {
 		return err
 	}
