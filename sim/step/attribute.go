@@ -68,7 +68,7 @@ func (pn *plan) timeline(x *replica, tails []stageTail) Timeline {
 		for i, o := range ops {
 			k := r*n + i
 			tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "compute", Name: passName(o.Backward, o.MicroBatch, o.Chunk),
-				Start: x.start[k], End: x.done[k], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
+				Start: x.st[k].start, End: x.done[k], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
 			if j := pn.pl.prod[k]; j >= 0 {
 				d := x.done[j]
 				dir := "activations"
@@ -136,7 +136,7 @@ func (pn *plan) attribute(x *replica, tails []stageTail, r int, stepEnd float64)
 	prev := 0.0
 	for i, o := range ops {
 		k := r*pn.pl.n + i
-		s, e := x.start[k], x.done[k]
+		s, e := x.st[k].start, x.done[k]
 		if gap := s - prev; gap > 0 {
 			gather := 0.0
 			if c := pn.pl.gather[k]; c >= 0 {

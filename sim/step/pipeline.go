@@ -92,6 +92,14 @@ func newPipeline(p, v, m int, dur func(stage int, o model.Op) float64, delay fun
 	return pl
 }
 
+// passState is what the simulation reads and writes of one pass, kept
+// together for locality.
+type passState struct {
+	arrival float64 // when its input has arrived; -1 until then (0 without a producer)
+	dur     float64 // its duration: base × factor + extra
+	start   float64
+}
+
 // replica simulates one pipeline replica's passes on the event kernel: one
 // event per pass, at its end.
 type replica struct {
@@ -99,7 +107,7 @@ type replica struct {
 	eng     sim.Engine
 	next    []int32 // per stage: the position of its next pass
 	busy    []bool
-	start   []float64
+	st      []passState // per pass, what try reads together
 	done    []float64
 	factor  []float64   // time factor of each pass (noise, slow GPUs)
 	extra   []float64   // seconds added to a pass (a blocking collective), not scaled
@@ -118,7 +126,7 @@ func newReplica(pl *pipeline) *replica {
 		pl:      pl,
 		next:    make([]int32, pl.p),
 		busy:    make([]bool, pl.p),
-		start:   make([]float64, total),
+		st:      make([]passState, total),
 		done:    make([]float64, total),
 		factor:  make([]float64, total),
 		extra:   make([]float64, total),
@@ -146,6 +154,11 @@ func (x *replica) run() {
 	}
 	for k := range x.done {
 		x.done[k] = -1
+		a := 0.0
+		if x.pl.prod[k] >= 0 {
+			a = -1
+		}
+		x.st[k] = passState{arrival: a, dur: x.pl.dur[k]*x.factor[k] + x.extra[k]}
 	}
 	if x.zero3 {
 		for r := range x.next {
@@ -179,24 +192,24 @@ func (x *replica) try(r int, now float64) {
 		return
 	}
 	k := r*pl.n + i
-	ready := now
-	if j := pl.prod[k]; j >= 0 {
-		d := x.done[j]
-		if d < 0 {
-			return
-		}
-		ready = max(ready, d+pl.delay[k])
+	ps := &x.st[k]
+	ready := ps.arrival
+	if ready < 0 {
+		return // the producer will call again
 	}
-	if c := pl.gather[k]; c >= 0 {
-		ready = max(ready, x.agReady[r][c])
+	if ready < now {
+		ready = now
+	}
+	if c := pl.gather[k]; c >= 0 && x.agReady[r][c] > ready {
+		ready = x.agReady[r][c]
 	}
 	if x.zero3 {
 		ready = max(ready, x.z3Ready[k])
 		x.z3Issue(r, i+1, ready)
 	}
 	x.busy[r] = true
-	x.start[k] = ready
-	x.eng.ScheduleAt(sim.Time(ready+pl.dur[k]*x.factor[k]+x.extra[k]), x, r)
+	ps.start = ready
+	x.eng.ScheduleAt(sim.Time(ready+ps.dur), x, r)
 }
 
 // Handle ends stage r's current pass.
@@ -213,6 +226,7 @@ func (x *replica) Handle(r int) {
 	}
 	x.try(r, now)
 	if c := pl.cons[k]; c >= 0 {
+		x.st[c].arrival = now + pl.delay[c]
 		cs := int(c) / pl.n
 		if int(x.next[cs]) == int(c)-cs*pl.n {
 			x.try(cs, now)
