@@ -46,13 +46,24 @@ func writeCSV(w io.Writer, rows [][]string) error {
 	return cw.Error()
 }
 
-// num formats a number for tables: three significant figures, thousands
-// grouped for large whole numbers.
+// num formats a number for tables: three significant figures, an SI
+// suffix (k is not used: thousands are grouped) from a million up to 1e18,
+// scientific notation beyond.
 func num(v float64) string {
 	switch a := abs(v); {
 	case a == 0:
 		return "0"
-	case a >= 1e7 || a < 1e-3:
+	case a >= 1e18 || a < 1e-3:
+		return fmt.Sprintf("%.3g", v)
+	case a >= 1e6:
+		for _, u := range []struct {
+			f float64
+			s string
+		}{{1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}} {
+			if a >= u.f {
+				return fmt.Sprintf("%.3g%s", v/u.f, u.s)
+			}
+		}
 		return fmt.Sprintf("%.3g", v)
 	case a >= 1000:
 		return group(fmt.Sprintf("%.0f", v))

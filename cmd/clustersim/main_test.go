@@ -200,3 +200,17 @@ func TestRunTableHasUnits(t *testing.T) {
 		}
 	}
 }
+
+func TestNum(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {0.000312, "0.000312"}, {0.5012, "0.501"}, {5.7018, "5.70"}, {453.28, "453.3"},
+		{16384, "16,384"}, {2942454.8, "2.94M"}, {26.9e6, "26.9M"}, {15.6e12, "15.6T"}, {4.01e25, "4.01e+25"}, {-1500, "-1,500"},
+	} {
+		if got := num(c.v); got != c.want {
+			t.Errorf("num(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
