@@ -172,6 +172,19 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 	fmt.Fprintf(tw, "GPU-hours\t%s\n", interval(r.GPUHours, r.GPUHoursCI, r.Trials))
 	fmt.Fprintf(tw, "ETTR\t%s\n", interval(r.ETTR, r.ETTRCI, r.Trials))
 	fmt.Fprintf(tw, "interruptions (unexpected)\t%s (%s/day)\n", num(r.Interruptions), num(r.InterruptionsPerDay))
+	fmt.Fprintf(tw, "interruptions (planned)\t%s (%s/day)\n", num(r.PlannedInterruptions), num(r.PlannedPerDay))
+	bp := r.Badput
+	fmt.Fprintf(tw, "time lost (days)\trestarts %s, lost work %s, checkpoints %s, slow nodes %s, phase changes %s\n",
+		num(bp.RestartDays), num(bp.LostWorkDays), num(bp.CheckpointDays), num(bp.SlowNodeDays), num(bp.PhaseChangeDays))
+	if c := r.Checkpoint; c.IntervalS > 0 && c.IntervalS < 1e300 {
+		fmt.Fprintf(tw, "checkpoint\tevery %s min, %s GB, %s s stall (MTBF %s h)\n", num(c.IntervalS/60), num(c.Bytes/1e9), num(c.StallS), num(c.MTBFS/3600))
+	}
+	if r.EnergyMWh != nil {
+		fmt.Fprintf(tw, "energy (MWh)\t%s\n", interval(r.EnergyMWh.Mean, *r.EnergyMWh, r.Trials))
+	}
+	if r.Cost != nil {
+		fmt.Fprintf(tw, "cost\t%s\n", num(*r.Cost))
+	}
 	fmt.Fprintf(tw, "model FLOPs\t%s\n", num(r.TotalFLOPs))
 	if len(r.Phases) > 1 {
 		fmt.Fprintln(tw)
