@@ -11,9 +11,11 @@
 // ([Scenario]) and builds the [run.Spec], filling in defaults. [LoadFile],
 // [Builtin] and [Resolve] wrap it. The keys are those of the user contract
 // (CONTRACT.md) plus model.dropout, training.grad_precision,
-// training.attention, stragglers, failures.storage_tbps,
-// failures.async_checkpoint, a custom failure profile and energy; the
-// defaults are listed on [Scenario]'s fields and in the constants below.
+// training.attention, parallelism.recompute_elementwise, stragglers
+// (cv, gpu_cv, slow nodes, samples), failures.storage_tbps,
+// failures.async_checkpoint, failures.lemons, a custom failure profile and
+// energy; the defaults are listed on [Scenario]'s fields and in the
+// constants below.
 //
 // # Errors
 //
@@ -53,7 +55,8 @@
 //
 // The built-ins are commented YAML files embedded from builtin/ (see
 // [Names] and [BuiltinYAML]), each citing its sources: the three Llama 3
-// 405B rows of Table 4 of arXiv:2407.21783, Llama 3 70B and 8B on assumed
-// layouts, and GPT-3 175B with Megatron-LM's layout. They leave dp out, so
+// 405B rows of Table 4 of arXiv:2407.21783, the 405B's whole pre-training
+// recipe in phases (§3.4), Llama 3 70B and 8B on assumed layouts, and
+// GPT-3 175B with Megatron-LM's layout. They leave dp out, so
 // that overriding the GPU count, tp, pp or cp keeps the layout consistent.
 package scenarios
