@@ -36,5 +36,5 @@ func ExampleSimulate() {
 	}
 	fmt.Printf("%.0f TFLOPS/GPU, %.1f days, ETTR %.3f, %.1f interruptions\n", r.TFLOPSPerGPU, r.WallClockDays, r.ETTR, r.Interruptions)
 	// Output:
-	// 429 TFLOPS/GPU, 2.8 days, ETTR 0.981, 4.1 interruptions
+	// 512 TFLOPS/GPU, 2.3 days, ETTR 0.981, 3.3 interruptions
 }

@@ -114,7 +114,9 @@ func (pn *plan) tailSpans(r int, done []float64, st stageTail, rec func(name str
 	case l.ZeRO == 2:
 	case l.DPOverlap:
 		for c, i := range pn.pl.lastBwd[r] {
-			coll(fmt.Sprintf("%s c%d", op, c), done[i], pn.gradColl[r][c])
+			for q, b := range pn.buckets[r][c] {
+				coll(fmt.Sprintf("%s c%d bucket %d", op, c, q), done[i]-b.beforeEnd, b.reduce)
+			}
 		}
 	default:
 		total := 0.0

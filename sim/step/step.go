@@ -93,6 +93,7 @@ type plan struct {
 	chunkParams [][]float64  // per stage per chunk, parameters on one GPU
 	dpGroup     cluster.Group
 	gradColl    [][]float64 // per stage per chunk: gradient collective seconds
+	buckets     [][][]bucket // per stage per chunk: its gradient buckets, in backward order
 	gather      [][]float64 // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
 	optimizer   []float64   // per stage: optimizer seconds
 	blocking    []float64   // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
@@ -157,6 +158,7 @@ func newPlan(s Spec) *plan {
 	pn.chunkParams = make([][]float64, p)
 	pn.gradColl = make([][]float64, p)
 	pn.gather = make([][]float64, p)
+	pn.buckets = make([][][]bucket, p)
 	pn.optimizer = make([]float64, p)
 	pn.blocking = make([]float64, p*pn.pl.n)
 	gradOp := cluster.ReduceScatter
@@ -168,6 +170,7 @@ func newPlan(s Spec) *plan {
 		pn.chunkParams[r] = make([]float64, v)
 		pn.gradColl[r] = make([]float64, v)
 		pn.gather[r] = make([]float64, v)
+		pn.buckets[r] = make([][]bucket, v)
 		stage := 0.0
 		for ch := 0; ch < v; ch++ {
 			j := ch*p + r
@@ -185,6 +188,7 @@ func newPlan(s Spec) *plan {
 			if l.ZeRO >= 1 {
 				pn.gather[r][ch] = c.CollectiveTime(cluster.AllGather, pn.dpGroup, n*2)
 			}
+			pn.buckets[r][ch] = pn.makeBuckets(j, K, chunks[j], gradOp, embF, embB, headF, headB)
 		}
 		// Adam over the local shard: read the gradient, fp32 master weights
 		// and both moments, write them back and the bf16 weights (30 bytes
@@ -206,6 +210,56 @@ func newPlan(s Spec) *plan {
 }
 
 func sum(p partsOf) float64 { return p[0] + p[1] + p[2] }
+
+// bucket is one layer's (or the embedding's, or the head's) parameters: its
+// gradients are reduced as soon as the backward pass has produced them, and
+// its weights gathered before the forward pass reaches them, as Megatron's
+// and PyTorch's bucketed data parallelism do.
+type bucket struct {
+	beforeEnd  float64 // its gradients are complete this long before its chunk's backward pass ends
+	afterStart float64 // its weights are needed this long after its chunk's forward pass starts
+	reduce     float64 // gradient collective, seconds
+	gather     float64 // parameter all-gather, seconds
+}
+
+// makeBuckets splits chunk j (n layers) into buckets in backward order: the
+// head (on the last chunk), the layers from the last to the first, the
+// embedding (on the first chunk).
+func (pn *plan) makeBuckets(j, k, n int, gradOp cluster.Collective, embF, embB, headF, headB timeline) []bucket {
+	a, l, t, c := pn.spec.Arch, pn.spec.Layout, pn.spec.Training, pn.spec.Cluster
+	tp := float64(l.TP)
+	bk := func(params, beforeEnd, afterStart float64) bucket {
+		b := bucket{beforeEnd: beforeEnd, afterStart: afterStart,
+			reduce: c.CollectiveTime(gradOp, pn.dpGroup, params*float64(t.GradBytes))}
+		if l.ZeRO >= 1 {
+			b.gather = c.CollectiveTime(cluster.AllGather, pn.dpGroup, params*2)
+		}
+		return b
+	}
+	lf, lb := pn.layerFwd.end, pn.layerBwd.end
+	var fwdHead, bwdHead, fwdEmb float64 // time before the layers in each pass
+	passB := float64(n) * lb
+	if j == k-1 {
+		bwdHead = headB.end
+		passB += headB.end
+	}
+	if j == 0 {
+		fwdEmb = embF.end
+		passB += embB.end
+	}
+	var out []bucket
+	if j == k-1 {
+		out = append(out, bk((a.HeadParams()+float64(a.Hidden))/tp, passB-bwdHead, fwdEmb+float64(n)*lf))
+	}
+	for i := 0; i < n; i++ {
+		// the i-th layer processed backward is layer n-1-i forward
+		out = append(out, bk(a.LayerParams()/tp, passB-bwdHead-float64(i+1)*lb, fwdEmb+float64(n-1-i)*lf))
+	}
+	if j == 0 {
+		out = append(out, bk(a.EmbeddingParams()/tp, 0, fwdHead))
+	}
+	return out
+}
 
 // draws holds one sample's random factors for the shared (cross-replica)
 // activities of every stage: collectives and the optimizer.
@@ -253,7 +307,10 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 			}
 		}
 		for _, c := range order {
-			coll(maxDone[pn.pl.lastBwd[r][c]], pn.gradColl[r][c])
+			end := maxDone[pn.pl.lastBwd[r][c]]
+			for _, b := range pn.buckets[r][c] {
+				coll(end-b.beforeEnd, b.reduce)
+			}
 		}
 	default:
 		total := 0.0
@@ -277,21 +334,28 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 }
 
 // gatherReady fills agReady for one replica: with dp_comm_overlap, ZeRO-1/2
-// gather each chunk's updated parameters at the start of the step, chunk
-// by chunk, each forward pass of a chunk waiting for its gather.
+// gather the updated parameters at the start of the step, bucket by bucket
+// in the order the forward passes need them; a chunk's first forward pass
+// may start once every bucket will have arrived by the time the pass reaches
+// it.
 func (pn *plan) gatherReady(agReady [][]float64, noise func() float64) {
 	l := pn.spec.Layout
 	for r := range agReady {
 		t := 0.0
 		for c := range agReady[r] {
-			if (l.ZeRO == 1 || l.ZeRO == 2) && l.DPOverlap {
+			agReady[r][c] = 0
+			if !((l.ZeRO == 1 || l.ZeRO == 2) && l.DPOverlap) {
+				continue
+			}
+			bs := pn.buckets[r][c]
+			for i := len(bs) - 1; i >= 0; i-- { // forward order
 				f := 1.0
 				if noise != nil {
 					f = noise()
 				}
-				t += pn.gather[r][c] * f
+				t += bs[i].gather * f
+				agReady[r][c] = max(agReady[r][c], t-bs[i].afterStart)
 			}
-			agReady[r][c] = t
 		}
 	}
 }

@@ -48,9 +48,10 @@ func llama405(t testing.TB) Spec {
 // bubble of (pp − 1) chunk passes, t̄_f + t̄_b the mean over chunks
 // (Narayanan et al. 2021 §2.2: (pp−1)/v of a stage's per-micro-batch time),
 // plus one point-to-point transfer per hop on the way down and back up,
-// plus the data-parallel work that cannot overlap: the first chunk's
-// parameter gather before the first forward pass, the queue of the
-// chunks' gradient reduce-scatters in the cool-down, and the optimizer.
+// plus the data-parallel work that cannot overlap: the part of the first
+// chunk's parameter gathers the first forward pass cannot hide, the queue
+// of the layers' gradient reduce-scatters in the cool-down, and the
+// optimizer.
 // The model's vocabulary is tiny so that the head does not unbalance the
 // stages.
 func TestClosedForm(t *testing.T) {
@@ -93,18 +94,32 @@ func TestClosedForm(t *testing.T) {
 				d = pn.pl.delay[pn.pl.n] // one hop: stage 1's first pass
 			}
 			p := float64(c.pp)
-			pipe := pn.gather[0][0] + slowest + (p-1)*mean + 2*(p-1)*d
+			// The first forward pass waits until its parameters arrive in
+			// time: the gathers run back to back in forward order, and the
+			// pass reaches bucket q afterStart after it begins.
+			gathered, wait := 0.0, 0.0
+			bs := pn.buckets[0][0]
+			for q := len(bs) - 1; q >= 0; q-- {
+				gathered += bs[q].gather
+				wait = math.Max(wait, gathered-bs[q].afterStart)
+			}
+			pipe := wait + slowest + (p-1)*mean + 2*(p-1)*d
 			// Stage 0 ends the step. In its cool-down it runs the last pp
 			// backward passes of each chunk, from the last chunk down, one
-			// mean backward pass apart; each chunk's reduce-scatter starts
-			// when its gradients are complete and the previous one is done.
+			// mean backward pass apart; each layer's gradients are complete
+			// a layer's backward time apart within the chunk's last pass,
+			// and each bucket's reduce-scatter starts when its gradients are
+			// complete and the previous one is done.
 			var tb float64
 			for _, pr := range pn.parts {
 				tb += sum(pr[1]) / float64(len(pn.parts))
 			}
 			free := 0.0
 			for ch := c.v - 1; ch >= 0; ch-- {
-				free = math.Max(free, pipe-float64(ch)*p*tb) + pn.gradColl[0][ch]
+				end := pipe - float64(ch)*p*tb
+				for _, b := range pn.buckets[0][ch] {
+					free = math.Max(free, end-b.beforeEnd) + b.reduce
+				}
 			}
 			want := free + pn.optimizer[0]
 			if got := res.NoiselessStepTime; math.Abs(got/want-1) > 0.01 {
