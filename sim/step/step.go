@@ -92,11 +92,11 @@ type plan struct {
 	parts       [][2]partsOf // per stage per chunk, forward and backward: the split of one pass
 	chunkParams [][]float64  // per stage per chunk, parameters on one GPU
 	dpGroup     cluster.Group
-	gradColl    [][]float64 // per stage per chunk: gradient collective seconds
+	gradColl    [][]float64  // per stage per chunk: gradient collective seconds
 	buckets     [][][]bucket // per stage per chunk: its gradient buckets, in backward order
-	gather      [][]float64 // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
-	optimizer   []float64   // per stage: optimizer seconds
-	blocking    []float64   // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
+	gather      [][]float64  // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
+	optimizer   []float64    // per stage: optimizer seconds
+	blocking    []float64    // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
 	layerFwd    timeline
 	layerBwd    timeline
 }
