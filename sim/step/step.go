@@ -101,100 +101,40 @@ type plan struct {
 }
 
 func newPlan(s Spec) *plan {
-	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
-	k := newCoster(a, l, t, c)
 	pn := &plan{spec: s}
-	pn.layerFwd = k.build(k.layerForward)
-	pn.layerBwd = k.build(k.layerBackward)
-	embF, embB := k.build(k.embeddingForward), k.build(k.embeddingBackward)
-	headF, headB := k.build(k.headForward), k.build(k.headBackward)
-	chunks, _ := l.ChunkLayers(a)
-	p, v := l.PP, l.VirtualStages
-	m := l.MicroBatches(t)
-	K := len(chunks)
+	pc, fwd, bwd := layerPassCosts(s)
+	pn.layerFwd, pn.layerBwd = fwd, bwd
+	co, err := NewCostsFrom(s, pc)
+	if err != nil {
+		panic("step: newPlan of an invalid spec: " + err.Error()) // Simulate validates first
+	}
+	l := s.Layout
+	p, v, m := l.PP, l.VirtualStages, co.MicroBatches
 	pn.parts = make([][2]partsOf, p*v)
-	durs := make([][2]float64, p*v)
-	for j, n := range chunks {
-		var f, b partsOf
-		for i := range f {
-			f[i] = float64(n) * pn.layerFwd.parts[i]
-			b[i] = float64(n) * pn.layerBwd.parts[i]
-			if j == 0 {
-				f[i] += embF.parts[i]
-				b[i] += embB.parts[i]
-			}
-			if j == K-1 {
-				f[i] += headF.parts[i]
-				b[i] += headB.parts[i]
-			}
-		}
-		pn.parts[j] = [2]partsOf{f, b}
-		durs[j] = [2]float64{sum(f), sum(b)}
-	}
-	// Point-to-point: one GPU's slice of the activations (sharded over tp
-	// with sequence parallelism) between the same tp/cp rank of two stages.
-	stageRanks := l.TP * l.CP
-	p2pBytes := 2 * k.tokens * float64(a.Hidden)
-	if l.SequenceParallel {
-		p2pBytes /= float64(l.TP)
-	}
-	g := c.GPUsPerNode
-	delay := func(from, to int) float64 {
-		ra, rb := from*stageRanks, to*stageRanks
-		na, nb := ra/g, rb/g
-		return c.SendRecvTime(p2pBytes, na == nb, na/c.Network.NodesPerPod == nb/c.Network.NodesPerPod)
+	for j := range pn.parts {
+		pn.parts[j] = [2]partsOf{co.Forward[j].parts(), co.Backward[j].parts()}
 	}
 	pn.pl = newPipeline(p, v, m, func(r int, o model.Op) float64 {
-		d := 0
 		if o.Backward {
-			d = 1
+			return co.Backward[o.Chunk*p+r].Total()
 		}
-		return durs[o.Chunk*p+r][d]
-	}, delay)
+		return co.Forward[o.Chunk*p+r].Total()
+	}, func(from, to int) float64 {
+		if from > to {
+			from, to = to, from
+		}
+		if from == 0 && to == p-1 && p > 1 {
+			return co.P2P[p-1] // the interleaved wrap
+		}
+		return co.P2P[from]
+	})
 
 	// Data parallelism.
 	pn.dpGroup = cluster.Group{Size: l.DP, Stride: l.TP * l.CP * l.PP}
-	pn.chunkParams = make([][]float64, p)
-	pn.gradColl = make([][]float64, p)
-	pn.gather = make([][]float64, p)
-	pn.optimizer = make([]float64, p)
+	pn.chunkParams, pn.gradColl, pn.gather, pn.optimizer = co.ChunkParams, co.Grad, co.Gather, co.Optimizer
 	pn.blocking = make([]float64, p*pn.pl.n)
-	gradOp := cluster.ReduceScatter
-	if l.ZeRO == 0 {
-		gradOp = cluster.AllReduce
-	}
-	gpu := c.GPU
-	for r := 0; r < p; r++ {
-		pn.chunkParams[r] = make([]float64, v)
-		pn.gradColl[r] = make([]float64, v)
-		pn.gather[r] = make([]float64, v)
-		stage := 0.0
-		for ch := 0; ch < v; ch++ {
-			j := ch*p + r
-			n := float64(chunks[j]) * a.LayerParams()
-			if j == 0 {
-				n += a.EmbeddingParams()
-			}
-			if j == K-1 {
-				n += a.HeadParams() + float64(a.Hidden)
-			}
-			n /= float64(l.TP)
-			pn.chunkParams[r][ch] = n
-			stage += n
-			pn.gradColl[r][ch] = c.CollectiveTime(gradOp, pn.dpGroup, n*float64(t.GradBytes))
-			if l.ZeRO >= 1 {
-				pn.gather[r][ch] = c.CollectiveTime(cluster.AllGather, pn.dpGroup, n*2)
-			}
-		}
-		// Adam over the local shard: read the gradient, fp32 master weights
-		// and both moments, write them back and the bf16 weights (30 bytes
-		// plus the gradient per parameter), in a few fused kernels.
-		local := stage
-		if l.ZeRO >= 1 {
-			local /= float64(l.DP)
-		}
-		pn.optimizer[r] = gpu.MemoryTime(local*(30+float64(t.GradBytes)), cluster.Stream)
-		if l.ZeRO == 2 && !l.DPOverlap {
+	if co.blocking() {
+		for r := 0; r < p; r++ {
 			for i, o := range pn.pl.ops[r] {
 				if o.Backward {
 					pn.blocking[r*pn.pl.n+i] = pn.gradColl[r][o.Chunk]
