@@ -115,7 +115,7 @@ type Result struct {
 	Layouts []Ranked `json:"layouts"` // best first
 	// Baseline is the scenario's own layout, simulated the same way, when
 	// it is valid and fits on this cluster.
-	Baseline *Ranked    `json:"baseline,omitempty"`
+	Baseline *Ranked     `json:"baseline,omitempty"`
 	Rejected []Rejection `json:"rejected"` // most frequent first
 	// Complete is false when the search was cancelled: Layouts are then the
 	// best of what was simulated, not a proven ranking.
@@ -212,7 +212,9 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 	for r, n := range rejected {
 		res.Rejected = append(res.Rejected, Rejection{r, n})
 	}
-	slices.SortFunc(res.Rejected, func(x, y Rejection) int { return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Reason, y.Reason)) })
+	slices.SortFunc(res.Rejected, func(x, y Rejection) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Reason, y.Reason))
+	})
 	if err != nil {
 		return res, err
 	}
@@ -254,13 +256,13 @@ func simulate(ctx context.Context, base step.Spec, cands []*candidate, opt Optio
 		workers = runtime.GOMAXPROCS(0)
 	}
 	var (
-		mu      sync.Mutex
-		top     []*candidate // best first, at most opt.Top
+		mu       sync.Mutex
+		top      []*candidate // best first, at most opt.Top
 		firstErr error
-		next    atomic.Int64
-		settled atomic.Int64
-		stop    atomic.Bool
-		wg      sync.WaitGroup
+		next     atomic.Int64
+		settled  atomic.Int64
+		stop     atomic.Bool
+		wg       sync.WaitGroup
 	)
 	better := func(x, y *candidate) int {
 		return cmp.Or(cmp.Compare(x.step.NoiselessStepTime, y.step.NoiselessStepTime), cmp.Compare(x.index, y.index))
