@@ -17,7 +17,7 @@ type decoder struct {
 	// anyLayout leaves out the checks of the layout against the model,
 	// the batch, the cluster and memory (ResolveAnyLayout).
 	anyLayout bool
-	errs errorList
+	errs      errorList
 	// keys maps a dotted key ("parallelism.pp", "phases.0") to its key node
 	// (the list item for a list element), vals to its value node.
 	keys, vals map[string]*yaml.Node
