@@ -106,9 +106,32 @@ func (s Sweep) MarshalYAML() (any, error) {
 	return n, nil
 }
 
+// CheckSetPath reports whether path names a key of the schema that
+// --set can give a value (a single value, a mapping or a list), with an
+// error that says what is valid when it does not.
+func CheckSetPath(path string) error {
+	_, err := walkPath(path)
+	return err
+}
+
 // schemaPath returns the type of the key a dotted --set path names,
 // which must hold a single value, or an error that says what is valid.
 func schemaPath(path string) (reflect.Type, error) {
+	t, err := walkPath(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case t == modelType, t == profileType:
+		// a built-in name
+	case t.Kind() == reflect.Struct || t.Kind() == reflect.Slice:
+		return nil, fmt.Errorf("%s is %s; sweep one of its keys instead", path, expect(t))
+	}
+	return t, nil
+}
+
+// walkPath returns the type of the key a dotted path names.
+func walkPath(path string) (reflect.Type, error) {
 	segs := strings.Split(path, ".")
 	t := reflect.TypeFor[Scenario]()
 	for j, seg := range segs {
@@ -153,13 +176,8 @@ func schemaPath(path string) (reflect.Type, error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch {
-	case t == modelType, t == profileType:
-		// a built-in name
-	case t == sweepType:
+	if t == sweepType {
 		return nil, fmt.Errorf("a sweep cannot sweep itself")
-	case t.Kind() == reflect.Struct || t.Kind() == reflect.Slice:
-		return nil, fmt.Errorf("%s is %s; sweep one of its keys instead", path, expect(t))
 	}
 	return t, nil
 }
