@@ -115,7 +115,7 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	// Layout.
 	layout, layoutOK := d.layout(s.Parallelism, "", gpus)
 	main := mainPhase{arch: arch, archOK: archOK, tr: tr, trOK: trOK, gpu: gpu, gpuOK: gpuOK, gpn: gpn, layout: layout}
-	if layoutOK && archOK && trOK && gpusOK && gpuOK {
+	if layoutOK && archOK && trOK && gpusOK && gpuOK && !d.anyLayout {
 		main.checked = d.checkLayout(arch, layout, tr, gpus, "") && d.checkMemory(arch, layout, tr, gpu, "")
 	}
 
@@ -196,7 +196,7 @@ func (d *decoder) build(s *Scenario) run.Spec {
 		Seed:     spec.Seed,
 		Samples:  samples,
 	}
-	if len(d.errs) == 0 && clusterOK {
+	if len(d.errs) == 0 && clusterOK && !d.anyLayout {
 		// A safety net: the simulator's own check.
 		d.fieldErrors(spec.Step.Validate(), func(f string) string { return f })
 	}
@@ -668,6 +668,9 @@ func (d *decoder) phase(i int, ph Phase, s *Scenario, main mainPhase) (run.Phase
 	ok = ok && lOK
 	if !ok || !main.archOK || !main.trOK || !main.gpuOK || p.SeqLen < 1 || p.GlobalBatch < 1 {
 		return p, false
+	}
+	if d.anyLayout {
+		return p, true
 	}
 	t := top
 	t.SeqLen, t.GlobalBatch, t.Tokens = p.SeqLen, p.GlobalBatch, p.Tokens

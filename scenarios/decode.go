@@ -14,7 +14,10 @@ import (
 // where every key is so that later checks can name its line.
 type decoder struct {
 	file string
-	errs errorList
+	// anyLayout leaves out the checks of the layout against the model,
+	// the batch, the cluster and memory (ResolveAnyLayout).
+	anyLayout bool
+	errs      errorList
 	// keys maps a dotted key ("parallelism.pp", "phases.0") to its key node
 	// (the list item for a list element), vals to its value node.
 	keys, vals map[string]*yaml.Node
@@ -199,6 +202,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 		return
 	}
 	switch t {
+	case sweepType:
+		d.decodeSweep(n, v, key)
+		return
 	case modelType:
 		if n.Kind == yaml.ScalarNode {
 			if n.Value == "" {

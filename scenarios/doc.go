@@ -51,6 +51,15 @@
 // (model.layers=40) or failure profile (failures.profile.faulty_gpu.rate=0)
 // first expands the built-in into its inline mapping.
 //
+// # Sweeps
+//
+// A scenario may carry a sweep block ([Sweep]): dotted --set paths and the
+// values each takes, for `clustersim sweep`, which runs the cartesian
+// product. Load checks the paths against the schema and the values
+// against the keys' types; the rest of the scenario is loaded without the
+// block. [ResolveAnyLayout] loads a scenario without checking its layout,
+// for the plan command, which searches layouts itself.
+//
 // # Built-in scenarios
 //
 // The built-ins are commented YAML files embedded from builtin/ (see

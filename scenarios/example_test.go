@@ -50,3 +50,24 @@ training:
 	// typo.yaml:7: parallelism.tpp: unknown key "tpp" (did you mean "tp"?); valid keys in parallelism: tp, pp, cp, dp, micro_batch, virtual_stages, sequence_parallel, recompute, recompute_elementwise, zero, tp_comm_overlap, dp_comm_overlap
 	// typo.yaml:10: training.global_batch: 64.5 is not a whole number
 }
+
+// A sweep block lists values per key; Sets gives every point's overrides,
+// the last key varying fastest, ready for Load.
+func ExampleSweep_Sets() {
+	sw := scenarios.Sweep{
+		{Path: "cluster.gpus", Values: []string{"8192", "16384"}},
+		{Path: "cluster.network.oversubscription", Values: []string{"1", "7"}},
+	}
+	for _, sets := range sw.Sets() {
+		spec, _, err := scenarios.Builtin("llama3-405b", sets...)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(strings.Join(sets, " "), "→ dp", spec.Step.Layout.DP)
+	}
+	// Output:
+	// cluster.gpus=8192 cluster.network.oversubscription=1 → dp 64
+	// cluster.gpus=8192 cluster.network.oversubscription=7 → dp 64
+	// cluster.gpus=16384 cluster.network.oversubscription=1 → dp 128
+	// cluster.gpus=16384 cluster.network.oversubscription=7 → dp 128
+}

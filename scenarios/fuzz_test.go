@@ -56,6 +56,8 @@ func FuzzLoadScenario(f *testing.F) {
 	f.Add(small, "model.layers=16")
 	f.Add(small, "=")
 	f.Add(small, "parallelism.pp=[1, 2]")
+	f.Add(small+"sweep: {cluster.gpus: [64, 128], failures.profile: [none, llama3], name: ['a: b', \"#c\"]}\n", "")
+	f.Add(small+"sweep: {phases.0.tokens: 1T}\n", "sweep.x=1")
 
 	f.Fuzz(func(t *testing.T, data, set string) {
 		var sets []string
@@ -71,9 +73,12 @@ func FuzzLoadScenario(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Marshal: %v", err)
 		}
-		spec2, _, err := Load(strings.NewReader(string(out)), "fuzz.yaml")
+		spec2, sc2, err := Load(strings.NewReader(string(out)), "fuzz.yaml")
 		if err != nil {
 			t.Fatalf("reloading the marshalled scenario:\n%s\n%v", out, err)
+		}
+		if !reflect.DeepEqual(sc.Sweep, sc2.Sweep) {
+			t.Fatalf("sweep changed by Load → Marshal → Load:\n%v\n%v\n%s", sc.Sweep, sc2.Sweep, out)
 		}
 		if !reflect.DeepEqual(spec, spec2) {
 			t.Fatalf("run.Spec changed by Load → Marshal → Load:\n%+v\n%+v\n%s", spec, spec2, out)

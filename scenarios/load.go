@@ -23,6 +23,10 @@ const maxFileBytes = 1 << 20
 // error joins *Error values sorted by line. An error reading r is returned
 // as it is (not an *Error).
 func Load(r io.Reader, file string, sets ...string) (run.Spec, *Scenario, error) {
+	return load(r, file, false, sets)
+}
+
+func load(r io.Reader, file string, anyLayout bool, sets []string) (run.Spec, *Scenario, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileBytes+1))
 	if err != nil {
 		return run.Spec{}, nil, fmt.Errorf("scenarios: read %s: %w", file, err)
@@ -35,6 +39,7 @@ func Load(r io.Reader, file string, sets ...string) (run.Spec, *Scenario, error)
 		return run.Spec{}, nil, err
 	}
 	d := newDecoder(file)
+	d.anyLayout = anyLayout
 	for i, s := range sets {
 		d.applySet(root, s, i)
 	}
@@ -52,12 +57,16 @@ func Load(r io.Reader, file string, sets ...string) (run.Spec, *Scenario, error)
 
 // LoadFile loads the scenario file at path (see Load).
 func LoadFile(path string, sets ...string) (run.Spec, *Scenario, error) {
+	return loadFile(path, false, sets)
+}
+
+func loadFile(path string, anyLayout bool, sets []string) (run.Spec, *Scenario, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return run.Spec{}, nil, err
 	}
 	defer f.Close()
-	return Load(f, path, sets...)
+	return load(f, path, anyLayout, sets)
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)

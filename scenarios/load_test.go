@@ -74,8 +74,8 @@ func TestStrict(t *testing.T) {
 	}{
 		{"unknown key", edit(7, "  tpp: 8"), nil,
 			[]wantErr{{"t.yaml", 7, "parallelism.tpp", []string{`unknown key "tpp"`, `did you mean "tp"?`, "valid keys in parallelism: tp, pp, cp, dp, micro_batch"}}}},
-		{"unknown top-level key", small + "sweep: {x: 1}\n", nil,
-			[]wantErr{{"t.yaml", 13, "sweep", []string{`unknown key "sweep"`, "valid keys: name, description, model"}}}},
+		{"unknown top-level key", small + "sweeps: {x: 1}\n", nil,
+			[]wantErr{{"t.yaml", 13, "sweeps", []string{`unknown key "sweeps"`, `did you mean "sweep"?`, "valid keys: name, description, model"}}}},
 		{"duplicate key", edit(8, "  pp: 2\n  tp: 4"), nil,
 			[]wantErr{{"t.yaml", 9, "parallelism.tp", []string{"duplicate key (first at line 7)"}}}},
 		{"wrong type: list for a number", edit(5, "  gpus: [64]"), nil,

@@ -23,6 +23,7 @@ type Scenario struct {
 	Trials      *int        `yaml:"trials,omitempty"` // default 100, >= 1
 	Seed        *uint64     `yaml:"seed,omitempty"`   // default 1
 	Phases      []Phase     `yaml:"phases,omitempty"`
+	Sweep       Sweep       `yaml:"sweep,omitempty"` // for the sweep command; run and plan use the scenario without it
 }
 
 // Model is a built-in architecture (Builtin, written as a plain name) or an

@@ -38,6 +38,10 @@ func (d *decoder) applySet(root *yaml.Node, set string, i int) {
 			return
 		}
 	}
+	if segs[0] == "sweep" {
+		fail(path, "the sweep block is not changed with --set; give swept values to the sweep command instead: clustersim sweep SCENARIO --set path=v1,v2")
+		return
+	}
 	n := root
 	t := reflect.TypeFor[Scenario]()
 	// Past an alias the override works on copies, so that it changes this

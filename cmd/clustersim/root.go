@@ -20,6 +20,9 @@ const (
 	exitOK    = 0
 	exitError = 1 // simulation or I/O failure
 	exitUsage = 2 // bad input
+	// exitInterrupted is a long command (plan, sweep) stopped by Ctrl-C
+	// after printing what finished: 128 + SIGINT, as shells report it.
+	exitInterrupted = 130
 )
 
 // usageError marks bad command-line input.
@@ -57,7 +60,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // exitCode maps an error to the contract's exit status: 2 for bad input
 // (unknown scenario, bad YAML, unknown key, invalid value, a layout that does
-// not fit), 1 for anything else.
+// not fit), 130 for a command interrupted by Ctrl-C, 1 for anything else.
 func exitCode(err error) int {
 	var ue usageError
 	var se *scenarios.Error
@@ -65,6 +68,9 @@ func exitCode(err error) int {
 	var fe *model.FieldError
 	if errors.As(err, &ue) || errors.As(err, &se) || errors.As(err, &nf) || errors.As(err, &fe) {
 		return exitUsage
+	}
+	if errors.Is(err, context.Canceled) {
+		return exitInterrupted
 	}
 	return exitError
 }
@@ -103,6 +109,8 @@ A SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
   clustersim run llama3-405b --set cluster.gpus=8192 --set parallelism.dp=64 --format json
   clustersim scenarios show llama3-405b > my.yaml
   clustersim validate
+  clustersim plan llama3-405b --gpus 8192
+  clustersim sweep llama3-405b --set cluster.gpus=4096,8192,16384
   clustersim napkin --params 8e9 --tokens 15e12 --gpu-hours 1.3e6 --tflops 400`,
 		Args:          noSubcommand,
 		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
@@ -110,6 +118,7 @@ A SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newPlanCmd(io, nil), newSweepCmd(io, nil), newMergeCmd(io, nil))
 	root.AddCommand(
 		newRunCmd(io, nil),
 		newScenariosCmd(io),

@@ -101,8 +101,9 @@ func (a Arch) StageParams(l Layout) ([]float64, error) {
 		return nil, err
 	}
 	st := make([]float64, l.PP)
+	lp := a.LayerParams()
 	for j, n := range chunks {
-		st[j%l.PP] += float64(n) * a.LayerParams() / float64(l.TP)
+		st[j%l.PP] += float64(n) * lp / float64(l.TP)
 	}
 	st[0] += a.EmbeddingParams() / float64(l.TP)
 	st[(len(chunks)-1)%l.PP] += (a.HeadParams() + float64(a.Hidden)) / float64(l.TP)
@@ -117,7 +118,8 @@ func (a Arch) StageParams(l Layout) ([]float64, error) {
 // gathered for the pass in progress and the one prefetched; stages 2 and 3
 // keep one chunk's unsharded gradients while they are reduced). Activations
 // are the layer-micro-batches the schedule holds at its peak
-// (PeakInFlight) times ActivationBytesPerToken, plus the working set of the
+// (PeakLayerMicroBatches, which equals PeakInFlight of the schedule) times
+// ActivationBytesPerToken, plus the working set of the
 // layer in its backward pass (its full activations, recomputed or not), plus
 // on the last stage the fp32 logits and their gradient for one micro batch.
 func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
@@ -144,14 +146,15 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 		wb++
 	}
 	out := make([]Memory, l.PP)
+	lp := a.LayerParams()
+	stageChunks := make([]int, l.VirtualStages)
 	for r := range out {
-		stageChunks := make([]int, l.VirtualStages)
 		maxChunk := 0.0
 		for c := range stageChunks {
 			stageChunks[c] = chunks[c*l.PP+r]
-			maxChunk = max(maxChunk, float64(stageChunks[c])*a.LayerParams()/float64(l.TP))
+			maxChunk = max(maxChunk, float64(stageChunks[c])*lp/float64(l.TP))
 		}
-		_, peak := PeakInFlight(Schedule(r, l.PP, l.VirtualStages, m), stageChunks)
+		peak := PeakLayerMicroBatches(r, l.PP, l.VirtualStages, m, stageChunks)
 		mem := Memory{
 			Weights:     wb * params[r],
 			Gradients:   float64(t.GradBytes) * params[r],

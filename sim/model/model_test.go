@@ -268,3 +268,74 @@ func unjoin(err error) []error {
 	}
 	return []error{err}
 }
+
+// TestPeakLayerMicroBatches checks the closed form against walking the
+// schedule (PeakInFlight) for every stage of many layouts: 1F1B and
+// interleaved, fewer micro batches than stages, and the uneven first and
+// last chunks of Layout.ChunkLayers (Llama 3's layout removes a layer from
+// each), plus arbitrary uneven chunks.
+func TestPeakLayerMicroBatches(t *testing.T) {
+	archs := []Arch{{Layers: 126}, {Layers: 32}, {Layers: 105}, {Layers: 20}, {Layers: 7}}
+	n := 0
+	for _, a := range archs {
+		for pp := 1; pp <= 24; pp++ {
+			for v := 1; v <= 8; v++ {
+				chunks, err := Layout{PP: pp, VirtualStages: v}.ChunkLayers(a)
+				if err != nil {
+					continue
+				}
+				for _, m := range []int{1, 2, 3, pp, 2 * pp, 3*pp + 1, 4 * pp} {
+					if v > 1 && m%pp != 0 {
+						continue // Layout.Validate refuses it
+					}
+					for r := 0; r < pp; r++ {
+						stage := make([]int, v)
+						for c := range stage {
+							stage[c] = chunks[c*pp+r]
+						}
+						_, want := PeakInFlight(Schedule(r, pp, v, m), stage)
+						if got := PeakLayerMicroBatches(r, pp, v, m, stage); got != want {
+							t.Fatalf("%d layers, pp %d, v %d, m %d, stage %d (chunks %v): closed form %d, schedule %d",
+								a.Layers, pp, v, m, r, stage, got, want)
+						}
+						n++
+					}
+				}
+			}
+		}
+	}
+	// Arbitrary chunk sizes, deterministic pseudo-random.
+	x := uint64(1)
+	next := func(k int) int { x = x*6364136223846793005 + 1442695040888963407; return int(x>>33) % k }
+	for range 2000 {
+		pp, v := 1+next(8), 1+next(5)
+		m := pp * (1 + next(4))
+		if v == 1 {
+			m = 1 + next(20)
+		}
+		r := next(pp)
+		stage := make([]int, v)
+		for c := range stage {
+			stage[c] = next(5)
+		}
+		_, want := PeakInFlight(Schedule(r, pp, v, m), stage)
+		if got := PeakLayerMicroBatches(r, pp, v, m, stage); got != want {
+			t.Fatalf("pp %d, v %d, m %d, stage %d, chunks %v: closed form %d, schedule %d", pp, v, m, r, stage, got, want)
+		}
+		n++
+	}
+	if n < 5000 {
+		t.Errorf("only %d cases checked", n)
+	}
+}
+
+func BenchmarkStageMemory(b *testing.B) {
+	a, _ := LookupArch("llama3-405b")
+	l := Layout{TP: 8, PP: 16, CP: 1, DP: 128, MicroBatch: 1, VirtualStages: 8, SequenceParallel: true, ZeRO: 1}
+	tr := Training{SeqLen: 8192, GlobalBatch: 2048, GradBytes: 4}
+	for b.Loop() {
+		if _, err := StageMemory(a, l, tr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -79,3 +79,84 @@ func PeakInFlight(ops []Op, chunkLayers []int) (perChunk []int, peakLayerMB int)
 	}
 	return perChunk, peakLayerMB
 }
+
+// Warmup is the number of forward passes stage runs before its first
+// backward pass in Schedule(stage, pp, v, m): min(m·v, 2·(pp−stage−1) +
+// (v−1)·pp) when v > 1 (Megatron-LM's interleaved warm-up), min(m,
+// pp−stage−1) when v = 1.
+func Warmup(stage, pp, v, m int) int {
+	w := pp - stage - 1
+	if v > 1 {
+		w = 2*(pp-stage-1) + (v-1)*pp
+	}
+	return min(max(w, 0), m*v)
+}
+
+// forwardsOfChunk is how many of the first n forward passes of an
+// interleaved schedule over pp stages and v chunks run chunk c: forward
+// pass k runs chunk (k/pp) mod v, so every pp·v passes give each chunk pp.
+func forwardsOfChunk(n, pp, v, c int) int {
+	q, rem := n/(pp*v), n%(pp*v)
+	return q*pp + min(max(rem-c*pp, 0), pp)
+}
+
+// PeakLayerMicroBatches is the peak of PeakInFlight(Schedule(stage, pp, v,
+// m), chunkLayers) without walking the schedule: the layer-micro-batches
+// of activations stage holds at its fullest, for chunkLayers[c] layers in
+// its virtual chunk c.
+//
+// Activations are held from a chunk's forward pass to its backward pass,
+// so the count only grows during the warm-up of w = Warmup(stage, pp, v, m)
+// forward passes and is highest after a forward pass of the steady state,
+// where w+1 chunk passes are in flight (m·v when there is no steady
+// state). With equal chunks the peak is therefore layers·min(w+1, m·v): in
+// 1F1B (v = 1) stage r holds min(pp−r, m) micro batches (Narayanan et al.
+// 2021). Chunks with fewer layers (Llama 3's first and last stages, see
+// Layout.ChunkLayers) lower the count by their in-flight passes, which
+// repeat with period pp·v in the steady state; the peak is the largest
+// over one period.
+func PeakLayerMicroBatches(stage, pp, v, m int, chunkLayers []int) int {
+	total := m * v
+	if total == 0 || len(chunkLayers) != v {
+		return 0
+	}
+	top := 0
+	for _, n := range chunkLayers {
+		top = max(top, n)
+	}
+	w := Warmup(stage, pp, v, m)
+	if w == total {
+		held := 0
+		for c, n := range chunkLayers {
+			held += n * forwardsOfChunk(total, pp, v, c)
+		}
+		return held
+	}
+	// After the forward pass of steady-state step j, j+w+1 forwards and j
+	// backwards are done; backward pass k runs chunk v−1−((k/pp) mod v).
+	var short8 [8]int
+	shortChunks := short8[:0] // the chunks with fewer layers than the fullest
+	for c, n := range chunkLayers {
+		if n < top {
+			shortChunks = append(shortChunks, c)
+		}
+	}
+	if len(shortChunks) == 0 {
+		return top * (w + 1)
+	}
+	steps := min(total-w, pp*v)
+	best := -1
+	for j := 0; j < steps; j++ {
+		short := 0
+		for _, c := range shortChunks {
+			short += (top - chunkLayers[c]) * (forwardsOfChunk(j+w+1, pp, v, c) - forwardsOfChunk(j, pp, v, v-1-c))
+		}
+		if held := top*(w+1) - short; held > best {
+			best = held
+		}
+		if short == 0 {
+			break
+		}
+	}
+	return best
+}

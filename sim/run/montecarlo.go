@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/clustersim/clustersim/cluster"
 	"github.com/clustersim/clustersim/cluster/failure"
 )
 
@@ -35,9 +36,13 @@ type Checkpoint struct {
 }
 
 // planCheckpoint prices a checkpoint of the job's state for a phase.
-func planCheckpoint(s Spec, p phaseStep) Checkpoint {
-	c := p.spec.Cluster
-	params := p.spec.Arch.Params()
+func planCheckpoint(s Spec, p phaseStep) Checkpoint { return s.CheckpointOn(p.spec.Cluster) }
+
+// CheckpointOn prices a checkpoint of s's training state on cluster c: its
+// size, write and stall time, the job's MTBF there, and the interval
+// (Young/Daly when the scenario says auto), as the run simulation uses them.
+func (s Spec) CheckpointOn(c cluster.Cluster) Checkpoint {
+	params := s.Step.Arch.Params()
 	bytes := params * CheckpointBytesPerParam
 	// The writers are all the GPUs, each through its own NIC, into storage
 	// whose sustained bandwidth caps the total.
@@ -60,6 +65,46 @@ func planCheckpoint(s Spec, p phaseStep) Checkpoint {
 		ck.IntervalS = failure.YoungDaly(ck.StallS, ck.MTBFS)
 	}
 	return ck
+}
+
+// ClosedFormETTR is the expected effective training time ratio of s's job
+// on cluster c without simulating it: Kokolis et al.'s closed form
+// (failure.KokolisETTR) for the unexpected interruptions, each costing the
+// restart plus its cause's recovery and half a checkpoint interval of lost
+// work, with the interval and stall of CheckpointOn; planned maintenance
+// costs a checkpoint stall and a restart each, without lost work. Lemons and
+// phase changes are left out. It does not depend on the layout or the step
+// time: for a fixed cluster it is a constant factor on time to train.
+func (s Spec) ClosedFormETTR(c cluster.Cluster) float64 {
+	ck := s.CheckpointOn(c)
+	hw := failure.Hardware{GPUs: c.GPUs, Nodes: c.Nodes()}
+	perDay, _, _ := s.Failures.Profile.Rates(hw)
+	var unexpected, recovery, plannedDown float64 // per second; recovery and plannedDown: rate-weighted seconds
+	for i, cause := range s.Failures.Profile.Causes {
+		r := perDay[i] / 86400
+		if cause.Planned {
+			plannedDown += r * (ck.StallS + s.Failures.RestartS + cause.RecoveryS)
+			continue
+		}
+		unexpected += r
+		recovery += r * cause.RecoveryS
+	}
+	u0 := s.Failures.RestartS
+	if unexpected > 0 {
+		u0 += recovery / unexpected
+	}
+	stall := 0.0
+	if !math.IsInf(ck.IntervalS, 1) {
+		stall = ck.StallS
+	}
+	ettr := 1.0
+	if unexpected > 0 {
+		ettr = failure.KokolisETTR(1, unexpected, u0, ck.IntervalS, stall)
+	} else if stall > 0 {
+		ettr = 1 / (1 + stall/ck.IntervalS)
+	}
+	ettr -= plannedDown / (1 + stall/ck.IntervalS)
+	return max(ettr, 0)
 }
 
 func planPhases(s Spec, ph []phaseStep) ([]phasePlan, []Checkpoint) {

@@ -114,8 +114,8 @@ func (pn *plan) tailSpans(r int, done []float64, st stageTail, rec func(name str
 	case l.ZeRO == 2:
 	case l.DPOverlap:
 		for c, i := range pn.pl.lastBwd[r] {
-			for q, b := range pn.buckets[r][c] {
-				coll(fmt.Sprintf("%s c%d bucket %d", op, c, q), done[i]-b.beforeEnd, b.reduce)
+			for q, b := range pn.costs.Buckets[r][c] {
+				coll(fmt.Sprintf("%s c%d bucket %d", op, c, q), done[i]-b.BeforeEnd, b.Reduce)
 			}
 		}
 	default:

@@ -29,6 +29,18 @@
 // step, each chunk's gather ahead of its first forward pass. The step ends
 // when the last stage's optimizer does.
 //
+// # Costs and a lower bound
+//
+// [NewCosts] exposes the noiseless durations the simulation is built from:
+// every chunk's forward and backward pass (from [LayerPassCosts], which
+// depend only on tp, cp, the micro batch, sequence parallelism,
+// recomputation and tp_comm_overlap, so that a layout search can reuse
+// them), the transfers between stages, and each stage's data-parallel
+// collectives and optimizer. [Costs.LowerBound] turns them into a
+// closed-form lower bound of the noiseless step (the pipeline's head and
+// drain around the busiest stage's passes, and the data-parallel work that
+// cannot overlap), which the layout search (package sim/plan) prunes with.
+//
 // # Stragglers
 //
 // Every activity of a GPU is scaled by a lognormal factor with mean 1 and

@@ -92,113 +92,51 @@ type plan struct {
 	parts       [][2]partsOf // per stage per chunk, forward and backward: the split of one pass
 	chunkParams [][]float64  // per stage per chunk, parameters on one GPU
 	dpGroup     cluster.Group
-	gradColl    [][]float64  // per stage per chunk: gradient collective seconds
-	buckets     [][][]bucket // per stage per chunk: its gradient buckets, in backward order
-	gather      [][]float64  // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
-	optimizer   []float64    // per stage: optimizer seconds
-	blocking    []float64    // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
+	gradColl    [][]float64 // per stage per chunk: gradient collective seconds
+	gather      [][]float64 // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
+	optimizer   []float64   // per stage: optimizer seconds
+	costs       Costs
+	blocking    []float64   // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
 	layerFwd    timeline
 	layerBwd    timeline
 }
 
 func newPlan(s Spec) *plan {
-	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
-	k := newCoster(a, l, t, c)
 	pn := &plan{spec: s}
-	pn.layerFwd = k.build(k.layerForward)
-	pn.layerBwd = k.build(k.layerBackward)
-	embF, embB := k.build(k.embeddingForward), k.build(k.embeddingBackward)
-	headF, headB := k.build(k.headForward), k.build(k.headBackward)
-	chunks, _ := l.ChunkLayers(a)
-	p, v := l.PP, l.VirtualStages
-	m := l.MicroBatches(t)
-	K := len(chunks)
+	pc, fwd, bwd := layerPassCosts(s)
+	pn.layerFwd, pn.layerBwd = fwd, bwd
+	co, err := NewCostsFrom(s, pc)
+	if err != nil {
+		panic("step: newPlan of an invalid spec: " + err.Error()) // Simulate validates first
+	}
+	l := s.Layout
+	p, v, m := l.PP, l.VirtualStages, co.MicroBatches
 	pn.parts = make([][2]partsOf, p*v)
-	durs := make([][2]float64, p*v)
-	for j, n := range chunks {
-		var f, b partsOf
-		for i := range f {
-			f[i] = float64(n) * pn.layerFwd.parts[i]
-			b[i] = float64(n) * pn.layerBwd.parts[i]
-			if j == 0 {
-				f[i] += embF.parts[i]
-				b[i] += embB.parts[i]
-			}
-			if j == K-1 {
-				f[i] += headF.parts[i]
-				b[i] += headB.parts[i]
-			}
-		}
-		pn.parts[j] = [2]partsOf{f, b}
-		durs[j] = [2]float64{sum(f), sum(b)}
-	}
-	// Point-to-point: one GPU's slice of the activations (sharded over tp
-	// with sequence parallelism) between the same tp/cp rank of two stages.
-	stageRanks := l.TP * l.CP
-	p2pBytes := 2 * k.tokens * float64(a.Hidden)
-	if l.SequenceParallel {
-		p2pBytes /= float64(l.TP)
-	}
-	g := c.GPUsPerNode
-	delay := func(from, to int) float64 {
-		ra, rb := from*stageRanks, to*stageRanks
-		na, nb := ra/g, rb/g
-		return c.SendRecvTime(p2pBytes, na == nb, na/c.Network.NodesPerPod == nb/c.Network.NodesPerPod)
+	for j := range pn.parts {
+		pn.parts[j] = [2]partsOf{co.Forward[j].parts(), co.Backward[j].parts()}
 	}
 	pn.pl = newPipeline(p, v, m, func(r int, o model.Op) float64 {
-		d := 0
 		if o.Backward {
-			d = 1
+			return co.Backward[o.Chunk*p+r].Total()
 		}
-		return durs[o.Chunk*p+r][d]
-	}, delay)
+		return co.Forward[o.Chunk*p+r].Total()
+	}, func(from, to int) float64 {
+		if from > to {
+			from, to = to, from
+		}
+		if from == 0 && to == p-1 && p > 1 {
+			return co.P2P[p-1] // the interleaved wrap
+		}
+		return co.P2P[from]
+	})
 
 	// Data parallelism.
 	pn.dpGroup = cluster.Group{Size: l.DP, Stride: l.TP * l.CP * l.PP}
-	pn.chunkParams = make([][]float64, p)
-	pn.gradColl = make([][]float64, p)
-	pn.gather = make([][]float64, p)
-	pn.buckets = make([][][]bucket, p)
-	pn.optimizer = make([]float64, p)
+	pn.chunkParams, pn.gradColl, pn.gather, pn.optimizer = co.ChunkParams, co.Grad, co.Gather, co.Optimizer
+	pn.costs = co
 	pn.blocking = make([]float64, p*pn.pl.n)
-	gradOp := cluster.ReduceScatter
-	if l.ZeRO == 0 {
-		gradOp = cluster.AllReduce
-	}
-	gpu := c.GPU
-	for r := 0; r < p; r++ {
-		pn.chunkParams[r] = make([]float64, v)
-		pn.gradColl[r] = make([]float64, v)
-		pn.gather[r] = make([]float64, v)
-		pn.buckets[r] = make([][]bucket, v)
-		stage := 0.0
-		for ch := 0; ch < v; ch++ {
-			j := ch*p + r
-			n := float64(chunks[j]) * a.LayerParams()
-			if j == 0 {
-				n += a.EmbeddingParams()
-			}
-			if j == K-1 {
-				n += a.HeadParams() + float64(a.Hidden)
-			}
-			n /= float64(l.TP)
-			pn.chunkParams[r][ch] = n
-			stage += n
-			pn.gradColl[r][ch] = c.CollectiveTime(gradOp, pn.dpGroup, n*float64(t.GradBytes))
-			if l.ZeRO >= 1 {
-				pn.gather[r][ch] = c.CollectiveTime(cluster.AllGather, pn.dpGroup, n*2)
-			}
-			pn.buckets[r][ch] = pn.makeBuckets(j, K, chunks[j], gradOp, embF, embB, headF, headB)
-		}
-		// Adam over the local shard: read the gradient, fp32 master weights
-		// and both moments, write them back and the bf16 weights (30 bytes
-		// plus the gradient per parameter), in a few fused kernels.
-		local := stage
-		if l.ZeRO >= 1 {
-			local /= float64(l.DP)
-		}
-		pn.optimizer[r] = gpu.MemoryTime(local*(30+float64(t.GradBytes)), cluster.Stream)
-		if l.ZeRO == 2 && !l.DPOverlap {
+	if co.blocking() {
+		for r := 0; r < p; r++ {
 			for i, o := range pn.pl.ops[r] {
 				if o.Backward {
 					pn.blocking[r*pn.pl.n+i] = pn.gradColl[r][o.Chunk]
@@ -210,56 +148,6 @@ func newPlan(s Spec) *plan {
 }
 
 func sum(p partsOf) float64 { return p[0] + p[1] + p[2] }
-
-// bucket is one layer's (or the embedding's, or the head's) parameters: its
-// gradients are reduced as soon as the backward pass has produced them, and
-// its weights gathered before the forward pass reaches them, as Megatron's
-// and PyTorch's bucketed data parallelism do.
-type bucket struct {
-	beforeEnd  float64 // its gradients are complete this long before its chunk's backward pass ends
-	afterStart float64 // its weights are needed this long after its chunk's forward pass starts
-	reduce     float64 // gradient collective, seconds
-	gather     float64 // parameter all-gather, seconds
-}
-
-// makeBuckets splits chunk j (n layers) into buckets in backward order: the
-// head (on the last chunk), the layers from the last to the first, the
-// embedding (on the first chunk).
-func (pn *plan) makeBuckets(j, k, n int, gradOp cluster.Collective, embF, embB, headF, headB timeline) []bucket {
-	a, l, t, c := pn.spec.Arch, pn.spec.Layout, pn.spec.Training, pn.spec.Cluster
-	tp := float64(l.TP)
-	bk := func(params, beforeEnd, afterStart float64) bucket {
-		b := bucket{beforeEnd: beforeEnd, afterStart: afterStart,
-			reduce: c.CollectiveTime(gradOp, pn.dpGroup, params*float64(t.GradBytes))}
-		if l.ZeRO >= 1 {
-			b.gather = c.CollectiveTime(cluster.AllGather, pn.dpGroup, params*2)
-		}
-		return b
-	}
-	lf, lb := pn.layerFwd.end, pn.layerBwd.end
-	var fwdHead, bwdHead, fwdEmb float64 // time before the layers in each pass
-	passB := float64(n) * lb
-	if j == k-1 {
-		bwdHead = headB.end
-		passB += headB.end
-	}
-	if j == 0 {
-		fwdEmb = embF.end
-		passB += embB.end
-	}
-	var out []bucket
-	if j == k-1 {
-		out = append(out, bk((a.HeadParams()+float64(a.Hidden))/tp, passB-bwdHead, fwdEmb+float64(n)*lf))
-	}
-	for i := 0; i < n; i++ {
-		// the i-th layer processed backward is layer n-1-i forward
-		out = append(out, bk(a.LayerParams()/tp, passB-bwdHead-float64(i+1)*lb, fwdEmb+float64(n-1-i)*lf))
-	}
-	if j == 0 {
-		out = append(out, bk(a.EmbeddingParams()/tp, 0, fwdHead))
-	}
-	return out
-}
 
 // draws holds one sample's random factors for the shared (cross-replica)
 // activities of every stage: collectives and the optimizer.
@@ -308,8 +196,8 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 		}
 		for _, c := range order {
 			end := maxDone[pn.pl.lastBwd[r][c]]
-			for _, b := range pn.buckets[r][c] {
-				coll(end-b.beforeEnd, b.reduce)
+			for _, b := range pn.costs.Buckets[r][c] {
+				coll(end-b.BeforeEnd, b.Reduce)
 			}
 		}
 	default:
@@ -335,28 +223,12 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 
 // gatherReady fills agReady for one replica: with dp_comm_overlap, ZeRO-1/2
 // gather the updated parameters at the start of the step, bucket by bucket
-// in the order the forward passes need them; a chunk's first forward pass
-// may start once every bucket will have arrived by the time the pass reaches
-// it.
+// in the order the forward passes need them, and each chunk's first
+// forward pass starts when its buckets will all have arrived in time
+// (Costs.GatherWait).
 func (pn *plan) gatherReady(agReady [][]float64, noise func() float64) {
-	l := pn.spec.Layout
 	for r := range agReady {
-		t := 0.0
-		for c := range agReady[r] {
-			agReady[r][c] = 0
-			if !((l.ZeRO == 1 || l.ZeRO == 2) && l.DPOverlap) {
-				continue
-			}
-			bs := pn.buckets[r][c]
-			for i := len(bs) - 1; i >= 0; i-- { // forward order
-				f := 1.0
-				if noise != nil {
-					f = noise()
-				}
-				t += bs[i].gather * f
-				agReady[r][c] = max(agReady[r][c], t-bs[i].afterStart)
-			}
-		}
+		copy(agReady[r], pn.costs.GatherWait(r, noise))
 	}
 }
 

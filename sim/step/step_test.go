@@ -98,10 +98,10 @@ func TestClosedForm(t *testing.T) {
 			// time: the gathers run back to back in forward order, and the
 			// pass reaches bucket q afterStart after it begins.
 			gathered, wait := 0.0, 0.0
-			bs := pn.buckets[0][0]
+			bs := pn.costs.Buckets[0][0]
 			for q := len(bs) - 1; q >= 0; q-- {
-				gathered += bs[q].gather
-				wait = math.Max(wait, gathered-bs[q].afterStart)
+				gathered += bs[q].Gather
+				wait = math.Max(wait, gathered-bs[q].AfterStart)
 			}
 			pipe := wait + slowest + (p-1)*mean + 2*(p-1)*d
 			// Stage 0 ends the step. In its cool-down it runs the last pp
@@ -117,8 +117,8 @@ func TestClosedForm(t *testing.T) {
 			free := 0.0
 			for ch := c.v - 1; ch >= 0; ch-- {
 				end := pipe - float64(ch)*p*tb
-				for _, b := range pn.buckets[0][ch] {
-					free = math.Max(free, end-b.beforeEnd) + b.reduce
+				for _, b := range pn.costs.Buckets[0][ch] {
+					free = math.Max(free, end-b.BeforeEnd) + b.Reduce
 				}
 			}
 			want := free + pn.optimizer[0]

@@ -1,0 +1,374 @@
+package plan
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/clustersim/clustersim/sim/model"
+	"github.com/clustersim/clustersim/sim/run"
+	"github.com/clustersim/clustersim/sim/step"
+)
+
+// Options control a search.
+type Options struct {
+	// Top is how many layouts to rank and return, best first (default 10).
+	Top int
+	// AllowCrossNodeTP lets tp exceed the GPUs per node.
+	AllowCrossNodeTP bool
+	// MicroBatches are the micro-batch sizes tried (default 1, 2, 4, 8).
+	MicroBatches []int
+	// MaxCP is the largest cp tried (default: the largest power of two that
+	// leaves each context-parallel rank 1,024 tokens, at least 1).
+	MaxCP int
+	// Exhaustive simulates every feasible layout instead of pruning with
+	// the lower bound: slow, for checking that pruning changes nothing.
+	Exhaustive bool
+	// Workers is how many simulations run at once (default GOMAXPROCS).
+	Workers int
+	// Progress, when set, is called as feasible layouts are settled
+	// (simulated or ruled out by their bound) with the number settled and
+	// the number feasible; it may be called from several goroutines.
+	Progress func(done, total int)
+}
+
+// DefaultTop is the number of layouts a search returns by default.
+const DefaultTop = 10
+
+// DefaultMicroBatches are the micro-batch sizes a search tries by default.
+var DefaultMicroBatches = []int{1, 2, 4, 8}
+
+// minCPTokens is the fewest tokens of a sequence the default MaxCP leaves a
+// context-parallel rank: below it the K/V all-gathers cost more than the
+// attention they split (an assumption, to keep the space small).
+const minCPTokens = 1024
+
+// maxPipelineOps bounds the passes one simulation runs (pp·v·m per
+// replica, each a forward and a backward), as scenarios does.
+const maxPipelineOps = 20_000_000
+
+// Rejection reasons.
+const (
+	ReasonHeads      = "tp does not divide the attention heads"
+	ReasonGPUs       = "tp·pp·cp does not divide the GPUs"
+	ReasonSequence   = "cp does not split the sequence into 2·cp chunks"
+	ReasonBatch      = "dp·micro_batch does not divide the global batch"
+	ReasonInterleave = "interleaving needs the micro batches per step to be a multiple of pp"
+	ReasonSize       = "too many passes per step to simulate"
+	ReasonMemory     = "does not fit in GPU memory"
+)
+
+// Ranked is one layout with its simulated step, with the JSON keys of
+// CONTRACT.md's `plan --format json`.
+type Ranked struct {
+	Rank                 int          `json:"rank"` // 1 = best; 0 = not among the ranked
+	Layout               model.Layout `json:"-"`
+	TP                   int          `json:"tp"`
+	PP                   int          `json:"pp"`
+	CP                   int          `json:"cp"`
+	DP                   int          `json:"dp"`
+	MicroBatch           int          `json:"micro_batch"`
+	VirtualStages        int          `json:"virtual_stages"`
+	Recompute            string       `json:"recompute"`
+	RecomputeElementwise bool         `json:"recompute_elementwise"`
+	ZeRO                 int          `json:"zero"`
+	SequenceParallel     bool         `json:"sequence_parallel"`
+	TPCommOverlap        bool         `json:"tp_comm_overlap"`
+	DPCommOverlap        bool         `json:"dp_comm_overlap"`
+	StepTimeS            float64      `json:"step_time_s"`
+	LowerBoundS          float64      `json:"lower_bound_s"`
+	TokensPerS           float64      `json:"tokens_per_s"`
+	TFLOPSPerGPU         float64      `json:"tflops_per_gpu"`
+	MFU                  float64      `json:"mfu"`
+	HFU                  float64      `json:"hfu"`
+	MemoryGiBPerGPU      float64      `json:"memory_gib_per_gpu"`
+	WallClockDays        float64      `json:"wall_clock_days"`
+}
+
+// Rejection counts the layouts rejected for one reason.
+type Rejection struct {
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+}
+
+// Result is a search's outcome.
+type Result struct {
+	Scenario  string `json:"scenario"`
+	GPUs      int    `json:"gpus"`
+	GPU       string `json:"gpu"`
+	Evaluated int    `json:"evaluated"` // layouts considered
+	Feasible  int    `json:"feasible"`  // layouts that divide and fit in memory
+	// Simulated is how many feasible layouts the event simulation had to
+	// run: those whose lower bound does not rule them out of the top.
+	Simulated int `json:"simulated"`
+	// ETTR is the expected effective training time ratio of every layout
+	// (run.Spec.ClosedFormETTR).
+	ETTR float64 `json:"ettr"`
+	// Steps is the run's optimizer steps (its tokens over the batch).
+	Steps   float64  `json:"steps"`
+	Layouts []Ranked `json:"layouts"` // best first
+	// Baseline is the scenario's own layout, simulated the same way, when
+	// it is valid and fits on this cluster.
+	Baseline *Ranked     `json:"baseline,omitempty"`
+	Rejected []Rejection `json:"rejected"` // most frequent first
+	// Complete is false when the search was cancelled: Layouts are then the
+	// best of what was simulated, not a proven ranking.
+	Complete bool `json:"complete"`
+}
+
+// candidate is a feasible layout.
+type candidate struct {
+	l     model.Layout
+	index int // enumeration order: breaks ties
+	lb    float64
+	mem   float64 // bytes on the fullest GPU
+	step  step.Result
+	done  bool
+}
+
+// passKey is what step.PassCosts depend on.
+type passKey struct {
+	tp, cp, mb int
+	rec        model.Recompute
+	ew, ovl    bool
+}
+
+// boundSlack keeps the pruning safe from rounding: a bound is computed
+// with different sums than the simulation, so it may exceed an equal
+// simulated time by a few ulps.
+const boundSlack = 1e-9
+
+// Search finds the best layouts for s's model, training and cluster (its
+// main phase; s's own layout is only the baseline). It returns the
+// partial result and ctx's error when ctx is cancelled.
+func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
+	base := s.Step
+	base.Noise, base.Samples, base.Trace = step.Noise{}, 1, false
+	a, t, c := base.Arch, base.Training, base.Cluster
+	if err := a.Validate(); err != nil {
+		return Result{}, err
+	}
+	if c.GPUs < 1 || c.GPUsPerNode < 1 || t.SeqLen < 1 || t.GlobalBatch < 1 {
+		return Result{}, fmt.Errorf("plan: need a cluster, a sequence length and a global batch")
+	}
+	if opt.Top <= 0 {
+		opt.Top = DefaultTop
+	}
+	if len(opt.MicroBatches) == 0 {
+		opt.MicroBatches = DefaultMicroBatches
+	}
+	res := Result{Scenario: s.Name, GPUs: c.GPUs, GPU: c.GPU.Name, ETTR: s.ClosedFormETTR(c)}
+	res.Steps = math.Ceil(t.Tokens / t.BatchTokens())
+
+	rejected := map[string]int{}
+	var cands []*candidate
+	costs := map[passKey]step.PassCosts{}
+	capacity := c.GPU.HBMBytes()
+	err := enumerate(a, t, c.GPUs, c.GPUsPerNode, base.Layout.DPOverlap, opt, func(l model.Layout, reason string) error {
+		res.Evaluated++
+		if res.Evaluated%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if reason != "" {
+			rejected[reason]++
+			return nil
+		}
+		mem, err := model.StageMemory(a, l, t)
+		if err != nil {
+			return fmt.Errorf("plan: memory of %+v: %w", l, err)
+		}
+		fullest := 0.0
+		for _, m := range mem {
+			fullest = max(fullest, m.Total())
+		}
+		if fullest > capacity {
+			rejected[ReasonMemory]++
+			return nil
+		}
+		sp := base
+		sp.Layout = l
+		k := passKey{l.TP, l.CP, l.MicroBatch, l.Recompute, l.RecomputeElementwise, l.TPOverlap}
+		pc, ok := costs[k]
+		if !ok {
+			pc = step.LayerPassCosts(sp)
+			costs[k] = pc
+		}
+		co, err := step.NewCostsFrom(sp, pc)
+		if err != nil {
+			return fmt.Errorf("plan: costs of %+v: %w", l, err)
+		}
+		cands = append(cands, &candidate{l: l, index: res.Evaluated, lb: co.LowerBound(), mem: fullest})
+		return nil
+	})
+	res.Feasible = len(cands)
+	for r, n := range rejected {
+		res.Rejected = append(res.Rejected, Rejection{r, n})
+	}
+	slices.SortFunc(res.Rejected, func(x, y Rejection) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Reason, y.Reason))
+	})
+	if err != nil {
+		return res, err
+	}
+
+	slices.SortFunc(cands, func(x, y *candidate) int { return cmp.Or(cmp.Compare(x.lb, y.lb), cmp.Compare(x.index, y.index)) })
+	top, err := simulate(ctx, base, cands, opt)
+	for _, cd := range cands {
+		if cd.done {
+			res.Simulated++
+		}
+	}
+	if err == nil && !opt.Exhaustive && len(top) == opt.Top {
+		// Report the layouts the pruning had to simulate, which does not
+		// depend on how many ran in parallel.
+		kth := top[len(top)-1].step.NoiselessStepTime
+		res.Simulated = 0
+		for _, cd := range cands {
+			if cd.lb*(1-boundSlack) <= kth {
+				res.Simulated++
+			}
+		}
+	}
+	for i, cd := range top {
+		res.Layouts = append(res.Layouts, ranked(cd.l, cd.step, cd.lb, cd.mem, i+1, res))
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Complete = true
+	res.Baseline = baseline(ctx, base, res)
+	return res, nil
+}
+
+// simulate runs the candidates, sorted by bound, best bound first, until
+// no candidate left can enter the top opt.Top, and returns the top.
+func simulate(ctx context.Context, base step.Spec, cands []*candidate, opt Options) ([]*candidate, error) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var (
+		mu       sync.Mutex
+		top      []*candidate // best first, at most opt.Top
+		firstErr error
+		next     atomic.Int64
+		settled  atomic.Int64
+		stop     atomic.Bool
+		wg       sync.WaitGroup
+	)
+	better := func(x, y *candidate) int {
+		return cmp.Or(cmp.Compare(x.step.NoiselessStepTime, y.step.NoiselessStepTime), cmp.Compare(x.index, y.index))
+	}
+	total := len(cands)
+	progress := func(n int64) {
+		if opt.Progress != nil {
+			opt.Progress(int(n), total)
+		}
+	}
+	for range min(workers, max(total, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= total {
+					return
+				}
+				if ctx.Err() != nil {
+					stop.Store(true)
+					return
+				}
+				cd := cands[i]
+				if !opt.Exhaustive {
+					mu.Lock()
+					prune := len(top) == opt.Top && cd.lb*(1-boundSlack) > top[len(top)-1].step.NoiselessStepTime
+					mu.Unlock()
+					if prune {
+						// Every later candidate has a larger bound.
+						stop.Store(true)
+						progress(int64(total))
+						return
+					}
+				}
+				sp := base
+				sp.Layout = cd.l
+				r, err := step.Simulate(ctx, sp)
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+						firstErr = fmt.Errorf("plan: simulating %+v: %w", cd.l, err)
+					}
+					mu.Unlock()
+					stop.Store(true)
+					return
+				}
+				cd.step, cd.done = r, true
+				j, _ := slices.BinarySearchFunc(top, cd, better)
+				if j < opt.Top {
+					top = slices.Insert(top, j, cd)
+					if len(top) > opt.Top {
+						top = top[:opt.Top]
+					}
+				}
+				mu.Unlock()
+				progress(settled.Add(1))
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return top, firstErr
+	}
+	return top, ctx.Err()
+}
+
+func ranked(l model.Layout, r step.Result, lb, mem float64, rank int, res Result) Ranked {
+	return Ranked{
+		Rank: rank, Layout: l,
+		TP: l.TP, PP: l.PP, CP: l.CP, DP: l.DP, MicroBatch: l.MicroBatch, VirtualStages: l.VirtualStages,
+		Recompute: l.Recompute.String(), RecomputeElementwise: l.RecomputeElementwise, ZeRO: l.ZeRO,
+		SequenceParallel: l.SequenceParallel, TPCommOverlap: l.TPOverlap, DPCommOverlap: l.DPOverlap,
+		StepTimeS: r.NoiselessStepTime, LowerBoundS: lb, TokensPerS: r.TokensPerStep / r.NoiselessStepTime,
+		TFLOPSPerGPU: r.TFLOPSPerGPU, MFU: r.MFU, HFU: r.HFU,
+		MemoryGiBPerGPU: mem / (1 << 30),
+		WallClockDays:   wallClockDays(res, r.NoiselessStepTime),
+	}
+}
+
+func wallClockDays(res Result, stepS float64) float64 {
+	if !(res.ETTR > 0) {
+		return math.Inf(1)
+	}
+	return res.Steps * stepS / res.ETTR / 86400
+}
+
+// baseline simulates the scenario's own layout the same way, when it is
+// valid and fits.
+func baseline(ctx context.Context, base step.Spec, res Result) *Ranked {
+	if base.Validate() != nil {
+		return nil
+	}
+	r, err := step.Simulate(ctx, base)
+	if err != nil {
+		return nil
+	}
+	co, err := step.NewCosts(base)
+	if err != nil {
+		return nil
+	}
+	b := ranked(base.Layout, r, co.LowerBound(), r.Memory[r.FullestStage].Total(), 0, res)
+	for _, l := range res.Layouts {
+		if l.Layout == base.Layout {
+			b.Rank = l.Rank
+		}
+	}
+	return &b
+}

@@ -1,0 +1,434 @@
+package step
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/clustersim/clustersim/cluster"
+)
+
+// PassCost is one pass's noiseless seconds on the compute stream of one GPU,
+// split into kernels and the tensor- and context-parallel communication the
+// kernels wait for (what is hidden behind them is not counted).
+type PassCost struct {
+	Compute, TP, CP float64
+}
+
+// Total is the pass's duration.
+func (p PassCost) Total() float64 { return p.Compute + p.TP + p.CP }
+
+func (p PassCost) parts() partsOf { return partsOf{kCompute: p.Compute, kTP: p.TP, kCP: p.CP} }
+
+// PassCosts are the noiseless passes of one micro batch on one GPU of a
+// tensor×context-parallel group, as Simulate prices them. They depend on
+// the architecture, the training, the cluster and, of the layout, only on
+// tp, cp, the micro batch, sequence parallelism, recomputation and
+// tp_comm_overlap: not on pp, dp, virtual stages, ZeRO or dp_comm_overlap.
+// A layout search can compute them once for all layouts that share those.
+type PassCosts struct {
+	LayerForward, LayerBackward         PassCost // one transformer layer
+	EmbeddingForward, EmbeddingBackward PassCost // the embedding lookup (first chunk)
+	HeadForward, HeadBackward           PassCost // final norm, output projection and loss (last chunk)
+}
+
+// LayerPassCosts prices s's passes (see PassCosts). s need not be valid
+// beyond the fields PassCosts depend on.
+func LayerPassCosts(s Spec) PassCosts {
+	pc, _, _ := layerPassCosts(s)
+	return pc
+}
+
+func layerPassCosts(s Spec) (pc PassCosts, fwd, bwd timeline) {
+	k := newCoster(s.Arch, s.Layout, s.Training, s.Cluster)
+	fwd = k.build(k.layerForward)
+	bwd = k.build(k.layerBackward)
+	of := func(tl timeline) PassCost {
+		return PassCost{Compute: tl.parts[kCompute], TP: tl.parts[kTP], CP: tl.parts[kCP]}
+	}
+	pc = PassCosts{
+		LayerForward:      of(fwd),
+		LayerBackward:     of(bwd),
+		EmbeddingForward:  of(k.build(k.embeddingForward)),
+		EmbeddingBackward: of(k.build(k.embeddingBackward)),
+		HeadForward:       of(k.build(k.headForward)),
+		HeadBackward:      of(k.build(k.headBackward)),
+	}
+	return pc, fwd, bwd
+}
+
+// Costs are the noiseless durations a step is simulated from: every
+// chunk's passes, the transfers between stages, and each stage's
+// data-parallel collectives and optimizer. Simulate builds its events from
+// exactly these numbers.
+type Costs struct {
+	PP, VirtualStages, MicroBatches int
+	// ChunkLayers are the transformer layers of each model chunk j = c·pp + r
+	// (virtual chunk c of stage r).
+	ChunkLayers []int
+	// Forward and Backward are one micro batch's pass through chunk j, with
+	// its split into compute and exposed communication.
+	Forward, Backward []PassCost
+	// P2P[r] is a point-to-point transfer between stage r and stage r+1
+	// (P2P[pp−1]: between the last stage and the first, the interleaved
+	// schedule's wrap), seconds, either way.
+	P2P []float64
+	// Grad[r][c] is the data-parallel collective of stage r's chunk c
+	// gradients (reduce-scatter, or all-reduce under ZeRO-0), Gather[r][c]
+	// its parameter all-gather (ZeRO ≥ 1; 0 otherwise), seconds.
+	Grad, Gather [][]float64
+	// ChunkParams[r][c] are the parameters of stage r's chunk c on one GPU.
+	ChunkParams [][]float64
+	// Buckets[r][c] split stage r's chunk c into its layers (and the
+	// embedding and head), in backward order, for the data-parallel
+	// collectives.
+	Buckets [][][]Bucket
+	// Optimizer[r] is stage r's optimizer step, seconds.
+	Optimizer []float64
+	ZeRO      int
+	DPOverlap bool
+}
+
+// NewCosts prices s. It fails when the layout does not split the model or
+// the batch (see model.Layout.Validate).
+func NewCosts(s Spec) (Costs, error) {
+	return NewCostsFrom(s, LayerPassCosts(s))
+}
+
+// NewCostsFrom is NewCosts with the passes already priced by LayerPassCosts
+// for a spec that shares the fields PassCosts depend on.
+func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
+	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
+	chunks, err := l.ChunkLayers(a)
+	if err != nil {
+		return Costs{}, err
+	}
+	m := 0
+	if l.DP > 0 && l.MicroBatch > 0 {
+		m = l.MicroBatches(t)
+	}
+	if m < 1 {
+		return Costs{}, fmt.Errorf("step: %d micro batches per step (global batch %d, dp %d, micro batch %d)", m, t.GlobalBatch, l.DP, l.MicroBatch)
+	}
+	p, v := l.PP, l.VirtualStages
+	K := len(chunks)
+	co := Costs{PP: p, VirtualStages: v, MicroBatches: m, ChunkLayers: chunks, ZeRO: l.ZeRO, DPOverlap: l.DPOverlap,
+		Forward: make([]PassCost, K), Backward: make([]PassCost, K)}
+	lf, lb := pc.LayerForward.parts(), pc.LayerBackward.parts()
+	ef, eb := pc.EmbeddingForward.parts(), pc.EmbeddingBackward.parts()
+	hf, hb := pc.HeadForward.parts(), pc.HeadBackward.parts()
+	for j, n := range chunks {
+		var f, b partsOf
+		for i := range f {
+			f[i] = float64(n) * lf[i]
+			b[i] = float64(n) * lb[i]
+			if j == 0 {
+				f[i] += ef[i]
+				b[i] += eb[i]
+			}
+			if j == K-1 {
+				f[i] += hf[i]
+				b[i] += hb[i]
+			}
+		}
+		co.Forward[j] = PassCost{Compute: f[kCompute], TP: f[kTP], CP: f[kCP]}
+		co.Backward[j] = PassCost{Compute: b[kCompute], TP: b[kTP], CP: b[kCP]}
+	}
+
+	// Point-to-point: one GPU's slice of the activations (sharded over tp
+	// with sequence parallelism) between the same tp/cp rank of two stages.
+	stageRanks := l.TP * l.CP
+	p2pBytes := 2 * float64(l.MicroBatch) * float64(t.SeqLen) / float64(l.CP) * float64(a.Hidden)
+	if l.SequenceParallel {
+		p2pBytes /= float64(l.TP)
+	}
+	co.P2P = make([]float64, p)
+	for r := range co.P2P {
+		co.P2P[r] = p2pDelay(c, p2pBytes, stageRanks, r, (r+1)%p)
+	}
+
+	// Data parallelism. Most chunks hold the same parameters; each distinct
+	// size is priced once.
+	dpGroup := cluster.Group{Size: l.DP, Stride: l.TP * l.CP * l.PP}
+	gradOp := cluster.ReduceScatter
+	if l.ZeRO == 0 {
+		gradOp = cluster.AllReduce
+	}
+	var memo [3]struct{ n, grad, gather float64 }
+	memoN := 0
+	price := func(n float64) (grad, gather float64) {
+		for _, e := range memo[:memoN] {
+			if e.n == n {
+				return e.grad, e.gather
+			}
+		}
+		grad = c.CollectiveTime(gradOp, dpGroup, n*float64(t.GradBytes))
+		if l.ZeRO >= 1 {
+			gather = c.CollectiveTime(cluster.AllGather, dpGroup, n*2)
+		}
+		if memoN < len(memo) {
+			memo[memoN] = struct{ n, grad, gather float64 }{n, grad, gather}
+			memoN++
+		}
+		return grad, gather
+	}
+	co.ChunkParams = make2(p, v)
+	co.Grad = make2(p, v)
+	co.Gather = make2(p, v)
+	co.Buckets = make([][][]Bucket, p)
+	co.Optimizer = make([]float64, p)
+	lp := a.LayerParams()
+	tp := float64(l.TP)
+	for r := 0; r < p; r++ {
+		stage := 0.0
+		co.Buckets[r] = make([][]Bucket, v)
+		for ch := 0; ch < v; ch++ {
+			j := ch*p + r
+			n := float64(chunks[j]) * lp
+			if j == 0 {
+				n += a.EmbeddingParams()
+			}
+			if j == K-1 {
+				n += a.HeadParams() + float64(a.Hidden)
+			}
+			n /= float64(l.TP)
+			co.ChunkParams[r][ch] = n
+			stage += n
+			co.Grad[r][ch], co.Gather[r][ch] = price(n)
+			co.Buckets[r][ch] = buckets(j, K, chunks[j], pc, lp/tp, a.EmbeddingParams()/tp, (a.HeadParams()+float64(a.Hidden))/tp, price)
+		}
+		// Adam over the local shard: read the gradient, fp32 master weights
+		// and both moments, write them back and the bf16 weights (30 bytes
+		// plus the gradient per parameter), in a few fused kernels.
+		local := stage
+		if l.ZeRO >= 1 {
+			local /= float64(l.DP)
+		}
+		co.Optimizer[r] = c.GPU.MemoryTime(local*(30+float64(t.GradBytes)), cluster.Stream)
+	}
+	return co, nil
+}
+
+// Bucket is one layer's (or the embedding's, or the head's) parameters: its
+// gradients are reduced as soon as the backward pass has produced them, and
+// its weights gathered before the forward pass reaches them, as Megatron's
+// and PyTorch's bucketed data parallelism do.
+type Bucket struct {
+	BeforeEnd  float64 // its gradients are complete this long before its chunk's backward pass ends
+	AfterStart float64 // its weights are needed this long after its chunk's forward pass starts
+	Reduce     float64 // gradient collective, seconds
+	Gather     float64 // parameter all-gather, seconds (ZeRO ≥ 1)
+}
+
+// buckets splits chunk j (n layers, params on one GPU) into buckets in
+// backward order: the head (on the last chunk), the layers from the last to
+// the first, the embedding (on the first chunk).
+func buckets(j, k, n int, pc PassCosts, layerParams, embParams, headParams float64, price func(float64) (float64, float64)) []Bucket {
+	bk := func(params, beforeEnd, afterStart float64) Bucket {
+		b := Bucket{BeforeEnd: beforeEnd, AfterStart: afterStart}
+		b.Reduce, b.Gather = price(params)
+		return b
+	}
+	lf, lb := pc.LayerForward.Total(), pc.LayerBackward.Total()
+	var bwdHead, fwdEmb float64 // time before the layers in each pass
+	passB := float64(n) * lb
+	if j == k-1 {
+		bwdHead = pc.HeadBackward.Total()
+		passB += bwdHead
+	}
+	if j == 0 {
+		fwdEmb = pc.EmbeddingForward.Total()
+		passB += pc.EmbeddingBackward.Total()
+	}
+	out := make([]Bucket, 0, n+2)
+	if j == k-1 {
+		out = append(out, bk(headParams, passB-bwdHead, fwdEmb+float64(n)*lf))
+	}
+	for i := 0; i < n; i++ {
+		// the i-th layer processed backward is layer n-1-i forward
+		out = append(out, bk(layerParams, passB-bwdHead-float64(i+1)*lb, fwdEmb+float64(n-1-i)*lf))
+	}
+	if j == 0 {
+		out = append(out, bk(embParams, 0, 0))
+	}
+	return out
+}
+
+// GatherWait is how long after the start of the step stage r's chunk c
+// may begin its first forward pass when the parameter all-gathers run back
+// to back from the start in the order the passes need them (ZeRO-1/2 with
+// dp_comm_overlap): every bucket must arrive by the time the pass reaches
+// it. factor, when set, scales each gather (noise).
+func (co Costs) GatherWait(r int, factor func() float64) []float64 {
+	out := make([]float64, co.VirtualStages)
+	if !((co.ZeRO == 1 || co.ZeRO == 2) && co.DPOverlap) {
+		return out
+	}
+	t := 0.0
+	for c := range out {
+		bs := co.Buckets[r][c]
+		for i := len(bs) - 1; i >= 0; i-- { // forward order
+			f := 1.0
+			if factor != nil {
+				f = factor()
+			}
+			t += bs[i].Gather * f
+			out[c] = max(out[c], t-bs[i].AfterStart)
+		}
+	}
+	return out
+}
+
+// p2pDelay is the transfer between stages from and to: over NVLink when
+// their first ranks share a node, else over the pod or the spine.
+func p2pDelay(c cluster.Cluster, bytes float64, stageRanks, from, to int) float64 {
+	g := c.GPUsPerNode
+	ra, rb := from*stageRanks, to*stageRanks
+	na, nb := ra/g, rb/g
+	return c.SendRecvTime(bytes, na == nb, na/c.Network.NodesPerPod == nb/c.Network.NodesPerPod)
+}
+
+// blocking reports whether every backward pass waits for its chunk's
+// gradient collective (ZeRO-2 without dp_comm_overlap).
+func (co Costs) blocking() bool { return co.ZeRO == 2 && !co.DPOverlap }
+
+// LowerBound is a closed-form lower bound of the noiseless step time that
+// Simulate returns for these costs (Result.NoiselessStepTime). For every
+// stage r it adds
+//
+//   - head: stage r's first pass (micro batch 0, chunk 0) cannot start
+//     before the same pass has run on stages 0..r−1 and crossed each
+//     boundary, nor before its chunk's parameters are gathered (ZeRO ≥ 1
+//     with dp_comm_overlap, and ZeRO-3);
+//   - work: stage r runs its m·v forward and m·v backward passes one at a
+//     time (each backward pass followed by its blocking gradient collective
+//     under ZeRO-2 without dp_comm_overlap; under ZeRO-3 a pass starts no
+//     sooner than a parameter gather after the one before it, which
+//     issued the gather);
+//   - the larger of stage r's own tail and the drain: stage r's last pass
+//     is the backward pass of the last micro batch through chunk 0, which
+//     stages r−1..0 must then run in turn, after which stage 0 runs its
+//     tail. A tail is the gradient collective that cannot overlap (the last
+//     chunk's, or all of them without dp_comm_overlap), the optimizer and,
+//     for ZeRO-1/2 without dp_comm_overlap, the parameter all-gathers;
+//   - and, on its own, the stage's data-parallel stream where it queues a
+//     collective per pass (ZeRO-2 with dp_comm_overlap, from the end of the
+//     stage's first backward pass; ZeRO-3), then the optimizer.
+//
+// The bound is the largest over stages. It leaves out every wait that
+// depends on the interleaving of passes (the bubble beyond the head and the
+// drain, transfers in the steady state, ZeRO-3's per-pass gathers), so it is
+// below the simulated step by those; for a single stage without ZeRO-3 it
+// is the simulated step up to rounding.
+func (co Costs) LowerBound() float64 {
+	p, v, m := co.PP, co.VirtualStages, float64(co.MicroBatches)
+	gatherFirst := co.ZeRO == 3 || (co.ZeRO == 1 || co.ZeRO == 2) && co.DPOverlap
+	bwd := func(r, c int) float64 {
+		b := co.Backward[c*p+r].Total()
+		if co.blocking() {
+			b += co.Grad[r][c]
+		}
+		return b
+	}
+	tail := func(r int) float64 {
+		t := co.Optimizer[r]
+		switch {
+		case co.blocking():
+		case co.ZeRO >= 2:
+			t += co.Grad[r][0]
+		case co.DPOverlap:
+			// chunk 0's last backward pass is the stage's last pass; its
+			// buckets' collectives queue from when each is complete
+			// (ignoring any backlog of earlier chunks keeps this a bound)
+			free := math.Inf(-1)
+			for _, b := range co.Buckets[r][0] {
+				free = max(free, -b.BeforeEnd) + b.Reduce
+			}
+			t += max(free, 0)
+		default:
+			for _, g := range co.Grad[r] {
+				t += g
+			}
+		}
+		if (co.ZeRO == 1 || co.ZeRO == 2) && !co.DPOverlap {
+			for _, g := range co.Gather[r] {
+				t += g
+			}
+		}
+		return t
+	}
+	tail0 := tail(0)
+	// The first micro batch's forward pass through every chunk, in model
+	// order, and its backward pass from the last chunk down to each chunk
+	// (suffix[j]: chunks K−1..j), with the transfers between them.
+	K := len(co.Forward)
+	fwdAll := 0.0
+	for j := range K {
+		fwdAll += co.Forward[j].Total()
+		if j < K-1 {
+			fwdAll += co.P2P[j%p]
+		}
+	}
+	suffix := make([]float64, K+1)
+	for j := K - 1; j >= 0; j-- {
+		suffix[j] = suffix[j+1] + bwd(j%p, j/p)
+		if j < K-1 {
+			suffix[j] += co.P2P[j%p]
+		}
+	}
+	best := 0.0
+	head, drain := 0.0, 0.0
+	for r := 0; r < p; r++ {
+		if r > 0 {
+			head += co.Forward[r-1].Total() + co.P2P[r-1]
+			drain += bwd(r-1, 0) + co.P2P[r-1]
+		}
+		if gatherFirst {
+			if co.ZeRO == 3 {
+				head = max(head, co.Gather[r][0])
+			} else {
+				head = max(head, co.GatherWait(r, nil)[0])
+			}
+		}
+		work := 0.0
+		if co.ZeRO == 3 {
+			// Each pass's parameters are gathered from the start of the
+			// pass before it, so passes start at least a gather apart.
+			g := co.Gather[r][0]
+			for c := 0; c < v; c++ {
+				g = min(g, co.Gather[r][c])
+			}
+			for c := 0; c < v; c++ {
+				work += max(co.Forward[c*p+r].Total(), g) + max(bwd(r, c), g)
+			}
+			work = work*m - (max(bwd(r, 0), g) - bwd(r, 0))
+		} else {
+			for c := 0; c < v; c++ {
+				work += co.Forward[c*p+r].Total() + bwd(r, c)
+			}
+			work *= m
+		}
+		best = max(best, head+work+max(tail(r), drain+tail0))
+		// A stage's data-parallel stream runs one collective at a time:
+		// under ZeRO-2 with dp_comm_overlap a gradient reduce-scatter per
+		// backward pass, under ZeRO-3 also a parameter gather per pass;
+		// the optimizer follows.
+		stream := 0.0
+		switch {
+		case co.ZeRO == 3:
+			for c := 0; c < v; c++ {
+				stream += 2*co.Gather[r][c] + co.Grad[r][c]
+			}
+		case co.ZeRO == 2 && co.DPOverlap:
+			for c := 0; c < v; c++ {
+				stream += co.Grad[r][c]
+			}
+			// The first collective waits for the stage's first backward
+			// pass: the first micro batch's, through its last chunk.
+			stream = m*stream + fwdAll + suffix[(v-1)*p+r]
+			best = max(best, stream+co.Optimizer[r])
+			stream = 0
+		}
+		best = max(best, m*stream+co.Optimizer[r])
+	}
+	return best
+}

@@ -1,0 +1,116 @@
+package step
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/clustersim/clustersim/sim/model"
+)
+
+// TestLowerBound checks Costs.LowerBound against the event simulation
+// without noise over a grid of layouts of a 20-layer model on 64 GPUs
+// (every ZeRO stage, with and without dp_comm_overlap, 1F1B and
+// interleaved, uneven first and last chunks): the bound never exceeds the
+// simulated step, equals it for one stage (no ZeRO-3), and is within 30%
+// of it (it leaves out the steady-state waits of the schedule).
+func TestLowerBound(t *testing.T) {
+	a := model.Arch{Name: "twenty", Layers: 20, Hidden: 4096, FFNHidden: 14336, Heads: 32, KVHeads: 8, Vocab: 32000, MLP: model.SwiGLU}
+	n, worst, worstName := 0, 1.0, ""
+	for _, tp := range []int{1, 2, 8} {
+		for _, pp := range []int{1, 2, 4, 11} {
+			for _, v := range []int{1, 2, 5} {
+				for _, zero := range []int{0, 1, 2, 3} {
+					for _, overlap := range []bool{false, true} {
+						for _, mb := range []int{1, 2} {
+							if pp == 11 && tp == 8 || pp == 1 && v > 1 {
+								continue
+							}
+							dp := 64 / (tp * pp)
+							if pp == 11 {
+								dp = 8 / tp // 88 or 176 GPUs
+							}
+							l := model.Layout{TP: tp, PP: pp, CP: 1, DP: dp, MicroBatch: mb, VirtualStages: v, SequenceParallel: tp > 1,
+								ZeRO: zero, DPOverlap: overlap, Recompute: model.Recompute(zero % 3)}
+							s := Spec{Arch: a, Layout: l, Training: model.Training{SeqLen: 2048, GlobalBatch: 32 * pp, GradBytes: 4},
+								Cluster: h100Cluster(t, tp*pp*dp)}
+							name := fmt.Sprintf("tp%d pp%d v%d zero%d overlap %v mb%d", tp, pp, v, zero, overlap, mb)
+							if s.Validate() != nil {
+								continue
+							}
+							co, err := NewCosts(s)
+							if err != nil {
+								t.Fatalf("%s: %v", name, err)
+							}
+							res, err := Simulate(context.Background(), s)
+							if err != nil {
+								continue // does not fit
+							}
+							lb, sim := co.LowerBound(), res.NoiselessStepTime
+							if lb > sim*(1+1e-12) {
+								t.Errorf("%s: bound %.9g s above the simulated step %.9g s", name, lb, sim)
+							}
+							if pp == 1 && zero != 3 && math.Abs(lb/sim-1) > 1e-9 {
+								t.Errorf("%s: one stage, bound %.9g s, simulated %.9g s", name, lb, sim)
+							}
+							if lb/sim < worst {
+								worst, worstName = lb/sim, name
+							}
+							n++
+						}
+					}
+				}
+			}
+		}
+	}
+	if n < 200 {
+		t.Errorf("only %d layouts simulated", n)
+	}
+	if worst < 0.7 {
+		t.Errorf("loosest bound is %.1f%% of the simulated step, want >= 70%%", 100*worst)
+	}
+	t.Logf("%d layouts; loosest bound %.1f%% of the simulated step (%s)", n, 100*worst, worstName)
+}
+
+// TestCostsMatchSimulate: the chunk passes Costs reports are the ones the
+// simulation runs (a one-stage step is its passes plus its tail).
+func TestCostsMatchSimulate(t *testing.T) {
+	s := llama405(t)
+	s.Noise = Noise{}
+	co, err := NewCosts(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pn := newPlan(s)
+	for j := range co.Forward {
+		if got, want := co.Forward[j].Total(), sum(pn.parts[j][0]); got != want {
+			t.Errorf("chunk %d forward %v, simulated %v", j, got, want)
+		}
+	}
+	if got := len(co.ChunkLayers); got != 128 {
+		t.Errorf("%d chunks, want 16·8", got)
+	}
+	// LayerPassCosts does not depend on pp, dp, v or ZeRO.
+	u := s
+	u.Layout.PP, u.Layout.DP, u.Layout.VirtualStages, u.Layout.ZeRO = 2, 1024, 1, 3
+	if LayerPassCosts(u) != LayerPassCosts(s) {
+		t.Error("LayerPassCosts changed with pp, dp, virtual stages and ZeRO")
+	}
+}
+
+func BenchmarkNewCosts(b *testing.B) {
+	s := llama405(b)
+	pc := LayerPassCosts(s)
+	b.Run("passes", func(b *testing.B) {
+		for b.Loop() {
+			LayerPassCosts(s)
+		}
+	})
+	b.Run("from passes", func(b *testing.B) {
+		for b.Loop() {
+			co, _ := NewCostsFrom(s, pc)
+			co.LowerBound()
+		}
+	})
+}
