@@ -96,7 +96,7 @@ type plan struct {
 	gather      [][]float64 // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
 	optimizer   []float64   // per stage: optimizer seconds
 	costs       Costs
-	blocking    []float64   // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
+	blocking    []float64 // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
 	layerFwd    timeline
 	layerBwd    timeline
 }
