@@ -1,32 +1,17 @@
 package main
 
-import (
-	"sync"
-
-	"github.com/schollz/progressbar/v3"
-)
-
-// progress returns a callback that draws a progress bar on stderr for a
-// long Monte Carlo run or sweep, or nil when stderr is not a terminal (or
-// the work is too small to need one).
+// progress returns a callback for run.Options.Progress that draws a meter
+// for a long Monte Carlo run, or nil when stderr is not a terminal.
 func (s *streams) progress(what string, total int) func(done, total int) {
-	if !s.tty || total < 50 {
+	m := newMeter(s)
+	if m == nil {
 		return nil
 	}
-	bar := progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(s.err),
-		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100_000_000),
-	)
-	var mu sync.Mutex
-	return func(done, _ int) {
-		mu.Lock()
-		defer mu.Unlock()
-		_ = bar.Set(done)
-		if done == total {
-			_ = bar.Finish()
+	m.start(what, total)
+	return func(done, total int) {
+		m.set(done)
+		if done >= total {
+			m.finish()
 		}
 	}
 }
