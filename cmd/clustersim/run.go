@@ -59,7 +59,9 @@ func runRun(cmd *cobra.Command, io *streams, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := run.Simulate(cmd.Context(), spec)
+	prog := newProgress(io)
+	res, err := run.SimulateWith(cmd.Context(), spec, prog.trials("Monte Carlo trials"))
+	prog.end()
 	if err != nil {
 		return err
 	}
