@@ -133,6 +133,7 @@ func Breakdown(title string, bars []BreakdownBar) (*Chart, error) {
 		names[n-1-i] = b.Label
 	}
 	p.NominalY(names...)
+	p.Y.Min, p.Y.Max = -0.7, float64(n)-0.3
 	p.Y.Tick.Label.Font = face(10, false)
 	p.X.Min, p.X.Max = 0, longest*1.3
 	p.X.Tick.Marker = linearTicks{N: 8}

@@ -316,3 +316,18 @@ func plural(n float64, one, many string) string {
 	}
 	return many
 }
+
+// Human formats a count for a sentence: 15.6 trillion, 26.2 million,
+// 16,384; three significant figures.
+func Human(v float64) string {
+	a := math.Abs(v)
+	for _, u := range []struct {
+		f    float64
+		name string
+	}{{1e12, "trillion"}, {1e9, "billion"}, {1e6, "million"}} {
+		if a >= u.f {
+			return fmt.Sprintf("%.3g %s", v/u.f, u.name)
+		}
+	}
+	return sig(v)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/clustersim/clustersim/sim/run"
@@ -78,7 +79,18 @@ func Report(w io.Writer, d ReportData) error {
 		charts = append(charts, chartView{ID: "chart-" + c.Chart.Name, Title: c.Chart.Title, Caption: c.Caption, SVG: template.HTML(svg)})
 	}
 	t, err := template.New("report.html").Funcs(template.FuncMap{
-		"sig":      sig,
+		"sig":   sig,
+		"human": Human,
+		"humanInterval": func(i run.Interval) string {
+			lo, hi := Human(i.P5), Human(i.P95)
+			if a, ua, ok := strings.Cut(lo, " "); ok {
+				if b, ub, ok := strings.Cut(hi, " "); ok && ua == ub {
+					return a + " – " + b + " " + ua
+				}
+			}
+			return lo + " – " + hi
+		},
+		"int64":    func(v float64) string { return thousands(int(math.Round(v))) },
 		"pct":      func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
 		"signed":   func(v float64) string { return fmt.Sprintf("%+.1f%%", v) },
 		"int":      func(v int) string { return thousands(v) },

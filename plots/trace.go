@@ -87,10 +87,10 @@ func Trace(tl step.Timeline, meta TraceMeta) (TraceFile, error) {
 	us := func(s float64) float64 { return math.Round(s*1e9) / 1e3 }
 	var xs []TraceEvent // X events before lane assignment
 	x := func(stage, tid int, name, cat string, start, end float64, args map[string]any) {
-		if end-start <= 0 {
-			return
-		}
 		a, b := us(start), us(end)
+		if b <= a {
+			return // empty at the trace's nanosecond resolution
+		}
 		xs = append(xs, TraceEvent{Name: name, Cat: cat, Ph: "X", Ts: a, Dur: math.Round((b-a)*1e3) / 1e3, Pid: stage, Tid: tid, Args: args})
 	}
 	type passKey struct {

@@ -336,7 +336,9 @@ func (f *figures) charts() ([]plots.ReportChart, error) {
 			"Mean interruptions per cause over the run, from the failure profile's rates and the hardware the job holds. Each costs the restart time and the work since the last checkpoint."},
 		{func() (*plots.Chart, error) { return plots.WallClock(r) },
 			"How long the run takes in each Monte Carlo trial: failures arrive at random, so the time to train is a distribution; the 90% interval is what to plan for."},
-		{func() (*plots.Chart, error) { return plots.Memory(memTitle, f.memory, st.Cluster.GPU.HBMGiB, st.Cluster.GPU.Name) },
+		{func() (*plots.Chart, error) {
+			return plots.Memory(memTitle, f.memory, st.Cluster.GPU.HBMGiB, st.Cluster.GPU.Name)
+		},
 			"Peak memory of one GPU on each pipeline stage against the GPU's capacity. With the 1F1B schedule the first stages hold the most micro batches' activations."},
 	}
 	var out []plots.ReportChart

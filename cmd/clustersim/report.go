@@ -97,7 +97,7 @@ func createFile(path string) (*os.File, error) { return os.Create(path) }
 // question is the question the report answers.
 func question(s run.Spec, r run.Result) string {
 	return fmt.Sprintf("How long does training %s on %s tokens take on %s × %s, and at what cost in GPU-hours, throughput and failures?",
-		s.Step.Arch.Name, num(r.Tokens), group(fmt.Sprint(r.GPUs)), s.Step.Cluster.GPU.Name)
+		s.Step.Arch.Name, plots.Human(r.Tokens), group(fmt.Sprint(r.GPUs)), s.Step.Cluster.GPU.Name)
 }
 
 // commandLine reproduces the command that made a page.
