@@ -77,6 +77,16 @@ func TestUtilizationAverage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(r.TrialWallClockDays) != 8 {
+		t.Fatalf("%d trial wall-clock days, want 8", len(r.TrialWallClockDays))
+	}
+	mean := 0.0
+	for _, d := range r.TrialWallClockDays {
+		mean += d / 8
+	}
+	if math.Abs(mean-r.WallClockDays) > 1e-9*mean {
+		t.Errorf("trial days average %g, wall_clock_days %g", mean, r.WallClockDays)
+	}
 	segs, err := plots.UtilizationSegments(r)
 	if err != nil {
 		t.Fatal(err)
