@@ -11,8 +11,8 @@ import (
 	"testing"
 )
 
-// run executes the command line with fake streams.
-func execute(t *testing.T, args ...string) (stdout, stderr string, code int) {
+// runMain executes the command line with fake streams.
+func runMain(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = Main(args, strings.NewReader(""), &out, &errb)
@@ -70,7 +70,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing file", []string{"run", "/nonexistent/dir/x.yaml"}, 2, "x.yaml"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, stderr, code := execute(t, c.args...)
+			_, stderr, code := runMain(t, c.args...)
 			if code != c.code || !strings.Contains(stderr, c.stderr) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, c.code, c.stderr)
 			}
@@ -80,7 +80,7 @@ func TestExitCodes(t *testing.T) {
 
 // TestRunJSONKeys checks the contract's `run --format json` keys.
 func TestRunJSONKeys(t *testing.T) {
-	out, stderr, code := execute(t, "run", "llama3-8b", "--trials", "5", "--format", "json")
+	out, stderr, code := runMain(t, "run", "llama3-8b", "--trials", "5", "--format", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -119,7 +119,7 @@ func TestSameSeedSameBytes(t *testing.T) {
 	var outs []string
 	for _, procs := range []int{1, 2} {
 		runtime.GOMAXPROCS(procs)
-		out, stderr, code := execute(t, "run", "llama3-405b", "--trials", "8", "--format", "json")
+		out, stderr, code := runMain(t, "run", "llama3-405b", "--trials", "8", "--format", "json")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -128,7 +128,7 @@ func TestSameSeedSameBytes(t *testing.T) {
 	if outs[0] != outs[1] {
 		t.Error("GOMAXPROCS 1 and 2 gave different JSON")
 	}
-	other, _, _ := execute(t, "run", "llama3-405b", "--trials", "8", "--seed", "2", "--format", "json")
+	other, _, _ := runMain(t, "run", "llama3-405b", "--trials", "8", "--seed", "2", "--format", "json")
 	if other == outs[0] {
 		t.Error("seed 2 gave the same JSON as seed 1")
 	}
@@ -146,7 +146,7 @@ func TestNapkin(t *testing.T) {
 		{"70B", []string{"napkin", "--params", "70G", "--tokens", "15T", "--gpu-hours", "6.4M", "--tflops", "400", "--format", "json"}, 6.3e24, 9.216e24},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			out, stderr, code := execute(t, c.args...)
+			out, stderr, code := runMain(t, c.args...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
@@ -166,7 +166,7 @@ func TestNapkin(t *testing.T) {
 			}
 		})
 	}
-	out, _, _ := execute(t, "napkin", "--params", "8e9", "--tokens", "15e12", "--gpu-hours", "1.3e6", "--tflops", "400")
+	out, _, _ := runMain(t, "napkin", "--params", "8e9", "--tokens", "15e12", "--gpu-hours", "1.3e6", "--tflops", "400")
 	for _, want := range []string{"7.2e+23", "1.87e+24", "1.6e+11", "93.8× past it", "0.72%"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -175,22 +175,22 @@ func TestNapkin(t *testing.T) {
 }
 
 func TestScenariosShowRoundTrip(t *testing.T) {
-	out, _, code := execute(t, "scenarios")
+	out, _, code := runMain(t, "scenarios")
 	if code != 0 || !strings.Contains(out, "llama3-405b-pretrain") {
 		t.Fatalf("scenarios listing (exit %d):\n%s", code, out)
 	}
-	yaml, _, code := execute(t, "scenarios", "show", "llama3-405b")
+	yaml, _, code := runMain(t, "scenarios", "show", "llama3-405b")
 	if code != 0 || !strings.Contains(yaml, "virtual_stages: 8") {
 		t.Fatalf("show (exit %d):\n%s", code, yaml)
 	}
-	_, stderr, code := execute(t, "scenarios", "show", "nope")
+	_, stderr, code := runMain(t, "scenarios", "show", "nope")
 	if code != 2 || !strings.Contains(stderr, "nope") {
 		t.Errorf("show nope: exit %d, %s", code, stderr)
 	}
 }
 
 func TestRunTableHasUnits(t *testing.T) {
-	out, stderr, code := execute(t, "run", "llama3-8b", "--trials", "3")
+	out, stderr, code := runMain(t, "run", "llama3-8b", "--trials", "3")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -99,16 +99,16 @@ func runPlan(ctx context.Context, io *streams, o *planOptions) error {
 	if err != nil {
 		return err
 	}
-	m := newMeter(io)
+	m := newProgress(io)
 	var once sync.Once
 	res, err := plan.Search(ctx, spec, plan.Options{
 		Top: o.top, AllowCrossNodeTP: o.crossNodeTP, MicroBatches: o.microBatches, MaxCP: o.maxCP, Exhaustive: o.exhaustive,
 		Progress: func(done, total int) {
-			once.Do(func() { m.start("simulating layouts", total) })
+			once.Do(func() { m.begin("simulating layouts", total) })
 			m.set(done)
 		},
 	})
-	m.finish()
+	m.end()
 	interrupted := errors.Is(err, context.Canceled)
 	if err != nil && !interrupted {
 		return err

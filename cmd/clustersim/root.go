@@ -124,6 +124,9 @@ A SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
 		newScenariosCmd(io),
 		newNapkinCmd(io),
 		newValidateCmd(io),
+		newPlotCmd(io, nil),
+		newReportCmd(io, nil),
+		newTraceCmd(io, nil),
 	)
 	return root
 }

@@ -66,7 +66,9 @@ func runRun(io *streams, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := run.SimulateWith(o.ctx, spec, run.Options{Progress: io.progress("trials", spec.Trials)})
+	prog := newProgress(io)
+	res, err := run.SimulateWith(o.ctx, spec, prog.trials("Monte Carlo trials"))
+	prog.end()
 	if err != nil {
 		return err
 	}

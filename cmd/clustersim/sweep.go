@@ -335,8 +335,8 @@ func runPoints(ctx context.Context, io *streams, def sweepDef, indexes []int) ([
 	all := def.points()
 	rows := make([]sweepRow, len(indexes))
 	done := make([]bool, len(indexes))
-	m := newMeter(io)
-	m.start("sweep points", len(indexes))
+	m := newProgress(io)
+	m.begin("sweep points", len(indexes))
 	var next, finished atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), max(len(indexes), 1)) {
@@ -370,7 +370,7 @@ func runPoints(ctx context.Context, io *streams, def sweepDef, indexes []int) ([
 		}()
 	}
 	wg.Wait()
-	m.finish()
+	m.end()
 	var out []sweepRow
 	for j, r := range rows {
 		if done[j] {

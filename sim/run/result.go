@@ -41,6 +41,9 @@ type PhaseResult struct {
 	WallClockDays float64   `json:"wall_clock_days"`
 	GPUHours      float64   `json:"gpu_hours"`
 	Breakdown     Breakdown `json:"breakdown_s"`
+	// Checkpoint is how this phase checkpoints (its interval is the
+	// phase's Young/Daly optimum when the interval is auto).
+	Checkpoint Checkpoint `json:"checkpoint"`
 }
 
 // Result is a whole run's outcome, with the JSON keys of CONTRACT.md's
@@ -83,6 +86,9 @@ type Result struct {
 	// Timeline is the first trial's interruptions, checkpoints and phase
 	// changes, for charts.
 	Timeline []Event `json:"-"`
+	// TrialWallClockDays is each trial's wall-clock days, in trial order
+	// (the distribution behind wall_clock_days_90), for charts.
+	TrialWallClockDays []float64 `json:"-"`
 }
 
 // Badput is the mean wall-clock days lost, by kind.

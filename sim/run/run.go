@@ -148,6 +148,7 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 	for _, p := range plans {
 		r.Badput.StragglerDays += p.stragglerS / 86400
 	}
+	r.TrialWallClockDays = walls
 	r.WallClockDaysCI, r.GPUHoursCI, r.ETTRCI = summarize(walls), summarize(hours), summarize(ettrs)
 	r.WallClockDays, r.GPUHours, r.ETTR = r.WallClockDaysCI.Mean, r.GPUHoursCI.Mean, r.ETTRCI.Mean
 	if r.WallClockDays > 0 {
@@ -176,6 +177,7 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 			GlobalBatch: p.spec.Training.GlobalBatch, Steps: p.steps, StepTimeS: p.res.StepTime,
 			TFLOPSPerGPU: p.res.TFLOPSPerGPU, MFU: p.res.MFU, WallClockDays: days,
 			GPUHours: days * 24 * float64(p.spec.Cluster.GPUs), Breakdown: breakdownOf(p.res.Breakdown),
+			Checkpoint: cks[i],
 		})
 	}
 	return r, nil

@@ -44,10 +44,13 @@ type trialResult struct {
 // Event is one moment of a trial's timeline, for charts.
 type Event struct {
 	TimeS float64 `json:"time_s"`
-	Kind  string  `json:"kind"` // "failure", "planned", "restart_done", "checkpoint", "phase", "lemon", "lemon_replaced"
+	Kind  string  `json:"kind"` // "failure", "planned", "restart_done", "checkpoint", "phase", "relaunch", "lemon", "lemon_replaced"
 	Cause string  `json:"cause,omitempty"`
 	Phase int     `json:"phase"`
 	LostS float64 `json:"lost_s,omitempty"`
+	// Factor is a "lemon" event's step-time factor (the job runs that much
+	// slower until "lemon_replaced"); 0 otherwise.
+	Factor float64 `json:"factor,omitempty"`
 }
 
 // event kinds on the trial's engine
@@ -244,6 +247,7 @@ func (t *trial) Handle(kind int) {
 		next := t.phases[t.ph]
 		t.scheduleFailure()
 		if next.relaunch {
+			t.emit("relaunch", "", 0)
 			t.res.relaunchS += p.stallS + t.restS
 			t.res.downOther += p.stallS + t.restS
 			t.goDown(p.stallS + t.restS)
@@ -254,6 +258,9 @@ func (t *trial) Handle(kind int) {
 		t.accrue()
 		t.slow = t.lemonSlowdown
 		t.emit("lemon", "", 0)
+		if t.record {
+			t.res.events[len(t.res.events)-1].Factor = t.slow
+		}
 		if t.mode == running {
 			t.schedulePhaseEnd() // at the slower rate
 		}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clustersim/clustersim/plots"
+	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/scenarios/validation"
+	"github.com/clustersim/clustersim/sim/run"
+)
+
+type reportOptions struct {
+	scenario string
+	sets     []string // --set, --trials and --seed as overrides
+	out      string   // file, or "-" for stdout
+}
+
+func newReportCmd(io *streams, runF func(context.Context, *reportOptions) error) *cobra.Command {
+	o := &reportOptions{}
+	var a scenarioArgs
+	cmd := &cobra.Command{
+		Use:   "report SCENARIO --out FILE.html",
+		Short: "Write a self-contained HTML page for a capacity-planning review",
+		Long: `Simulate a scenario and the sweeps around it and write one self-contained
+HTML page for a review: the answer first (days, GPU-hours, TFLOPS/GPU, MFU and
+ETTR, with 90% intervals over the Monte Carlo trials), then the charts (as
+'clustersim plot' draws them, inline), the step's breakdown, the phases,
+the scenario as run (YAML), the assumptions and their sources, and the
+validation table. The page fetches nothing and prints cleanly.`,
+		Example: `  clustersim report llama3-405b --out review.html
+  clustersim report llama3-405b-pretrain --trials 50 --out pretrain.html
+  clustersim report my.yaml --set cluster.gpus=8192 --out - > review.html`,
+		Args:              positional(cobra.ExactArgs(1)),
+		ValidArgsFunction: completeScenarios,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.scenario = args[0]
+			o.sets = a.overrides(cmd)
+			if o.out == "" {
+				return usagef("--out FILE.html is required (- for standard output)")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runReport(cmd.Context(), io, o)
+		},
+	}
+	a.addFlags(cmd.Flags())
+	cmd.Flags().StringVarP(&o.out, "out", "o", "", "file to write, or - for standard output")
+	return cmd
+}
+
+func runReport(ctx context.Context, io *streams, o *reportOptions) error {
+	prog := newProgress(io)
+	f, err := gather(ctx, o.scenario, o.sets, prog)
+	if err != nil {
+		return err
+	}
+	charts, err := f.charts()
+	if err != nil {
+		return err
+	}
+	rows, err := validation.Run(ctx, validation.Cases())
+	if err != nil {
+		return err
+	}
+	yaml, err := scenarios.Marshal(f.scenario)
+	if err != nil {
+		return err
+	}
+	d := plots.ReportData{
+		Scenario:     f.res.Scenario,
+		Description:  f.spec.Description,
+		Question:     question(f.spec, f.res),
+		Model:        f.spec.Step.Arch.Name,
+		GPU:          f.spec.Step.Cluster.GPU.Name,
+		Layout:       layoutWords(f.spec.Step.Layout),
+		Command:      commandLine("report", o.scenario, o.sets),
+		Result:       f.res,
+		Charts:       charts,
+		ScenarioYAML: string(yaml),
+		Assumptions:  assumptions(f.spec, f.res),
+		Notes:        f.notes,
+	}
+	for _, r := range rows {
+		d.Validation = append(d.Validation, plots.ValidationRow{Case: r.Case, Metric: r.Metric, Bound: r.Bound, Published: r.Published, Predicted: r.Predicted, ErrorPct: r.ErrorPct, Source: r.Source})
+	}
+	return writeOut(io, o.out, func(w writer) error { return plots.Report(w, d) })
+}
+
+func createFile(path string) (*os.File, error) { return os.Create(path) }
+
+// question is the question the report answers.
+func question(s run.Spec, r run.Result) string {
+	return fmt.Sprintf("How long does training %s on %s tokens take on %s × %s, and at what cost in GPU-hours, throughput and failures?",
+		s.Step.Arch.Name, plots.Human(r.Tokens), group(fmt.Sprint(r.GPUs)), s.Step.Cluster.GPU.Name)
+}
+
+// commandLine reproduces the command that made a page.
+func commandLine(cmd, scenario string, sets []string) string {
+	parts := []string{"clustersim", cmd, scenario}
+	for _, s := range sets {
+		parts = append(parts, "--set", s)
+	}
+	return strings.Join(parts, " ")
+}
+
+// assumptions are the modelling choices behind the numbers, with the
+// scenario's own values where it has them.
+func assumptions(s run.Spec, r run.Result) []plots.Assumption {
+	st := s.Step
+	gpu := st.Cluster.GPU
+	ck := r.Checkpoint
+	fs := s.Failures
+	var out []plots.Assumption
+	add := func(topic, source, format string, args ...any) {
+		out = append(out, plots.Assumption{Topic: topic, Text: fmt.Sprintf(format, args...), Source: source})
+	}
+	add("Model FLOPs", "PaLM (arXiv:2204.02311) App. B; Llama 3 (arXiv:2407.21783) §3.3; MODEL.md",
+		"TFLOPS/GPU and MFU count model FLOPs: 6·N per token for every parameter in a matrix product plus 6·L·s·h for causal attention (QKᵀ and AV, halved by the mask); recomputation counts only in HFU. MFU divides by %s's dense %s peak. Conventions that count non-causal attention report up to ~8%% more.",
+		gpu.Name, st.Training.Precision)
+	add("Compute", "cluster/calibration/measure.py and its H100 SXM runs of 2026-11-26 (cluster/testdata)",
+		"Matrix products run at a shape-dependent efficiency fitted to measured GEMMs (large bf16 products ~80%% of peak on H100); attention has its own fitted efficiency, lower in backward; element-wise kernels are memory bound.")
+	add("Communication", "nccl-tests bus bandwidths (cluster/gpu.go); Llama 3 §3.3.1 for the fabric",
+		"Collectives use the alpha-beta model with the bus bandwidth NCCL achieves, not the line rate: NVLink inside a node, %g Gb/s per GPU inside %d-node pods, divided by %g between pods; %g µs latency per hop.",
+		st.Cluster.Network.ScaleOutGbps, st.Cluster.Network.NodesPerPod, st.Cluster.Network.Oversubscription, st.Cluster.Network.LatencyS*1e6)
+	add("Parallelism", "Megatron-LM (arXiv:2104.04473); Korthikanti et al. (arXiv:2205.05198); Llama 3 §3.3.2",
+		"Ranks ordered [TP, CP, PP, DP]; %s. The pipeline runs Megatron's 1F1B (interleaved) schedule as discrete events; the bubble and the overlap of communication emerge from them.",
+		layoutWords(st.Layout))
+	add("Memory", "Korthikanti et al. 2022 Table 2 (arXiv:2205.05198), adapted for SwiGLU and GQA; sim/model",
+		"Weights 2 bytes/parameter, gradients %d, fp32 master weights and Adam 12, divided by ZeRO's sharding; activations tensor by tensor per micro batch in flight; 2 GiB reserved for CUDA, NCCL and workspaces. Capacity %s GiB.",
+		st.Training.GradBytes, sig3(gpu.HBMGiB))
+	add("Stragglers", "sim/step (2% from repeated timings in the calibration runs; GPU spread from Sinha et al., SC22)",
+		"Each activity's time is scaled by a lognormal factor with CV %.1f%%, each GPU has a persistent speed spread of %.1f%%, and a collective waits for its slowest member; the step's straggler time is the mean noisy step minus the noiseless one.",
+		100*st.Noise.CV, 100*st.Noise.GPUCV)
+	var causes []string
+	for _, c := range fs.Profile.Causes {
+		causes = append(causes, fmt.Sprintf("%s %.3g per %s", c.Name, c.RatePerDay, c.Unit))
+	}
+	profileSource := "the scenario's own profile"
+	if fs.Profile.Name == "llama3" {
+		profileSource = "Llama 3 (arXiv:2407.21783) §3.3.4, Table 5: 419 unexpected and 47 planned interruptions in 54 days on 16,384 GPUs, by count"
+	}
+	if len(causes) > 0 {
+		add("Failure profile", profileSource,
+			"Profile %q: interruptions arrive as Poisson processes, each cause's rate times the hardware the job holds (%s GPUs, %s nodes): %.3g unexpected interruptions per day, MTBF %s. Rates per unit per day: %s.",
+			fs.Profile.Name, group(fmt.Sprint(st.Cluster.GPUs)), group(fmt.Sprint(st.Cluster.Nodes())), r.InterruptionsPerDay, durationWords(ck.MTBFS), strings.Join(causes, "; "))
+	} else {
+		add("Failure profile", profileSource, "No failures: profile %q.", fs.Profile.Name)
+	}
+	interval := "set by the scenario"
+	if fs.CheckpointIntervalS <= 0 {
+		interval = "Young/Daly's √(2·δ·MTBF)"
+	}
+	add("Checkpoints and restarts", "Young 1974, Daly 2006; Llama 3 §3.3.4 (2 TB/s sustained storage); Kokolis et al. 2024 (arXiv:2410.21680) as a test oracle",
+		"A checkpoint saves %d bytes per parameter (%s TB) at min(storage %s TB/s, the GPUs' NICs): %s to write, training stalled %s each (%s). Interval %s (%s). Each interruption costs %s of restart plus the work since the last checkpoint.",
+		run.CheckpointBytesPerParam, sig3(ck.Bytes/1e12), sig3(fs.StorageBandwidth/1e12), durationWords(ck.WriteS), durationWords(ck.StallS), map[bool]string{true: "asynchronous", false: "synchronous"}[fs.AsyncCheckpoint],
+		durationWords(ck.IntervalS), interval, durationWords(fs.RestartS))
+	return out
+}
+
+func sig3(v float64) string { return fmt.Sprintf("%.3g", v) }
+
+func durationWords(s float64) string {
+	switch {
+	case s >= 2*86400:
+		return fmt.Sprintf("%.3g days", s/86400)
+	case s >= 2*3600:
+		return fmt.Sprintf("%.3g hours", s/3600)
+	case s >= 120:
+		return fmt.Sprintf("%.3g minutes", s/60)
+	}
+	return fmt.Sprintf("%.3g s", s)
+}

@@ -1,0 +1,310 @@
+package plots
+
+import (
+	"bytes"
+	"flag"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gonum.org/v1/plot/cmpimg"
+
+	"github.com/clustersim/clustersim/sim/model"
+	"github.com/clustersim/clustersim/sim/run"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden images in testdata/")
+
+// fixture is a one-phase run whose trial 0 is worked out by hand:
+// 10,000 s of training (100 steps of 100 s) at 400 TFLOPS/GPU, a
+// checkpoint started at 4,000 s (10 s stall, written at 4,030 s), a
+// failure at 6,010 s that loses the 2,000 s trained since the snapshot, a
+// 600 s restart, the 2,000 s redone, and the last 4,000 s to 12,610 s.
+func fixture() run.Result {
+	ck := run.Checkpoint{Bytes: 5.7e12, WriteS: 30, StallS: 10, IntervalS: 4000, MTBFS: 11000}
+	return run.Result{
+		Scenario: "fixture", GPUs: 1024, TFLOPSPerGPU: 400, MFU: 0.4, StepTimeS: 100, Trials: 3,
+		WallClockDays: 12610.0 / 86400, WallClockDaysCI: run.Interval{Mean: 12610.0 / 86400, P5: 0.14, P95: 0.15},
+		ETTR: 10000.0 / 12610, Interruptions: 1, Checkpoints: 1, Checkpoint: ck,
+		InterruptionsByCause: map[string]float64{"faulty_gpu": 0.67, "software_bug": 0.33, "maintenance": 0.2},
+		PlannedInterruptions: 0.2,
+		Breakdown:            run.Breakdown{Compute: 70, TPComm: 10, PPBubble: 12, PPComm: 1, DPComm: 2, Optimizer: 0.5, Straggler: 4.5},
+		Phases:               []run.PhaseResult{{Name: "main", GPUs: 1024, Steps: 100, StepTimeS: 100, TFLOPSPerGPU: 400, Checkpoint: ck}},
+		Timeline: []run.Event{
+			{TimeS: 4030, Kind: "checkpoint"},
+			{TimeS: 6010, Kind: "failure", Cause: "faulty_gpu", LostS: 2000},
+			{TimeS: 6610, Kind: "restart_done"},
+		},
+		TrialWallClockDays: []float64{12610.0 / 86400, 0.14, 0.15},
+	}
+}
+
+func TestUtilizationSegments(t *testing.T) {
+	r := fixture()
+	segs, err := UtilizationSegments(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The timeline of fixture's comment, segment by segment.
+	want := []Segment{
+		{0, 4000, Training, 0, 400},
+		{4000, 4010, Checkpointing, 0, 0},
+		{4010, 6010, Training, 0, 400},
+		{6010, 6610, Down, 0, 0},
+		{6610, 8610, Redo, 0, 0},
+		{8610, 12610, Training, 0, 400},
+	}
+	if len(segs) != len(want) {
+		t.Fatalf("got %d segments %+v, want %d", len(segs), segs, len(want))
+	}
+	for i := range want {
+		g, w := segs[i], want[i]
+		if math.Abs(g.StartS-w.StartS) > 1e-6 || math.Abs(g.EndS-w.EndS) > 1e-6 || g.State != w.State || g.TFLOPS != w.TFLOPS {
+			t.Errorf("segment %d = %+v, want %+v", i, g, w)
+		}
+	}
+	// The time-average is TFLOPS × ETTR: 400 × 10,000 / 12,610.
+	if got, want := MeanTFLOPS(segs), 400*10000.0/12610; math.Abs(got-want) > 1e-9*want {
+		t.Errorf("mean = %g, want %g", got, want)
+	}
+	if got, want := trialETTR(r), 10000.0/12610; math.Abs(got-want) > 1e-12 {
+		t.Errorf("trial ETTR = %g, want %g", got, want)
+	}
+	// Binning keeps the integral: Σ bin mean × bin width = Σ segment rate × length.
+	bins := binSegments(segs, 1000)
+	var a, b float64
+	for _, x := range bins {
+		a += x.TFLOPS * (x.EndS - x.StartS)
+	}
+	for _, s := range segs {
+		b += s.TFLOPS * (s.EndS - s.StartS)
+	}
+	if math.Abs(a-b) > 1e-9*b {
+		t.Errorf("binned integral %g, segments %g", a, b)
+	}
+	if n := len(bins); n != 13 || bins[n-1].EndS != 12610 {
+		t.Errorf("bins: %d ending at %g, want 13 ending at 12610", n, bins[n-1].EndS)
+	}
+}
+
+// TestUtilizationPhasesAndLemons: a relaunch between phases is down time, a
+// slow node divides the rate by its factor, and each phase trains at its
+// own rate.
+func TestUtilizationPhasesAndLemons(t *testing.T) {
+	r := run.Result{
+		Phases: []run.PhaseResult{{TFLOPSPerGPU: 300}, {TFLOPSPerGPU: 500}},
+		Timeline: []run.Event{
+			{TimeS: 100, Kind: "lemon", Factor: 1.25},
+			{TimeS: 200, Kind: "lemon_replaced"},
+			{TimeS: 250, Kind: "restart_done"},
+			{TimeS: 300, Kind: "phase", Phase: 1},
+			{TimeS: 300, Kind: "relaunch", Phase: 1},
+			{TimeS: 340, Kind: "restart_done", Phase: 1},
+		},
+		TrialWallClockDays: []float64{400.0 / 86400},
+	}
+	segs, err := UtilizationSegments(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Segment{
+		{0, 100, Training, 0, 300},
+		{100, 200, Training, 0, 240}, // 300 / 1.25
+		{200, 250, Down, 0, 0},
+		{250, 300, Training, 0, 300},
+		{300, 340, Down, 1, 0},
+		{340, 400, Training, 1, 500},
+	}
+	if len(segs) != len(want) {
+		t.Fatalf("got %+v, want %+v", segs, want)
+	}
+	for i := range want {
+		if segs[i] != want[i] {
+			t.Errorf("segment %d = %+v, want %+v", i, segs[i], want[i])
+		}
+	}
+}
+
+func TestBreakdownStacks(t *testing.T) {
+	bars := []BreakdownBar{
+		{"a", run.Breakdown{Compute: 4, TPComm: 0.5, CPComm: 0.1, PPBubble: 0.6, PPComm: 0.02, DPComm: 0.06, Optimizer: 0.003, Straggler: 0.3}},
+		{"b", run.Breakdown{Compute: 3, PPBubble: 5}},
+	}
+	st := BreakdownStacks(bars)
+	if len(st) != 8 {
+		t.Fatalf("%d parts, want the 8 of breakdown_s", len(st))
+	}
+	// Each bar's stack is its breakdown, part by part, and its height the sum.
+	for j, b := range bars {
+		sum := 0.0
+		for i, p := range BreakdownParts {
+			if st[i][j] != p.Get(b.Breakdown) {
+				t.Errorf("bar %s part %s = %g, want %g", b.Label, p.Key, st[i][j], p.Get(b.Breakdown))
+			}
+			sum += st[i][j]
+		}
+		bb := b.Breakdown
+		if want := bb.Compute + bb.TPComm + bb.CPComm + bb.PPBubble + bb.PPComm + bb.DPComm + bb.Optimizer + bb.Straggler; math.Abs(sum-want) > 1e-12 {
+			t.Errorf("bar %s height %g, want %g", b.Label, sum, want)
+		}
+	}
+	keys := []string{"compute", "tp_comm", "cp_comm", "pp_bubble", "pp_comm", "dp_comm", "optimizer", "straggler"}
+	for i, p := range BreakdownParts {
+		if p.Key != keys[i] {
+			t.Errorf("part %d is %q, want %q", i, p.Key, keys[i])
+		}
+	}
+}
+
+func TestCauseCounts(t *testing.T) {
+	c := CauseCounts(fixture(), []string{"maintenance"})
+	if len(c) != 3 || c[0].Cause != "faulty_gpu" || c[2].Cause != "maintenance" || !c[2].Planned || c[0].Planned {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	if _, err := Breakdown("x", nil); err != ErrNoData {
+		t.Errorf("no bars: %v", err)
+	}
+	if _, err := Breakdown("x", []BreakdownBar{{"nan", run.Breakdown{Compute: math.NaN()}}}); err == nil {
+		t.Error("NaN accepted")
+	}
+	if _, err := Memory("x", nil, 80, "gpu"); err != ErrNoData {
+		t.Errorf("no stages: %v", err)
+	}
+	if _, err := Utilization(run.Result{}); err == nil {
+		t.Error("empty result accepted")
+	}
+	if err := fixtureChart(t).Render(&bytes.Buffer{}, "gif"); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
+
+func fixtureChart(t *testing.T) *Chart {
+	c, err := Breakdown("Where the step goes", []BreakdownBar{{"as run", fixture().Breakdown}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func stages() []model.Memory {
+	// A 4-stage 1F1B pipeline: the first stage holds 4 micro batches of
+	// activations, the last one.
+	var m []model.Memory
+	for s := 0; s < 4; s++ {
+		m = append(m, model.Memory{Weights: 6 * gib, Gradients: 12 * gib, Optimizer: 2 * gib, Activations: float64(4-s) * 10 * gib, Reserved: 2 * gib})
+	}
+	return m
+}
+
+// TestGolden compares a few charts with the images in testdata (refresh
+// them with go test ./plots -update, then look at them).
+func TestGolden(t *testing.T) {
+	r := fixture()
+	r.TrialWallClockDays = []float64{60.1, 60.4, 60.2, 61.0, 60.8, 60.3, 60.5, 60.6, 60.2, 60.9, 61.3, 60.4}
+	r.WallClockDaysCI = run.Interval{Mean: 60.56, P5: 60.1, P95: 61.3}
+	r.WallClockDays = 60.56
+	mk := map[string]func() (*Chart, error){
+		"breakdown": func() (*Chart, error) {
+			b := r.Breakdown
+			b2 := b
+			b2.TPComm, b2.Compute = 2, 72
+			return Breakdown("Where the step goes", []BreakdownBar{{"as run", b}, {"tp_comm_overlap: true", b2}})
+		},
+		"memory": func() (*Chart, error) {
+			return Memory("Peak memory per GPU by pipeline stage", stages(), 80, "h100-sxm")
+		},
+		"wallclock":     func() (*Chart, error) { return WallClock(r) },
+		"interruptions": func() (*Chart, error) { return Interruptions(r, []string{"maintenance"}) },
+	}
+	for name, f := range mk {
+		t.Run(name, func(t *testing.T) {
+			c, err := f()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := c.Render(&buf, "png"); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", name+"_golden.png")
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, err := cmpimg.EqualApprox("png", buf.Bytes(), want, 0.01)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				_ = os.WriteFile(filepath.Join(t.TempDir(), name+".png"), buf.Bytes(), 0o644)
+				t.Errorf("%s differs from %s; if the change is meant, rerun with -update and look at it", name, path)
+			}
+		})
+	}
+}
+
+// TestRender checks every chart renders as a decodable PNG of its size and
+// as SVG with the fallback fonts.
+func TestRender(t *testing.T) {
+	r := fixture()
+	charts := []func() (*Chart, error){
+		func() (*Chart, error) { return Utilization(r) },
+		func() (*Chart, error) { return WallClock(r) },
+		func() (*Chart, error) {
+			return Scaling("s", []ScalingPoint{{1024, 500, 0.5, run.Interval{Mean: 100, P5: 99, P95: 101}}, {2048, 480, 0.48, run.Interval{Mean: 52, P5: 51, P95: 53}}}, 2048)
+		},
+		func() (*Chart, error) {
+			return Checkpoint("c", CheckpointSweep{Points: []CheckpointPoint{{60, run.Interval{Mean: 0.9, P5: 0.89, P95: 0.91}}, {600, run.Interval{Mean: 0.85, P5: 0.84, P95: 0.86}}}, YoungDalyS: 100, AsRunS: 600, StallS: 3, MTBFS: 3000})
+		},
+	}
+	for _, f := range charts {
+		c, err := f()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := c.Render(&buf, "png"); err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, h := c.Size()
+		if b := img.Bounds(); math.Abs(float64(b.Dx())-w*DPI) > 1 || math.Abs(float64(b.Dy())-h*DPI) > 1 {
+			t.Errorf("%s: %v pixels, want %.0f×%.0f", c.Name, b, w*DPI, h*DPI)
+		}
+		buf.Reset()
+		if err := c.Render(&buf, "svg"); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(buf.Bytes(), []byte("Arial")) || bytes.Contains(buf.Bytes(), []byte("font-family:Liberation Sans;")) {
+			t.Errorf("%s: SVG without fallback fonts", c.Name)
+		}
+	}
+}
+
+func TestSave(t *testing.T) {
+	dir := t.TempDir()
+	paths, err := fixtureChart(t).Save(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 2 || filepath.Base(paths[0]) != "breakdown.png" || filepath.Base(paths[1]) != "breakdown.svg" {
+		t.Errorf("paths %v", paths)
+	}
+	if _, err := fixtureChart(t).Save(filepath.Join(dir, "missing")); err == nil {
+		t.Error("saved into a missing directory")
+	}
+}

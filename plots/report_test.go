@@ -1,0 +1,204 @@
+package plots
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+func reportData(t *testing.T) ReportData {
+	r := fixture()
+	var charts []ReportChart
+	for _, f := range []func() (*Chart, error){
+		func() (*Chart, error) { return Utilization(r) },
+		func() (*Chart, error) {
+			return Breakdown("Where the step goes", []BreakdownBar{{"as run", r.Breakdown}})
+		},
+		func() (*Chart, error) { return Memory("Memory", stages(), 80, "h100-sxm") },
+		func() (*Chart, error) { return WallClock(r) },
+	} {
+		c, err := f()
+		if err != nil {
+			t.Fatal(err)
+		}
+		charts = append(charts, ReportChart{Chart: c, Caption: "How to read " + c.Name + " <carefully> & slowly"})
+	}
+	return ReportData{
+		Scenario: "fixture", Description: "A run <worked out> by hand", Question: "How long?", Model: "llama3-8b", GPU: "h100-sxm",
+		Layout: "tp 2", Command: "clustersim report fixture", Result: r, Charts: charts,
+		ScenarioYAML: "name: fixture\nmodel: llama3-8b # <b>not bold</b>\n",
+		Assumptions:  []Assumption{{"Model FLOPs", "6ND & more", "MODEL.md"}},
+		Validation:   []ValidationRow{{Case: "a", Metric: "mfu", Published: 0.4, Predicted: 0.5, ErrorPct: 25, Source: "paper"}},
+		Notes:        []string{"32,768 GPUs skipped"},
+	}
+}
+
+// voidElements have no end tag in HTML.
+var voidElements = map[string]bool{"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true, "input": true, "link": true, "meta": true, "source": true, "track": true, "wbr": true}
+
+// checkWellFormed tokenizes the page and requires every element to be
+// closed, in order, by an explicit end tag (void elements and self-closing
+// SVG elements excepted), and nothing to fetch from elsewhere.
+func checkWellFormed(t *testing.T, page []byte) {
+	t.Helper()
+	z := html.NewTokenizer(bytes.NewReader(page))
+	var stack []string
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			if z.Err() != io.EOF {
+				t.Fatalf("tokenizer: %v", z.Err())
+			}
+			if len(stack) > 0 {
+				t.Errorf("unclosed elements at the end: %v", stack)
+			}
+			return
+		case html.StartTagToken:
+			tok := z.Token()
+			if tok.Data == "script" || tok.Data == "link" || tok.Data == "iframe" || tok.Data == "img" {
+				t.Errorf("<%s> in a self-contained page", tok.Data)
+			}
+			for _, a := range tok.Attr {
+				if (a.Key == "src" || a.Key == "href" || a.Key == "xlink:href") && !strings.HasPrefix(a.Val, "#") && !strings.HasPrefix(a.Val, "data:") {
+					t.Errorf("<%s %s=%q> fetches from elsewhere", tok.Data, a.Key, a.Val)
+				}
+			}
+			if !voidElements[tok.Data] {
+				stack = append(stack, tok.Data)
+			}
+		case html.EndTagToken:
+			tok := z.Token()
+			if len(stack) == 0 || stack[len(stack)-1] != tok.Data {
+				t.Fatalf("</%s> closes %v", tok.Data, stack)
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+}
+
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+func find(n *html.Node, match func(*html.Node) bool) []*html.Node {
+	var out []*html.Node
+	if match(n) {
+		out = append(out, n)
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		out = append(out, find(c, match)...)
+	}
+	return out
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func TestReport(t *testing.T) {
+	d := reportData(t)
+	var buf bytes.Buffer
+	if err := Report(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.Bytes()
+	checkWellFormed(t, page)
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every chart inline, as an <svg> inside its <figure>.
+	for _, c := range d.Charts {
+		figs := find(doc, func(n *html.Node) bool { return n.DataAtom == atom.Figure && attr(n, "id") == "chart-"+c.Chart.Name })
+		if len(figs) != 1 {
+			t.Errorf("chart %s: %d figures", c.Chart.Name, len(figs))
+			continue
+		}
+		svgs := find(figs[0], func(n *html.Node) bool { return n.DataAtom == atom.Svg })
+		if len(svgs) != 1 || attr(svgs[0], "viewBox") == "" {
+			t.Errorf("chart %s: %d inline <svg> with a viewBox", c.Chart.Name, len(svgs))
+		}
+		if got := textOf(find(figs[0], func(n *html.Node) bool { return n.DataAtom == atom.Figcaption })[0]); got != "How to read "+c.Chart.Name+" <carefully> & slowly" {
+			t.Errorf("caption %q", got)
+		}
+	}
+	if n := len(find(doc, func(n *html.Node) bool { return n.DataAtom == atom.Svg })); n != len(d.Charts) {
+		t.Errorf("%d <svg>, want %d", n, len(d.Charts))
+	}
+	// The answer, in the first screen: the cards and their numbers
+	// (fixture: 12,610 s = 0.146 days; 400 TFLOPS; 40% MFU; ETTR 10,000/12,610 = 79.3%).
+	r := d.Result
+	for id, want := range map[string][]string{
+		"card-days":      {sig(r.WallClockDays) + " d", "90%: " + sig(r.WallClockDaysCI.P5) + " – " + sig(r.WallClockDaysCI.P95)},
+		"card-gpu-hours": {Human(r.GPUHours)},
+		"card-tflops":    {"400"},
+		"card-mfu":       {"40.0%"},
+		"card-ettr":      {"79.3%"},
+	} {
+		cards := find(doc, func(n *html.Node) bool { return attr(n, "id") == id })
+		if len(cards) != 1 {
+			t.Errorf("%s: %d elements", id, len(cards))
+			continue
+		}
+		for _, w := range want {
+			if got := textOf(cards[0]); !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", id, got, w)
+			}
+		}
+	}
+	header := find(doc, func(n *html.Node) bool { return attr(n, "id") == "answer" })
+	if len(header) != 1 || !strings.Contains(textOf(header[0]), "How long?") {
+		t.Error("the question is not in the first screen")
+	}
+	// Text is escaped, the YAML kept verbatim.
+	pre := find(doc, func(n *html.Node) bool { return n.DataAtom == atom.Pre })
+	if len(pre) != 1 || !strings.Contains(textOf(pre[0]), "# <b>not bold</b>") {
+		t.Errorf("scenario YAML not shown verbatim")
+	}
+	for _, s := range []string{"6ND &amp; more", "32,768 GPUs skipped", "@media print"} {
+		if !bytes.Contains(page, []byte(s)) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+	if v := find(doc, func(n *html.Node) bool { return attr(n, "id") == "validation" }); len(v) != 1 || !strings.Contains(textOf(v[0]), "+25.0%") {
+		t.Error("validation table lacks the error")
+	}
+	if bytes.Contains(page, []byte("<worked out>")) {
+		t.Error("description not escaped")
+	}
+}
+
+func ExampleCauseLabel() {
+	fmt.Println(CauseLabel("faulty_gpu"))
+	fmt.Println(CauseLabel("network_switch_or_cable"))
+	// Output:
+	// faulty GPU
+	// network switch or cable
+}
+
+func ExampleHuman() {
+	fmt.Println(Human(15.6e12), "tokens,", Human(30.84e6), "GPU-hours,", Human(16384), "GPUs")
+	// Output: 15.6 trillion tokens, 30.8 million GPU-hours, 16,384 GPUs
+}
