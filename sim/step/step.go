@@ -358,6 +358,18 @@ func (pn *plan) noisyStep(k int) float64 {
 	}
 	pn.gatherReady(agReady, sharedDraw)
 
+	// The data-parallel tails read only some completion times: each
+	// stage's last pass and, per chunk, its last backward pass (every
+	// backward pass under ZeRO-2/3).
+	var needed []int
+	for r := 0; r < pn.pl.p; r++ {
+		for i, o := range pn.pl.ops[r] {
+			last := i == pn.pl.n-1 || (o.Backward && (l.ZeRO >= 2 || pn.pl.lastBwd[r][o.Chunk] == i))
+			if last {
+				needed = append(needed, r*pn.pl.n+i)
+			}
+		}
+	}
 	workers := min(runtime.GOMAXPROCS(0), l.DP)
 	maxDone := make([][]float64, workers)
 	z3 := make([][]float64, workers)
@@ -387,8 +399,10 @@ func (pn *plan) noisyStep(k int) float64 {
 					}
 				}
 				x.run()
-				for k, t := range x.done {
-					md[k] = max(md[k], t)
+				for _, k := range needed {
+					if t := x.done[k]; t > md[k] {
+						md[k] = t
+					}
 				}
 				for r := range zf {
 					zf[r] = max(zf[r], x.z3Free[r])
