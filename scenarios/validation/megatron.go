@@ -11,8 +11,13 @@ import (
 // megatronRow is one row of Narayanan et al. 2021 (SC21, arXiv:2104.04473)
 // Table 1, with the micro batch size, interleaving and data-parallel
 // implementation of the authors' own launch script (NVIDIA/Megatron-LM
-// examples/sc21/run_table_1.sh): the largest micro batch that fits, 16 for
-// the small models down to 1 for the largest, interleaved stages of 5, 5, 3
+// examples/sc21/run_table_1.sh): micro batches of 16 for the small models
+// down to 1 for the largest. By clustersim's memory model every one of them
+// fits; for the four models without pipeline parallelism the authors' size
+// is the largest power of two that fits and divides the batch per replica
+// (16, 16, 16, then 8 where 32 would fit), and with pipelining they chose
+// smaller ones than fit (4 where 16 would, for the 39B), trading memory for
+// a smaller pipeline bubble as their §3.3 discusses. Interleaved stages of 5, 5, 3
 // and 1 layers for the 76B, 145B, 310B and 530B models, PyTorch DDP (which
 // overlaps the gradient all-reduce with the backward pass) for the models
 // without pipeline parallelism and Megatron's own ("local") DDP, which
