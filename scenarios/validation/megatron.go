@@ -13,11 +13,11 @@ import (
 // implementation of the authors' own launch script (NVIDIA/Megatron-LM
 // examples/sc21/run_table_1.sh): micro batches of 16 for the small models
 // down to 1 for the largest. By clustersim's memory model every one of them
-// fits; for the four models without pipeline parallelism the authors' size
-// is the largest power of two that fits and divides the batch per replica
-// (16, 16, 16, then 8 where 32 would fit), and with pipelining they chose
-// smaller ones than fit (4 where 16 would, for the 39B), trading memory for
-// a smaller pipeline bubble as their §3.3 discusses. Interleaved stages of 5, 5, 3
+// fits; for the three smallest models the authors' 16 is the largest power
+// of two that fits and divides the batch per replica; for the 18B they used
+// 8 where 32 would fit, and with pipelining they chose smaller ones than fit
+// (4 where 16 would, for the 39B), trading memory for a smaller pipeline
+// bubble as their §3.3 discusses. Interleaved stages of 5, 5, 3
 // and 1 layers for the 76B, 145B, 310B and 530B models, PyTorch DDP (which
 // overlaps the gradient all-reduce with the backward pass) for the models
 // without pipeline parallelism and Megatron's own ("local") DDP, which
