@@ -142,10 +142,14 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 	if spec.Description != "" {
 		fmt.Fprintf(tw, "description\t%s\n", spec.Description)
 	}
-	fmt.Fprintf(tw, "model\t%s, %s parameters\n", st.Arch.Name, num(r.Params))
+	fmt.Fprintf(tw, "model\t%s, %.4g billion parameters\n", st.Arch.Name, r.Params/1e9)
 	fmt.Fprintf(tw, "cluster\t%s × %s\n", group(fmt.Sprint(st.Cluster.GPUs)), st.Cluster.GPU.Name)
+	recompute := l.Recompute.String()
+	if l.RecomputeElementwise {
+		recompute += " (+ element-wise)"
+	}
 	fmt.Fprintf(tw, "layout\ttp %d, pp %d (v %d), cp %d, dp %d, micro batch %d, recompute %s, ZeRO %d\n",
-		l.TP, l.PP, l.VirtualStages, l.CP, l.DP, l.MicroBatch, l.Recompute, l.ZeRO)
+		l.TP, l.PP, l.VirtualStages, l.CP, l.DP, l.MicroBatch, recompute, l.ZeRO)
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "STEP\t")
 	fmt.Fprintf(tw, "step time (s)\t%s\n", num(r.StepTimeS))
