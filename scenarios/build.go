@@ -316,6 +316,14 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 		d.errKey("training.grad_precision", "%s", oneOf("grad_precision", t.GradPrecision, []string{"fp32", "bf16"}))
 		ok = false
 	}
+	if t.GradAccumulation != "" {
+		g, err := model.ParseGradAccumulation(t.GradAccumulation)
+		if err != nil {
+			d.errKey("training.grad_accumulation", "%s", oneOf("grad_accumulation", t.GradAccumulation, []string{"separate", "fused"}))
+			ok = false
+		}
+		tr.GradAccumulation = g
+	}
 	if t.Attention != "" {
 		a, err := model.ParseAttention(t.Attention)
 		if err != nil {

@@ -11,7 +11,7 @@
 // ([Scenario]) and builds the [run.Spec], filling in defaults. [LoadFile],
 // [Builtin] and [Resolve] wrap it. The keys are those of the user contract
 // (CONTRACT.md) plus model.dropout, training.grad_precision,
-// training.attention, parallelism.recompute_elementwise, stragglers
+// training.grad_accumulation, training.attention, parallelism.recompute_elementwise, stragglers
 // (cv, gpu_cv, slow nodes, samples), failures.storage_tbps,
 // failures.async_checkpoint, failures.lemons, a custom failure profile and
 // energy; the defaults are listed on [Scenario]'s fields and in the

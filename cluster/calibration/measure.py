@@ -292,6 +292,158 @@ def bench_misc(results):
     results["misc"] = rows
 
 
+class _FakeGather(torch.autograd.Function):
+    """Stands in for the sequence-parallel all-gather without communicating:
+    the local rows land in their slice of a preallocated full buffer (the
+    other slices hold whatever they held), and the backward returns the local
+    slice of the gradient, as a reduce-scatter would, without the sum."""
+
+    @staticmethod
+    def forward(ctx, x, buf):
+        out = torch.empty_like(buf)  # a fresh buffer, as the collective writes one
+        out[: x.shape[0]].copy_(x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[: g.shape[0] // ctx_tp[0]].clone(), None
+
+
+class _FakeScatter(torch.autograd.Function):
+    """Stands in for the sequence-parallel reduce-scatter: the forward keeps
+    the local rows, the backward puts the gradient in its slice of a full
+    buffer."""
+
+    @staticmethod
+    def forward(ctx, x, buf):
+        ctx.shape = buf.shape
+        return x[: x.shape[0] // ctx_tp[0]].clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        out = g.new_empty(ctx.shape)
+        out[: g.shape[0]].copy_(g)
+        return out, None
+
+
+ctx_tp = [8]
+
+
+def bench_layer(results):
+    """One transformer layer's forward and backward on one GPU at the
+    tensor-parallel shard shapes (sequence parallel, micro batch 1), in plain
+    eager PyTorch with autograd: the GEMMs, cuDNN attention, RMSNorm, RoPE,
+    SwiGLU, residuals and the layout copies between them, with the
+    collectives replaced by free stand-ins, so the time is the compute a
+    framework really spends per layer. A CUDA profile splits it into kernel
+    time by kind and the gaps between kernels."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    cases = [
+        # label, hidden, ffn, heads, kv heads, tp, tokens (local rows), keys (sequence)
+        ("llama3-405b-tp8", 16384, 53248, 128, 8, 8, 8192, 8192),
+        ("llama3-405b-tp8-cp16-128k", 16384, 53248, 128, 8, 8, 8192, 131072),
+        ("llama3-70b-tp8", 8192, 28672, 64, 8, 8, 8192, 8192),
+        ("llama3-8b-tp2", 4096, 14336, 32, 8, 2, 8192, 8192),
+    ]
+    rows = []
+    for label, h, f, heads, kvh, tp, T, S in cases:
+        if over_budget():
+            break
+        ctx_tp[0] = tp
+        d = h // heads
+        hq, hk = heads // tp, max(kvh // tp, 1)
+        fs = f // tp
+        bf = dict(device=DEV, dtype=torch.bfloat16)
+        w_qkv = (torch.randn(h, (hq + 2 * hk) * d, **bf) * 0.01).requires_grad_()
+        w_o = (torch.randn(hq * d, h, **bf) * 0.01).requires_grad_()
+        w_up = (torch.randn(h, 2 * fs, **bf) * 0.01).requires_grad_()
+        w_down = (torch.randn(fs, h, **bf) * 0.01).requires_grad_()
+        n1 = torch.ones(h, **bf).requires_grad_()
+        n2 = torch.ones(h, **bf).requires_grad_()
+        params = [w_qkv, w_o, w_up, w_down, n1, n2]
+        x = torch.randn(T // tp, h, **bf).requires_grad_()
+        gbuf = torch.empty(T, h, **bf)
+        sbuf = torch.empty(T, h, **bf)
+        pos = torch.arange(T, device=DEV, dtype=torch.float32)
+        inv = 1.0 / (500000 ** (torch.arange(0, d, 2, device=DEV, dtype=torch.float32) / d))
+        ang = torch.outer(pos, inv)
+        cos = torch.cat([ang.cos(), ang.cos()], -1).to(torch.bfloat16)[:, None, :]
+        sin = torch.cat([ang.sin(), ang.sin()], -1).to(torch.bfloat16)[:, None, :]
+        # context parallelism: the local rows attend to gathered keys; a
+        # load-balanced causal chunk does the work of S/2 keys unmasked
+        kv_extra = max(S // T // 2, 1)
+
+        def rope(t):
+            t1, t2 = t[..., : d // 2], t[..., d // 2:]
+            return t * cos + torch.cat([-t2, t1], -1) * sin
+
+        def layer(x):
+            a = F.rms_norm(x, (h,), n1)
+            a = _FakeGather.apply(a, gbuf)
+            qkv = a @ w_qkv
+            q, k, v = qkv.split([hq * d, hk * d, hk * d], -1)
+            q = rope(q.view(T, hq, d))
+            k = rope(k.view(T, hk, d))
+            v = v.view(T, hk, d)
+            if kv_extra > 1:
+                k = k.repeat(kv_extra, 1, 1)
+                v = v.repeat(kv_extra, 1, 1)
+            q, k, v = (t.transpose(0, 1).unsqueeze(0) for t in (q, k, v))
+            if hk != hq:
+                k = k.repeat_interleave(hq // hk, dim=1)
+                v = v.repeat_interleave(hq // hk, dim=1)
+            with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
+                o = F.scaled_dot_product_attention(q, k, v, is_causal=S == T)
+            o = o.squeeze(0).transpose(0, 1).reshape(T, hq * d)
+            y = _FakeScatter.apply(o @ w_o, sbuf) + x
+            b = F.rms_norm(y, (h,), n2)
+            b = _FakeGather.apply(b, gbuf)
+            g, u = (b @ w_up).split([fs, fs], -1)
+            z = _FakeScatter.apply((F.silu(g) * u) @ w_down, sbuf)
+            return z + y
+
+        grad = torch.randn(T // tp, h, **bf)
+
+        def step():
+            out = layer(x)
+            out.backward(grad)
+
+        try:
+            t = timed(step, target_s=0.5, min_reps=5, max_reps=30)
+            for p_ in params:
+                p_.grad = None
+            torch.cuda.synchronize()
+            # fp32 gradient accumulation as a separate kernel per weight
+            main = [torch.zeros(p_.shape, device=DEV, dtype=torch.float32) for p_ in params[:4]]
+            bgrads = [torch.randn(p_.shape, **bf) for p_ in params[:4]]
+            t_acc = timed(lambda: [m.add_(g_.float()) for m, g_ in zip(main, bgrads)], target_s=0.1)
+            prof_rows = {}
+            from torch.profiler import ProfilerActivity, profile
+            with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                for _ in range(3):
+                    step()
+                torch.cuda.synchronize()
+            kernel_us = 0.0
+            for e in prof.key_averages():
+                us = getattr(e, "device_time_total", None) or getattr(e, "cuda_time_total", 0)
+                if us <= 0:
+                    continue
+                kernel_us += us
+                prof_rows[e.key[:80]] = prof_rows.get(e.key[:80], 0) + us / 3
+            top = sorted(prof_rows.items(), key=lambda kv: -kv[1])[:25]
+            rows.append({"case": label, "hidden": h, "ffn": f, "heads": heads, "kv_heads": kvh, "tp": tp,
+                         "tokens": T, "keys": S, "fwdbwd_s": t, "kernel_s": kernel_us / 3 / 1e6,
+                         "fp32_grad_accumulate_s": t_acc, "top_kernels_us": top})
+        except Exception as e:  # noqa: BLE001
+            rows.append({"case": label, "error": repr(e)[:300]})
+        for p_ in params:
+            p_.grad = None
+        del w_qkv, w_o, w_up, w_down, x, gbuf, sbuf, params
+        torch.cuda.empty_cache()
+    results["layer"] = rows
+
+
 def smi():
     try:
         out = subprocess.run(["nvidia-smi", "--query-gpu=clocks.sm,temperature.gpu,power.draw",
@@ -352,6 +504,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--soak", type=float, default=0, help="seconds of heat-soaked GEMM after the sweep (0: none)")
+    ap.add_argument("--sections", default="memory,attention,gemm,fp8,unfused,misc,layer",
+                    help="comma-separated sections to run")
     args = ap.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     props = torch.cuda.get_device_properties(0)
@@ -370,9 +524,12 @@ def main():
             capture_output=True, text=True, timeout=20).stdout.strip()
     except Exception as e:  # noqa: BLE001
         results["nvidia_smi"] = repr(e)
+    wanted = set(args.sections.split(","))
     for name, fn in [("memory", bench_memory), ("attention", bench_attention), ("gemm", bench_gemms), ("fp8", bench_fp8),
-                     ("unfused", bench_unfused), ("misc", bench_misc)] + (
+                     ("unfused", bench_unfused), ("misc", bench_misc), ("layer", bench_layer)] + (
                         [("soak", lambda r: bench_soak(r, args.soak))] if args.soak > 0 else []):
+        if name not in wanted and name != "soak":
+            continue
         t = time.time()
         try:
             fn(results)
@@ -382,9 +539,18 @@ def main():
         results["elapsed_s"] = time.time() - T0
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)
-    g = results["gemm_bf16"]
-    print(f"{len(g)} bf16 GEMMs, best {max(r['tflops'] for r in g):.0f} TFLOPS; "
-          f"{len(results.get('attention', []))} attention rows; elapsed {results['elapsed_s']:.0f}s")
+    g = results.get("gemm_bf16", [])
+    if g:
+        print(f"{len(g)} bf16 GEMMs, best {max(r['tflops'] for r in g):.0f} TFLOPS; "
+              f"{len(results.get('attention', []))} attention rows; elapsed {results['elapsed_s']:.0f}s")
+    for r in results.get("layer", []):
+        if "error" in r:
+            print(r["case"], "error", r["error"])
+            continue
+        print(f"{r['case']}: layer fwd+bwd {r['fwdbwd_s'] * 1e3:.2f} ms, kernels {r['kernel_s'] * 1e3:.2f} ms, "
+              f"fp32 accumulate {r['fp32_grad_accumulate_s'] * 1e3:.2f} ms")
+        for k, us in r["top_kernels_us"][:12]:
+            print(f"   {us / 1e3:8.3f} ms  {k}")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ var megatronRows = []megatronRow{
 // DGX A100 80GB nodes, eight 200 Gb/s HDR InfiniBand NICs per node in a
 // full fat tree; GPT models with a 51,200 vocabulary, sequence 2,048, GELU
 // with ffn = 4·hidden, dropout, fp16 mixed precision with fp16 gradients
-// all-reduced, no distributed optimizer (ZeRO 0), full activation
+// all-reduced and accumulated over micro batches by a separate kernel (the
+// DDP hooks' main_grad.add_; the fused accumulation came later), no
+// distributed optimizer (ZeRO 0), full activation
 // recomputation ("--recompute-method uniform"), no sequence parallelism
 // (it came in 2022) and the unfused attention of the time.
 func (m megatronRow) yaml() string {
@@ -59,7 +61,7 @@ func (m megatronRow) yaml() string {
 	fmt.Fprintf(&b, "cluster: {gpu: a100-sxm-80g, gpus: %d, gpus_per_node: 8, network: {scale_out_gbps: 200, oversubscription: 1, latency_us: 5}}\n", m.gpus)
 	fmt.Fprintf(&b, "parallelism: {tp: %d, pp: %d, cp: 1, micro_batch: %d, virtual_stages: %d, sequence_parallel: false, recompute: full, zero: 0, dp_comm_overlap: %v}\n",
 		m.tp, m.pp, m.mbs, m.v, m.overlap)
-	fmt.Fprintf(&b, "training: {seq_len: 2048, global_batch: %d, tokens: 1T, precision: bf16, grad_precision: bf16, attention: unfused}\n", m.batch)
+	fmt.Fprintf(&b, "training: {seq_len: 2048, global_batch: %d, tokens: 1T, precision: bf16, grad_precision: bf16, grad_accumulation: separate, attention: unfused}\n", m.batch)
 	b.WriteString("failures: {profile: none}\ntrials: 1\n")
 	return b.String()
 }

@@ -100,6 +100,41 @@ func (l Layout) GPUs() int { return l.TP * l.PP * l.CP * l.DP }
 // Chunks is the number of model chunks, pp·v.
 func (l Layout) Chunks() int { return l.PP * l.VirtualStages }
 
+// GradAccumulation is how a micro batch's weight gradients are added into
+// the gradients accumulated over the step.
+type GradAccumulation int
+
+const (
+	// SeparateAccumulation adds them with an element-wise kernel after each
+	// weight-gradient product (PyTorch's AccumulateGrad, Megatron-LM's
+	// main_grad hook, FSDP): it reads the accumulated and the new gradient
+	// and writes the sum, GradBytes + 2 + GradBytes bytes per parameter.
+	SeparateAccumulation GradAccumulation = iota
+	// FusedAccumulation accumulates in the weight-gradient product's
+	// epilogue (Megatron-LM's gradient_accumulation_fusion), at no extra
+	// kernel.
+	FusedAccumulation
+)
+
+var gradAccumulationNames = [...]string{SeparateAccumulation: "separate", FusedAccumulation: "fused"}
+
+func (g GradAccumulation) String() string {
+	if g >= 0 && int(g) < len(gradAccumulationNames) {
+		return gradAccumulationNames[g]
+	}
+	return fmt.Sprintf("GradAccumulation(%d)", int(g))
+}
+
+// ParseGradAccumulation parses "separate" or "fused".
+func ParseGradAccumulation(s string) (GradAccumulation, error) {
+	for i, n := range gradAccumulationNames {
+		if s == n {
+			return GradAccumulation(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown grad_accumulation %q (valid: %s)", s, strings.Join(gradAccumulationNames[:], ", "))
+}
+
 // Training is what one optimizer step and the whole run consume.
 type Training struct {
 	SeqLen      int     // tokens per sequence
@@ -107,7 +142,10 @@ type Training struct {
 	Tokens      float64 // tokens of the whole run
 	Precision   cluster.Precision
 	GradBytes   int // bytes per gradient element: 4 (fp32 accumulation and reduction, Llama 3) or 2
-	Attention   Attention
+	// GradAccumulation says whether adding each micro batch's weight
+	// gradients is a kernel of its own.
+	GradAccumulation GradAccumulation
+	Attention        Attention
 }
 
 // BatchTokens is the tokens of one optimizer step.

@@ -34,7 +34,7 @@ func ExampleSearch() {
 	}
 	// Output:
 	// 26880 layouts, 14740 fit
-	// 1. tp 2 pp 1 cp 1 dp 32, micro batch 2, v 1, recompute none, ZeRO 1: 539 TFLOPS/GPU
-	// 2. tp 2 pp 1 cp 1 dp 32, micro batch 2, v 1, recompute none, ZeRO 1: 533 TFLOPS/GPU
-	// 3. tp 2 pp 1 cp 2 dp 16, micro batch 4, v 1, recompute none, ZeRO 1: 532 TFLOPS/GPU
+	// 1. tp 2 pp 1 cp 1 dp 32, micro batch 2, v 1, recompute none, ZeRO 1: 529 TFLOPS/GPU
+	// 2. tp 2 pp 1 cp 1 dp 32, micro batch 2, v 1, recompute none, ZeRO 1: 523 TFLOPS/GPU
+	// 3. tp 2 pp 1 cp 2 dp 16, micro batch 4, v 1, recompute none, ZeRO 1: 521 TFLOPS/GPU
 }

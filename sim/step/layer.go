@@ -162,6 +162,11 @@ func (k *coster) backwardLinear(name string, n, kk float64, gradIn, gradOut, reg
 	if ag >= 0 {
 		k.tasks[w].after = append(k.tasks[w].after, ag)
 	}
+	if k.t.GradAccumulation == model.SeparateAccumulation {
+		// read the accumulated and the new gradient, write the sum
+		g := float64(k.t.GradBytes)
+		k.mem(name+" gradient accumulation", n*kk*(g+2+g), cluster.Stream)
+	}
 	if red >= 0 {
 		// The next kernel needs the reduced gradient.
 		k.add(task{name: name + " wait", stream: computeStream, kind: kCompute, after: []int{red}})
