@@ -12,10 +12,19 @@ of Llama 3 8B/70B/405B, GPT-3 175B and the Megatron SC21 Table 1 GPT models):
   * fp8 (e4m3) GEMMs through torch._scaled_mm on a subset;
   * attention (scaled_dot_product_attention, causal and not, GQA and MHA),
     forward and forward+backward, for the flash and cuDNN backends;
-  * memory-bound kernels (copy, add, RMSNorm, SwiGLU) and kernel launch cost.
+  * memory-bound kernels (copy, add, RMSNorm, SwiGLU) and kernel launch cost;
+  * one transformer layer's forward and backward in eager PyTorch at the
+    shard shapes, collectives stood in for (section "layer"), with a kernel
+    profile: a check of the compute model as a whole (sim/step/testdata);
+  * with --soak S, S seconds of one product back to back (heat soak) and the
+    same beside a concurrent copy.
+Sections can be chosen with --sections (e.g. --sections layer).
 Each timing is the median of CUDA-event-timed repetitions after warm-up, on
 random normal data. The script is short by design (about three minutes on an
-H100) so that it fits one lease of the workplace's device machine.
+H100 for the kernel sections, seconds for the layer) so that it fits one
+lease of the workplace's device machine. Runs so far (files in
+cluster/testdata and sim/step/testdata): 2026-11-26 on one NVIDIA H100 80GB
+HBM3 SXM, driver 580.159.04, PyTorch 2.11.0+cu130, cuDNN 9.19.
 """
 import argparse
 import datetime
