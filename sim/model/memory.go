@@ -114,9 +114,10 @@ func (a Arch) StageParams(l Layout) ([]float64, error) {
 //
 // Weights are bf16 (plus an fp8 copy when training in fp8), gradients
 // t.GradBytes per parameter, the optimizer 12 bytes per parameter; ZeRO
-// shards them over dp as its stage says (stage 3 keeps two chunks' weights
+// shards them over dp as its stage says (stage 3 keeps two buckets' weights
 // gathered for the pass in progress and the one prefetched; stages 2 and 3
-// keep one chunk's unsharded gradients while they are reduced). Activations
+// keep one bucket's unsharded gradients while they are reduced; a bucket is
+// a layer, or the embedding or the head). Activations
 // are the layer-micro-batches the schedule holds at its peak
 // (PeakLayerMicroBatches, which equals PeakInFlight of the schedule) times
 // ActivationBytesPerToken, plus the working set of the
@@ -149,11 +150,24 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 	lp := a.LayerParams()
 	stageChunks := make([]int, l.VirtualStages)
 	for r := range out {
-		maxChunk := 0.0
+		// ZeRO-2/3 hold unsharded only the bucket being reduced or
+		// gathered (and, under ZeRO-3, the one prefetched): the largest of
+		// a layer, the embedding and the head on this stage.
+		bucket := 0.0
 		for c := range stageChunks {
-			stageChunks[c] = chunks[c*l.PP+r]
-			maxChunk = max(maxChunk, float64(stageChunks[c])*lp/float64(l.TP))
+			j := c*l.PP + r
+			stageChunks[c] = chunks[j]
+			if chunks[j] > 0 {
+				bucket = max(bucket, lp)
+			}
+			if j == 0 {
+				bucket = max(bucket, a.EmbeddingParams())
+			}
+			if j == len(chunks)-1 {
+				bucket = max(bucket, a.HeadParams()+float64(a.Hidden))
+			}
 		}
+		bucket /= float64(l.TP)
 		peak := PeakLayerMicroBatches(r, l.PP, l.VirtualStages, m, stageChunks)
 		mem := Memory{
 			Weights:     wb * params[r],
@@ -166,10 +180,10 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 			mem.Optimizer /= dp
 		}
 		if l.ZeRO >= 2 {
-			mem.Gradients = mem.Gradients/dp + float64(t.GradBytes)*maxChunk
+			mem.Gradients = mem.Gradients/dp + float64(t.GradBytes)*bucket
 		}
 		if l.ZeRO >= 3 {
-			mem.Weights = mem.Weights/dp + 2*wb*maxChunk
+			mem.Weights = mem.Weights/dp + 2*wb*bucket
 		}
 		if r == (len(chunks)-1)%l.PP {
 			mem.Activations += 2 * 4 * tokens * float64(a.Vocab) / float64(l.TP)

@@ -33,8 +33,8 @@ func ExampleSearch() {
 			l.Rank, l.TP, l.PP, l.CP, l.DP, l.MicroBatch, l.VirtualStages, l.Recompute, l.ZeRO, l.TFLOPSPerGPU)
 	}
 	// Output:
-	// 26880 layouts, 14740 fit
-	// 1. tp 2 pp 1 cp 1 dp 32, micro batch 2, v 1, recompute none, ZeRO 1: 529 TFLOPS/GPU
-	// 2. tp 2 pp 1 cp 1 dp 32, micro batch 2, v 1, recompute none, ZeRO 1: 523 TFLOPS/GPU
-	// 3. tp 2 pp 1 cp 2 dp 16, micro batch 4, v 1, recompute none, ZeRO 1: 521 TFLOPS/GPU
+	// 26880 layouts, 14799 fit
+	// 1. tp 1 pp 1 cp 1 dp 64, micro batch 2, v 1, recompute none, ZeRO 3: 541 TFLOPS/GPU
+	// 2. tp 1 pp 1 cp 1 dp 64, micro batch 1, v 1, recompute none, ZeRO 3: 536 TFLOPS/GPU
+	// 3. tp 1 pp 1 cp 2 dp 32, micro batch 4, v 1, recompute none, ZeRO 3: 534 TFLOPS/GPU
 }

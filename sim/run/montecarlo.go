@@ -2,6 +2,8 @@ package run
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/clustersim/clustersim/cluster"
 	"github.com/clustersim/clustersim/cluster/failure"
+	"github.com/clustersim/clustersim/sim/model"
 )
 
 // CheckpointBytesPerParam is the training state a checkpoint saves per
@@ -63,6 +66,10 @@ func (s Spec) CheckpointOn(c cluster.Cluster) Checkpoint {
 	ck.IntervalS = s.Failures.CheckpointIntervalS
 	if ck.IntervalS <= 0 {
 		ck.IntervalS = failure.YoungDaly(ck.StallS, ck.MTBFS)
+		// An asynchronous write must finish before the next one starts:
+		// no shorter interval than the part of the write that does not
+		// stall training.
+		ck.IntervalS = math.Max(ck.IntervalS, ck.WriteS-ck.StallS)
 	}
 	return ck
 }
@@ -142,6 +149,7 @@ func monteCarlo(ctx context.Context, s Spec, plans []phasePlan, opt Options) ([]
 	out := make([]trialResult, n)
 	workers := min(runtime.GOMAXPROCS(0), n)
 	var next, done atomic.Int64
+	var runaway atomic.Bool
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -152,7 +160,14 @@ func monteCarlo(ctx context.Context, s Spec, plans []phasePlan, opt Options) ([]
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				out[i] = runTrial(plans, s.Failures.Profile.Causes, s.Failures.RestartS, s.Failures.Lemons, s.Seed, uint64(i), i == 0)
+				r, err := runTrialContext(ctx, plans, s.Failures.Profile.Causes, s.Failures.RestartS, s.Failures.Lemons, s.Seed, uint64(i), i == 0)
+				if err != nil {
+					return
+				}
+				if r.runaway {
+					runaway.Store(true)
+				}
+				out[i] = r
 				d := int(done.Add(1))
 				if opt.Progress != nil {
 					opt.Progress(d, n)
@@ -164,7 +179,40 @@ func monteCarlo(ctx context.Context, s Spec, plans []phasePlan, opt Options) ([]
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if runaway.Load() {
+		return nil, errNeverFinishes
+	}
 	return out, nil
+}
+
+// errNeverFinishes reports a run that the event guard stopped.
+var errNeverFinishes = errors.New("run: the job does not finish: interruptions come faster than restarts and checkpoints complete (a trial exceeded 50 million events)")
+
+// checkProgress refuses a run whose interruptions outpace its restarts: to
+// come back up, a restart (and, before any progress is kept, a checkpoint)
+// must fit between two interruptions, which a job with interruption rate λ
+// manages with probability e^{−λ·(restart + stall)}; when λ·(restart +
+// stall) exceeds 20 the expected wait is longer than e^20 mean times
+// between interruptions.
+func checkProgress(s Spec, plans []phasePlan) error {
+	for i, p := range plans {
+		if x := p.total * (s.Failures.RestartS + p.stallS); x > 20 {
+			return &model.FieldError{Field: "failures", Value: fmt.Sprintf("%.3g interruptions per restart", x),
+				Reason: fmt.Sprintf("phase %d never makes progress: the job is interrupted every %s on average but needs %s to restart; lower the failure rates or the restart time",
+					i, fmtSeconds(1/p.total), fmtSeconds(s.Failures.RestartS))}
+		}
+	}
+	return nil
+}
+
+func fmtSeconds(x float64) string {
+	switch {
+	case x < 120:
+		return fmt.Sprintf("%.3g s", x)
+	case x < 7200:
+		return fmt.Sprintf("%.3g min", x/60)
+	}
+	return fmt.Sprintf("%.3g h", x/3600)
 }
 
 // summarize returns the mean and the 5th and 95th percentiles.

@@ -86,13 +86,12 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	main := ph[0].res
-	if len(s.Phases) > 0 {
-		if main, err = step.Simulate(ctx, s.Step); err != nil {
-			return Result{}, err
-		}
-	}
+	mi := mainPhase(ph)
+	main := ph[mi].res
 	plans, cks := planPhases(s, ph)
+	if err := checkProgress(s, plans); err != nil {
+		return Result{}, err
+	}
 	trials, err := monteCarlo(ctx, s, plans, opt)
 	if err != nil {
 		return Result{}, err
@@ -106,10 +105,10 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 		TFLOPSPerGPU:         main.TFLOPSPerGPU,
 		MFU:                  main.MFU,
 		HFU:                  main.HFU,
-		MemoryGiBPerGPU:      main.Memory[main.FullestStage].Total() / gib,
+		MemoryGiBPerGPU:      fullest(ph) / gib,
 		Breakdown:            breakdownOf(main.Breakdown),
 		InterruptionsByCause: map[string]float64{},
-		Checkpoint:           cks[0],
+		Checkpoint:           cks[mi],
 		Trials:               len(trials),
 		Seed:                 s.Seed,
 		Timeline:             trials[0].events,
@@ -187,7 +186,8 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 // relaunches that happened while down (counted on their own).
 func (t trialResult) restartS() float64 { return t.downS - t.downOther }
 
-// energyMWh is one trial's energy: GPUs at TDP while computing (a GPU at
+// energyMWh is one trial's energy: GPUs at TDP while computing, the work
+// lost to failures included (a GPU at
 // full matrix load sits at its power limit: 700 W measured on the H100
 // during the calibration soak), at half of it while waiting on
 // communication or the pipeline (an assumption), at 15% of it while the job
@@ -197,8 +197,10 @@ func energyMWh(s Spec, ph []phaseStep, plans []phasePlan, t trialResult) float64
 	for i, p := range ph {
 		tdp := p.spec.Cluster.GPU.TDPWatts
 		busy := plans[i].computeFrac
-		running := p.workS * (busy + 0.5*(1-busy)) * tdp
-		idle := (t.phaseWallS[i] - p.workS) * 0.15 * tdp
+		// work that a failure threw away was computed too
+		computing := p.workS + t.phaseLostS[i]
+		running := computing * (busy + 0.5*(1-busy)) * tdp
+		idle := (t.phaseWallS[i] - computing) * 0.15 * tdp
 		if idle < 0 {
 			idle = 0
 		}
@@ -208,9 +210,49 @@ func energyMWh(s Spec, ph []phaseStep, plans []phasePlan, t trialResult) float64
 	return total * s.Energy.PUE / 3.6e9
 }
 
+// mainPhase is the phase with the most tokens: the run's steady state, whose
+// step the headline figures (step time, TFLOPS, breakdown) describe.
+func mainPhase(ph []phaseStep) int {
+	m := 0
+	for i, p := range ph {
+		if p.tokens > ph[m].tokens {
+			m = i
+		}
+	}
+	return m
+}
+
+// fullest is the peak memory of the fullest GPU of any phase, bytes.
+func fullest(ph []phaseStep) float64 {
+	m := 0.0
+	for _, p := range ph {
+		m = max(m, p.res.Memory[p.res.FullestStage].Total())
+	}
+	return m
+}
+
+// MainStepSpec is the step of the phase with the most tokens (the top-level
+// step when there are no phases): what the headline figures describe.
+func (s Spec) MainStepSpec() (step.Spec, error) {
+	specs, phases, err := s.PhaseSpecs()
+	if err != nil {
+		return step.Spec{}, err
+	}
+	m := 0
+	for i, p := range phases {
+		if p.Tokens > phases[m].Tokens {
+			m = i
+		}
+	}
+	return specs[m], nil
+}
+
 // MainStep simulates the main step alone, with its timeline when trace is set.
 func MainStep(ctx context.Context, s Spec, trace bool) (step.Result, error) {
-	st := s.Step
+	st, err := s.MainStepSpec()
+	if err != nil {
+		return step.Result{}, err
+	}
 	st.Trace = trace
 	return step.Simulate(ctx, st)
 }

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 
@@ -30,7 +31,9 @@ type trialResult struct {
 	byCause     []float64 // interruptions per cause
 	unexpected  float64
 	planned     float64
-	lostS       float64 // work redone after failures
+	lostS       float64   // work redone after failures
+	phaseLostS  []float64 // the same, per phase
+	runaway     bool      // stopped by the event guard
 	ckptS       float64 // training stalled by checkpoints
 	lemonS      float64 // extra time from slow nodes
 	relaunchS   float64 // phase changes
@@ -98,8 +101,15 @@ type trial struct {
 	downSince float64
 
 	failureEv, ckptEv, writeEv, phaseEv, lemonEv, upEv sim.EventID
+	writing                                            bool // an asynchronous write is in flight
 	lemonSlowdown, lemonDetect                         float64
+	events                                             int // handled, for the runaway guard
 }
+
+// maxTrialEvents bounds one trial: a run whose failures outpace its
+// restarts never finishes, and the guard turns that into an error instead
+// of a hang.
+const maxTrialEvents = 50_000_000
 
 func (t *trial) now() float64 { return float64(t.eng.Now()) }
 
@@ -162,6 +172,7 @@ func (t *trial) goDown(d float64) {
 	t.eng.Cancel(t.phaseEv)
 	t.eng.Cancel(t.ckptEv)
 	t.eng.Cancel(t.writeEv)
+	t.writing = false
 	until := t.now() + d
 	if t.downUntil == 0 {
 		t.downSince = t.now()
@@ -174,6 +185,12 @@ func (t *trial) goDown(d float64) {
 }
 
 func (t *trial) Handle(kind int) {
+	t.events++
+	if t.events > maxTrialEvents {
+		t.res.runaway = true
+		t.eng.Stop()
+		return
+	}
 	p := t.phases[t.ph]
 	switch kind {
 	case evFailure:
@@ -203,6 +220,7 @@ func (t *trial) Handle(kind int) {
 			if t.mode != down {
 				lost = t.work - t.ckptWork
 				t.res.lostS += lost
+				t.res.phaseLostS[t.ph] += lost
 				t.work = t.ckptWork
 			}
 			t.emit("failure", cause.Name, lost)
@@ -216,7 +234,12 @@ func (t *trial) Handle(kind int) {
 		t.resume()
 	case evCkptStart:
 		// Training stalls: for the whole write (synchronous) or for the
-		// snapshot to host memory (asynchronous).
+		// snapshot to host memory (asynchronous). An asynchronous write
+		// still in flight is not abandoned: this checkpoint is skipped.
+		if t.writing {
+			t.ckptEv = t.eng.Schedule(sim.Time(p.intervalS*t.slow), t, evCkptStart)
+			return
+		}
 		t.accrue()
 		t.snapWork = t.work
 		t.mode = stalled
@@ -226,9 +249,10 @@ func (t *trial) Handle(kind int) {
 	case evCkptStallEnd:
 		t.accrue()
 		t.resume()
-		t.eng.Cancel(t.writeEv)
+		t.writing = true
 		t.writeEv = t.eng.Schedule(sim.Time(math.Max(0, p.writeS-p.stallS)), t, evCkptWritten)
 	case evCkptWritten:
+		t.writing = false
 		t.ckptWork = t.snapWork
 		t.res.checkpoints++
 		t.emit("checkpoint", "", 0)
@@ -243,6 +267,7 @@ func (t *trial) Handle(kind int) {
 		t.phaseT0 = t.now()
 		t.work, t.ckptWork = 0, 0
 		t.eng.Cancel(t.writeEv)
+		t.writing = false
 		t.emit("phase", "", 0)
 		next := t.phases[t.ph]
 		t.scheduleFailure()
@@ -278,15 +303,24 @@ func (t *trial) Handle(kind int) {
 	}
 }
 
-// runTrial simulates one trial.
+// runTrial simulates one trial to its end.
 func runTrial(phases []phasePlan, causes []failure.Cause, restartS float64, lemons Lemons, seed, index uint64, record bool) trialResult {
+	r, _ := runTrialContext(context.Background(), phases, causes, restartS, lemons, seed, index, record)
+	return r
+}
+
+// runTrialContext is runTrial stopping when ctx is done.
+func runTrialContext(ctx context.Context, phases []phasePlan, causes []failure.Cause, restartS float64, lemons Lemons, seed, index uint64, record bool) (trialResult, error) {
 	t := &trial{phases: phases, causes: causes, restS: restartS, slow: 1, record: record,
 		rng: rand.New(rand.NewPCG(seed, index)), lemonSlowdown: lemons.Slowdown, lemonDetect: lemons.DetectS}
 	t.res.phaseWallS = make([]float64, len(phases))
+	t.res.phaseLostS = make([]float64, len(phases))
 	t.res.byCause = make([]float64, len(causes))
 	t.scheduleFailure()
 	t.resume()
-	t.eng.Run()
+	if err := t.eng.RunContext(ctx); err != nil {
+		return trialResult{}, err
+	}
 	t.res.wallS = t.now()
-	return t.res
+	return t.res, nil
 }

@@ -113,7 +113,8 @@ func (pn *plan) tailSpans(r int, done []float64, st stageTail, rec func(name str
 		}
 	case l.ZeRO == 2:
 	case l.DPOverlap:
-		for c, i := range pn.pl.lastBwd[r] {
+		for _, c := range pn.completionOrder(r) {
+			i := pn.pl.lastBwd[r][c]
 			for q, b := range pn.costs.Buckets[r][c] {
 				coll(fmt.Sprintf("%s c%d bucket %d", op, c, q), done[i]-b.BeforeEnd, b.Reduce)
 			}

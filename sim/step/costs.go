@@ -253,6 +253,20 @@ func buckets(j, k, n int, pc PassCosts, layerParams, embParams, headParams float
 	return out
 }
 
+// firstGatherWait is how long stage r's first pass (chunk 0 forward) waits
+// for its weights when the gathers of its buckets start with the step and
+// run back to back in the order the pass needs them (ZeRO-1/2 with
+// dp_comm_overlap, ZeRO-3).
+func (co Costs) firstGatherWait(r int) float64 {
+	t, wait := 0.0, 0.0
+	bs := co.Buckets[r][0]
+	for i := len(bs) - 1; i >= 0; i-- { // forward order
+		t += bs[i].Gather
+		wait = max(wait, t-bs[i].AfterStart)
+	}
+	return wait
+}
+
 // GatherWait is how long after the start of the step stage r's chunk c
 // may begin its first forward pass when the parameter all-gathers run back
 // to back from the start in the order the passes need them (ZeRO-1/2 with
@@ -333,9 +347,9 @@ func (co Costs) LowerBound() float64 {
 		t := co.Optimizer[r]
 		switch {
 		case co.blocking():
-		case co.ZeRO >= 2:
+		case co.ZeRO == 2:
 			t += co.Grad[r][0]
-		case co.DPOverlap:
+		case co.DPOverlap || co.ZeRO == 3:
 			// chunk 0's last backward pass is the stage's last pass; its
 			// buckets' collectives queue from when each is complete
 			// (ignoring any backlog of earlier chunks keeps this a bound)
@@ -383,30 +397,13 @@ func (co Costs) LowerBound() float64 {
 			drain += bwd(r-1, 0) + co.P2P[r-1]
 		}
 		if gatherFirst {
-			if co.ZeRO == 3 {
-				head = max(head, co.Gather[r][0])
-			} else {
-				head = max(head, co.GatherWait(r, nil)[0])
-			}
+			head = max(head, co.firstGatherWait(r))
 		}
 		work := 0.0
-		if co.ZeRO == 3 {
-			// Each pass's parameters are gathered from the start of the
-			// pass before it, so passes start at least a gather apart.
-			g := co.Gather[r][0]
-			for c := 0; c < v; c++ {
-				g = min(g, co.Gather[r][c])
-			}
-			for c := 0; c < v; c++ {
-				work += max(co.Forward[c*p+r].Total(), g) + max(bwd(r, c), g)
-			}
-			work = work*m - (max(bwd(r, 0), g) - bwd(r, 0))
-		} else {
-			for c := 0; c < v; c++ {
-				work += co.Forward[c*p+r].Total() + bwd(r, c)
-			}
-			work *= m
+		for c := 0; c < v; c++ {
+			work += co.Forward[c*p+r].Total() + bwd(r, c)
 		}
+		work *= m
 		best = max(best, head+work+max(tail(r), drain+tail0))
 		// A stage's data-parallel stream runs one collective at a time:
 		// under ZeRO-2 with dp_comm_overlap a gradient reduce-scatter per

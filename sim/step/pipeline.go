@@ -115,8 +115,9 @@ type replica struct {
 	// zero3: a per-stage data-parallel stream gathering each pass's
 	// parameters ahead of it and reducing its gradients after it
 	zero3              bool
-	z3Gather, z3Reduce [][]float64 // per stage, per chunk: collective seconds
-	z3Free             []float64
+	z3Buckets [][][]Bucket // per stage, per chunk: the layers gathered and reduced
+	z3LayerBwd float64     // one layer's backward pass, seconds
+	z3Free     []float64
 	z3Ready            []float64 // per pass: parameters gathered
 }
 
@@ -171,15 +172,49 @@ func (x *replica) run() {
 	x.eng.Run()
 }
 
-// z3Issue starts the parameter all-gather for pass i of stage r at time t
-// (when the pass before it starts: one pass of prefetch).
+// z3Issue starts the parameter all-gathers for pass i of stage r at time t
+// (when the pass before it starts: one pass of prefetch), layer by layer in
+// the order the pass needs them, and sets the earliest start of the pass:
+// every layer's weights must have arrived by the time the pass reaches it.
 func (x *replica) z3Issue(r, i int, t float64) {
 	if i >= x.pl.n {
 		return
 	}
-	s := max(t, x.z3Free[r])
-	x.z3Free[r] = s + x.z3Gather[r][x.pl.ops[r][i].Chunk]
-	x.z3Ready[r*x.pl.n+i] = x.z3Free[r]
+	o := x.pl.ops[r][i]
+	bs := x.z3Buckets[r][o.Chunk]
+	pass := x.pl.dur[r*x.pl.n+i]
+	free := max(t, x.z3Free[r])
+	ready := 0.0
+	need := func(b Bucket) float64 {
+		if o.Backward {
+			return max(0, pass-b.BeforeEnd-x.z3LayerBwd)
+		}
+		return b.AfterStart
+	}
+	for j := range bs {
+		b := bs[j] // backward order
+		if !o.Backward {
+			b = bs[len(bs)-1-j]
+		}
+		free += b.Gather
+		ready = max(ready, free-need(b))
+	}
+	x.z3Free[r] = free
+	x.z3Ready[r*x.pl.n+i] = ready
+}
+
+// z3Reduce queues the reduce-scatters of backward pass k's buckets, each
+// when the pass has produced its gradients.
+func (x *replica) z3Reduce(r, k int, now float64) {
+	o := x.pl.ops[r][k-r*x.pl.n]
+	start, base := x.st[k].start, x.pl.dur[k]
+	scale := 1.0
+	if base > 0 {
+		scale = (now - start) / base
+	}
+	for _, b := range x.z3Buckets[r][o.Chunk] {
+		x.z3Free[r] = max(x.z3Free[r], start+(base-b.BeforeEnd)*scale) + b.Reduce
+	}
 }
 
 // try starts stage r's next pass at the earliest time (not before now) its
@@ -221,8 +256,7 @@ func (x *replica) Handle(r int) {
 	x.next[r]++
 	x.busy[r] = false
 	if x.zero3 && pl.ops[r][k-r*pl.n].Backward {
-		s := max(now, x.z3Free[r])
-		x.z3Free[r] = s + x.z3Reduce[r][pl.ops[r][k-r*pl.n].Chunk]
+		x.z3Reduce(r, k, now)
 	}
 	x.try(r, now)
 	if c := pl.cons[k]; c >= 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/clustersim/clustersim/cluster"
@@ -184,17 +185,7 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 	case l.ZeRO == 2:
 		// reduced inside the passes (blocking)
 	case l.DPOverlap:
-		order := make([]int, len(pn.pl.lastBwd[r]))
-		for c := range order {
-			order[c] = c
-		}
-		// chunks in the order their gradients complete
-		for i := 1; i < len(order); i++ {
-			for j := i; j > 0 && pn.pl.lastBwd[r][order[j]] < pn.pl.lastBwd[r][order[j-1]]; j-- {
-				order[j], order[j-1] = order[j-1], order[j]
-			}
-		}
-		for _, c := range order {
+		for _, c := range pn.completionOrder(r) {
 			end := maxDone[pn.pl.lastBwd[r][c]]
 			for _, b := range pn.costs.Buckets[r][c] {
 				coll(end-b.BeforeEnd, b.Reduce)
@@ -221,6 +212,17 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 	return st
 }
 
+// completionOrder lists stage r's chunks in the order their gradients
+// complete (their last backward passes).
+func (pn *plan) completionOrder(r int) []int {
+	order := make([]int, len(pn.pl.lastBwd[r]))
+	for c := range order {
+		order[c] = c
+	}
+	slices.SortFunc(order, func(a, b int) int { return pn.pl.lastBwd[r][a] - pn.pl.lastBwd[r][b] })
+	return order
+}
+
 // gatherReady fills agReady for one replica: with dp_comm_overlap, ZeRO-1/2
 // gather the updated parameters at the start of the step, bucket by bucket
 // in the order the forward passes need them, and each chunk's first
@@ -236,7 +238,7 @@ func (pn *plan) setupReplica(x *replica) {
 	l := pn.spec.Layout
 	x.zero3 = l.ZeRO == 3
 	if x.zero3 {
-		x.z3Gather, x.z3Reduce = pn.gather, pn.gradColl
+		x.z3Buckets, x.z3LayerBwd = pn.costs.Buckets, pn.layerBwd.end
 	}
 	copy(x.extra, pn.blocking)
 }
@@ -293,6 +295,11 @@ func Simulate(ctx context.Context, s Spec) (Result, error) {
 		res.StepTime += t
 	}
 	res.StepTime /= float64(len(res.Samples))
+	// Noise has mean 1 per GPU and synchronisation takes maxima, so on
+	// average it cannot make a step faster; a few samples of a small job
+	// can land below the noiseless step by chance, and are rounded up so
+	// that the straggler part is never negative.
+	res.StepTime = max(res.StepTime, res.NoiselessStepTime)
 	res.Breakdown.Straggler = res.StepTime - res.NoiselessStepTime
 
 	a, t := s.Arch, s.Training
