@@ -34,11 +34,11 @@ type trialResult struct {
 	lostS       float64   // work redone after failures
 	phaseLostS  []float64 // the same, per phase
 	runaway     bool      // stopped by the event guard
-	ckptS       float64 // training stalled by checkpoints
-	lemonS      float64 // extra time from slow nodes
-	relaunchS   float64 // phase changes
-	downS       float64 // down, all causes
-	downOther   float64 // the part of downS counted in ckptS or relaunchS
+	ckptS       float64   // training stalled by checkpoints
+	lemonS      float64   // extra time from slow nodes
+	relaunchS   float64   // phase changes
+	downS       float64   // down, all causes
+	downOther   float64   // the part of downS counted in ckptS or relaunchS
 	checkpoints float64
 	// the timeline of one trial, for charts
 	events []Event

@@ -114,11 +114,11 @@ type replica struct {
 	agReady [][]float64 // per stage, per chunk: when its parameters are gathered
 	// zero3: a per-stage data-parallel stream gathering each pass's
 	// parameters ahead of it and reducing its gradients after it
-	zero3              bool
-	z3Buckets [][][]Bucket // per stage, per chunk: the layers gathered and reduced
-	z3LayerBwd float64     // one layer's backward pass, seconds
+	zero3      bool
+	z3Buckets  [][][]Bucket // per stage, per chunk: the layers gathered and reduced
+	z3LayerBwd float64      // one layer's backward pass, seconds
 	z3Free     []float64
-	z3Ready            []float64 // per pass: parameters gathered
+	z3Ready    []float64 // per pass: parameters gathered
 }
 
 func newReplica(pl *pipeline) *replica {
