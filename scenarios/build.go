@@ -30,10 +30,13 @@ const (
 	// DefaultPUE is the data centre's power usage effectiveness, an
 	// assumption typical of a modern hyperscale site.
 	DefaultPUE            = 1.1
-	DefaultSlowNodeFactor = 1.1  // MegaScale's "~10% slower" straggler hosts (arXiv:2402.15627)
-	DefaultLemonDetectS   = 3600 // an assumption: an hour to notice a slow node in the step-time telemetry and drain it
-	DefaultLatencyUS      = 5    // per-hop scale-out latency, µs
-	DefaultProfile        = "none"
+	DefaultSlowNodeFactor = 1.1 // MegaScale's "~10% slower" straggler hosts (arXiv:2402.15627)
+	// MaxTokens bounds a run's tokens: a thousand times Llama 3's 15.6T is
+	// far beyond any plan, and keeps every count finite.
+	MaxTokens           = 1e16
+	DefaultLemonDetectS = 3600 // an assumption: an hour to notice a slow node in the step-time telemetry and drain it
+	DefaultLatencyUS    = 5    // per-hop scale-out latency, µs
+	DefaultProfile      = "none"
 )
 
 // Limits that keep the step simulation (and memory accounting, which walks
@@ -116,7 +119,7 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	layout, layoutOK := d.layout(s.Parallelism, "", gpus)
 	main := mainPhase{arch: arch, archOK: archOK, tr: tr, trOK: trOK, gpu: gpu, gpuOK: gpuOK, gpn: gpn, layout: layout}
 	if layoutOK && archOK && trOK && gpusOK && gpuOK && !d.anyLayout {
-		main.checked = d.checkLayout(arch, layout, tr, gpus, "") && d.checkMemory(arch, layout, tr, gpu, "")
+		main.checked = d.checkLayout(arch, layout, tr, gpus, "") && d.checkAligned(layout, gpn, "") && d.checkMemory(arch, layout, tr, gpu, "")
 	}
 
 	// Phases.
@@ -287,8 +290,8 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 	switch {
 	case t.Tokens != nil:
 		tr.Tokens = float64(*t.Tokens)
-		if !(tr.Tokens > 0) {
-			d.errKey("training.tokens", "%s must be > 0", formatQuantity(tr.Tokens))
+		if !(tr.Tokens > 0 && tr.Tokens <= MaxTokens) {
+			d.errKey("training.tokens", "%s must be > 0 and at most %s", formatQuantity(tr.Tokens), formatQuantity(MaxTokens))
 			ok = false
 		}
 	case len(s.Phases) == 0:
@@ -445,6 +448,17 @@ func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, 
 
 // checkLayout validates l for a, t and gpus; prefix is "" or "phases.N.".
 // It reports whether l is valid.
+// checkAligned refuses a tensor-parallel group that straddles nodes
+// unevenly: the collective model prices groups of whole nodes or of parts of
+// one node.
+func (d *decoder) checkAligned(l model.Layout, gpn int, prefix string) bool {
+	if gpn < 1 || l.TP <= 1 || gpn%l.TP == 0 || l.TP%gpn == 0 {
+		return true
+	}
+	d.errKey(prefix+"parallelism.tp", "%d does not align with %d GPUs per node: it must divide the node or be a multiple of it", l.TP, gpn)
+	return false
+}
+
 func (d *decoder) checkLayout(a model.Arch, l model.Layout, t model.Training, gpus int, prefix string) bool {
 	key := d.keyMapper(prefix)
 	positive := l.TP >= 1 && l.PP >= 1 && l.CP >= 1 && l.DP >= 1 && l.MicroBatch >= 1 && l.VirtualStages >= 1
@@ -630,8 +644,8 @@ func (d *decoder) phase(i int, ph Phase, s *Scenario, main mainPhase) (run.Phase
 	if ph.Tokens == nil {
 		d.errKey(pre+"tokens", "required: the tokens of this phase")
 		ok = false
-	} else if p.Tokens = float64(*ph.Tokens); !(p.Tokens > 0) {
-		d.errKey(pre+"tokens", "%s must be > 0", formatQuantity(p.Tokens))
+	} else if p.Tokens = float64(*ph.Tokens); !(p.Tokens > 0 && p.Tokens <= MaxTokens) {
+		d.errKey(pre+"tokens", "%s must be > 0 and at most %s", formatQuantity(p.Tokens), formatQuantity(MaxTokens))
 		ok = false
 	}
 	p.SeqLen = deref(ph.SeqLen, top.SeqLen)
@@ -685,7 +699,7 @@ func (d *decoder) phase(i int, ph Phase, s *Scenario, main mainPhase) (run.Phase
 	if l == main.layout && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
 		return p, main.checked // the main phase's checks reported any problem once
 	}
-	ok = d.checkLayout(a, l, t, p.GPUs, pre) && d.checkMemory(a, l, t, main.gpu, pre)
+	ok = d.checkLayout(a, l, t, p.GPUs, pre) && d.checkAligned(l, main.gpn, pre) && d.checkMemory(a, l, t, main.gpu, pre)
 	return p, ok
 }
 

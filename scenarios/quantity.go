@@ -197,6 +197,9 @@ func formatQuantity(v float64) string {
 		}
 		return plain
 	}
+	if exp > 20 {
+		return plain // beyond P with many zeros: scientific notation reads better
+	}
 	k := min(exp/3*3, 15)
 	// Place the decimal point exp-k+1 digits in.
 	point := exp - k + 1

@@ -66,3 +66,27 @@ func TestKokolisETTR(t *testing.T) {
 		t.Errorf("KokolisETTR = %v, want 0.84372", got)
 	}
 }
+
+func TestRenewalETTR(t *testing.T) {
+	// Rare failures: the first-order form of Kokolis et al. (one node at
+	// rate λ): λ = 1/day, 10-minute restart, hourly checkpoints of 60 s.
+	l := 1.0 / 86400
+	got, first := RenewalETTR(l, 600, 3600, 60), KokolisETTR(1, l, 600, 3600, 60)
+	if math.Abs(got-first) > 0.002 {
+		t.Errorf("RenewalETTR %.5f, Kokolis %.5f", got, first)
+	}
+	// By hand: λτ = 1/24, λu = 1/144, λ(τ+δ) = 3660/86400:
+	// (1/24)·e^{-1/144} / (e^{0.0423611} − 1) = 0.041380 / 0.043271 = 0.95631.
+	if math.Abs(got-0.95631) > 1e-4 {
+		t.Errorf("RenewalETTR = %.5f, want 0.95631", got)
+	}
+	// Without failures only the stalls cost: 3600/3660.
+	if got := RenewalETTR(0, 600, 3600, 60); math.Abs(got-3600.0/3660) > 1e-12 {
+		t.Errorf("no failures: %v", got)
+	}
+	// Failures far more often than a restart: essentially no progress, but
+	// still a finite, positive number.
+	if got := RenewalETTR(1.0/60, 900, 300, 3); !(got > 0 && got < 1e-6) {
+		t.Errorf("hopeless job: %v", got)
+	}
+}

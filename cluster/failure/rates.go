@@ -59,6 +59,24 @@ func YoungDaly(stallS, mtbfS float64) float64 {
 	return math.Sqrt(2 * stallS * mtbfS)
 }
 
+// RenewalETTR is the effective training time ratio of a job whose
+// interruptions arrive as a Poisson process of rate per second (during
+// restarts and checkpoints too), that loses the work since its last
+// completed checkpoint, restarts in restartS seconds and checkpoints every
+// intervalS seconds of training with a stall of stallS. Each interval of
+// useful work then takes e^{λu}·(e^{λ(τ+δ)} − 1)/λ seconds of wall clock on
+// average (Daly 2006, "A higher order estimate of the optimum checkpoint
+// interval for restart dumps", exact for exponential failures), so
+// ETTR = λτ·e^{−λu} / (e^{λ(τ+δ)} − 1). It agrees with KokolisETTR to first
+// order and stays valid when failures within an interval are common.
+func RenewalETTR(ratePerS, restartS, intervalS, stallS float64) float64 {
+	if ratePerS <= 0 {
+		return intervalS / (intervalS + stallS)
+	}
+	l := ratePerS
+	return l * intervalS * math.Exp(-l*restartS) / math.Expm1(l*(intervalS+stallS))
+}
+
 // KokolisETTR is the expected effective training time ratio of Kokolis et
 // al. 2024 ("Revisiting Reliability in Large-Scale Machine Learning Research
 // Clusters", arXiv:2410.21680): (1 − N·r·(u₀ + Δt/2)) / (1 + w/Δt) for N

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -64,7 +65,7 @@ func newNapkinCmd(io *streams) *cobra.Command {
   20·N                       the Chinchilla compute-optimal token count, and how far D is past it
   6ND / (H·3600)             the TFLOPS per GPU the GPU-hours imply
   and where 6ND stands against the 1e26 FLOP reporting line.
-Numbers accept SI suffixes: 8e9, 8G, 15T, 1.3M.`,
+Numbers accept SI suffixes: 8e9, 8G (or 8B), 15T, 1.3M.`,
 		Example: `  clustersim napkin --params 8e9 --tokens 15e12 --gpu-hours 1.3e6 --tflops 400
   clustersim napkin --params 405G --tokens 15.6T --format json`,
 		Args: positional(cobra.NoArgs),
@@ -76,7 +77,8 @@ Numbers accept SI suffixes: 8e9, 8G, 15T, 1.3M.`,
 					}
 					return 0, nil
 				}
-				x, err := scenarios.ParseQuantity(v)
+				// "B" for billions is how parameters are usually written
+				x, err := scenarios.ParseQuantity(strings.Replace(v, "B", "G", 1))
 				if err != nil || x <= 0 || math.IsInf(x, 0) {
 					return 0, usagef("--%s %q: want a positive number such as 8e9 or 15T", name, v)
 				}

@@ -193,8 +193,12 @@ func (l Layout) Validate(a Arch, t Training, gpus int) error {
 		add("parallelism.cp", l.CP, "must split the sequence (%d) into 2·cp load-balanced chunks", t.SeqLen)
 	}
 	if per := l.DP * l.MicroBatch; t.GlobalBatch > 0 && t.GlobalBatch%per != 0 {
-		add("training.global_batch", t.GlobalBatch, "must be a multiple of dp·micro_batch = %d·%d = %d (nearest: %d or %d)",
-			l.DP, l.MicroBatch, per, t.GlobalBatch/per*per, (t.GlobalBatch/per+1)*per)
+		near := fmt.Sprint((t.GlobalBatch/per + 1) * per)
+		if lo := t.GlobalBatch / per * per; lo > 0 {
+			near = fmt.Sprintf("%d or %s", lo, near)
+		}
+		add("training.global_batch", t.GlobalBatch, "must be a multiple of dp·micro_batch = %d·%d = %d (nearest: %s)",
+			l.DP, l.MicroBatch, per, near)
 	} else if l.VirtualStages > 1 && t.GlobalBatch > 0 {
 		if m := l.MicroBatches(t); m%l.PP != 0 {
 			add("parallelism.virtual_stages", l.VirtualStages,

@@ -163,6 +163,9 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 	if len(opt.MicroBatches) == 0 {
 		opt.MicroBatches = DefaultMicroBatches
 	}
+	if err := s.CheckProgressOn(c); err != nil {
+		return Result{}, err
+	}
 	res := Result{Scenario: s.Name, GPUs: c.GPUs, GPU: c.GPU.Name, ETTR: s.ClosedFormETTR(c)}
 	res.Steps = math.Ceil(t.Tokens / t.BatchTokens())
 
@@ -344,10 +347,9 @@ func ranked(l model.Layout, r step.Result, lb, mem float64, rank int, res Result
 }
 
 func wallClockDays(res Result, stepS float64) float64 {
-	if !(res.ETTR > 0) {
-		return math.Inf(1)
-	}
-	return res.Steps * stepS / res.ETTR / 86400
+	// CheckProgressOn has refused jobs that never progress; a tiny ETTR
+	// still gives a finite (if enormous) number, never +Inf in the JSON.
+	return res.Steps * stepS / max(res.ETTR, 1e-12) / 86400
 }
 
 // baseline simulates the scenario's own layout the same way, when it is

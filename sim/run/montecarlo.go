@@ -75,13 +75,14 @@ func (s Spec) CheckpointOn(c cluster.Cluster) Checkpoint {
 }
 
 // ClosedFormETTR is the expected effective training time ratio of s's job
-// on cluster c without simulating it: Kokolis et al.'s closed form
-// (failure.KokolisETTR) for the unexpected interruptions, each costing the
-// restart plus its cause's recovery and half a checkpoint interval of lost
-// work, with the interval and stall of CheckpointOn; planned maintenance
-// costs a checkpoint stall and a restart each, without lost work. Lemons and
-// phase changes are left out. It does not depend on the layout or the step
-// time: for a fixed cluster it is a constant factor on time to train.
+// on cluster c without simulating it: the renewal form for exponential
+// failures (failure.RenewalETTR, which the Monte Carlo simulates exactly) for
+// the unexpected interruptions, each costing the restart plus its cause's
+// recovery and the work since the last checkpoint, with the interval and
+// stall of CheckpointOn; planned maintenance costs a checkpoint stall and a
+// restart each, without lost work. Lemons and phase changes are left out. It
+// does not depend on the layout or the step time: for a fixed cluster it is
+// a constant factor on time to train.
 func (s Spec) ClosedFormETTR(c cluster.Cluster) float64 {
 	ck := s.CheckpointOn(c)
 	hw := failure.Hardware{GPUs: c.GPUs, Nodes: c.Nodes()}
@@ -105,12 +106,15 @@ func (s Spec) ClosedFormETTR(c cluster.Cluster) float64 {
 		stall = ck.StallS
 	}
 	ettr := 1.0
-	if unexpected > 0 {
-		ettr = failure.KokolisETTR(1, unexpected, u0, ck.IntervalS, stall)
-	} else if stall > 0 {
+	switch {
+	case unexpected > 0 && !math.IsInf(ck.IntervalS, 1):
+		ettr = failure.RenewalETTR(unexpected, u0, ck.IntervalS, stall)
+	case unexpected > 0:
+		ettr = 0 // failures without checkpoints: the job restarts from scratch forever
+	case stall > 0:
 		ettr = 1 / (1 + stall/ck.IntervalS)
 	}
-	ettr -= plannedDown / (1 + stall/ck.IntervalS)
+	ettr -= plannedDown * ettr
 	return max(ettr, 0)
 }
 
@@ -188,6 +192,18 @@ func monteCarlo(ctx context.Context, s Spec, plans []phasePlan, opt Options) ([]
 // errNeverFinishes reports a run that the event guard stopped.
 var errNeverFinishes = errors.New("run: the job does not finish: interruptions come faster than restarts and checkpoints complete (a trial exceeded 50 million events)")
 
+// CheckProgressOn is checkProgress for s's job on cluster c, for callers
+// (a layout search) that price runs without simulating them.
+func (s Spec) CheckProgressOn(c cluster.Cluster) error {
+	ck := s.CheckpointOn(c)
+	perDay, _, _ := s.Failures.Profile.Rates(failure.Hardware{GPUs: c.GPUs, Nodes: c.Nodes()})
+	total := 0.0
+	for _, r := range perDay {
+		total += r / 86400
+	}
+	return checkProgress(s, []phasePlan{{total: total, stallS: ck.StallS}})
+}
+
 // checkProgress refuses a run whose interruptions outpace its restarts: to
 // come back up, a restart (and, before any progress is kept, a checkpoint)
 // must fit between two interruptions, which a job with interruption rate λ
@@ -197,9 +213,9 @@ var errNeverFinishes = errors.New("run: the job does not finish: interruptions c
 func checkProgress(s Spec, plans []phasePlan) error {
 	for i, p := range plans {
 		if x := p.total * (s.Failures.RestartS + p.stallS); x > 20 {
-			return &model.FieldError{Field: "failures", Value: fmt.Sprintf("%.3g interruptions per restart", x),
-				Reason: fmt.Sprintf("phase %d never makes progress: the job is interrupted every %s on average but needs %s to restart; lower the failure rates or the restart time",
-					i, fmtSeconds(1/p.total), fmtSeconds(s.Failures.RestartS))}
+			return &model.FieldError{Field: "failures", Value: "interrupted every " + fmtSeconds(1/p.total),
+				Reason: fmt.Sprintf("on average (phase %d) but a restart takes %s: the job never makes progress; lower the failure rates or the restart time",
+					i, fmtSeconds(s.Failures.RestartS))}
 		}
 	}
 	return nil

@@ -76,6 +76,8 @@ type Costs struct {
 	// gradients (reduce-scatter, or all-reduce under ZeRO-0), Gather[r][c]
 	// its parameter all-gather (ZeRO ≥ 1; 0 otherwise), seconds.
 	Grad, Gather [][]float64
+	// P2PBytes is one transfer's size.
+	P2PBytes float64
 	// ChunkParams[r][c] are the parameters of stage r's chunk c on one GPU.
 	ChunkParams [][]float64
 	// Buckets[r][c] split stage r's chunk c into its layers (and the
@@ -135,15 +137,12 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 	}
 
 	// Point-to-point: one GPU's slice of the activations (sharded over tp
-	// with sequence parallelism) between the same tp/cp rank of two stages.
-	stageRanks := l.TP * l.CP
-	p2pBytes := 2 * float64(l.MicroBatch) * float64(t.SeqLen) / float64(l.CP) * float64(a.Hidden)
-	if l.SequenceParallel {
-		p2pBytes /= float64(l.TP)
-	}
+	// with sequence parallelism) between the same tp/cp rank of two stages,
+	// priced for replica 0 (a lower bound of the others, see WorstP2P).
+	co.P2PBytes = p2pBytes(s)
 	co.P2P = make([]float64, p)
 	for r := range co.P2P {
-		co.P2P[r] = p2pDelay(c, p2pBytes, stageRanks, r, (r+1)%p)
+		co.P2P[r] = p2pDelay(c, co.P2PBytes, l.TP*l.CP, r, (r+1)%p, 0, p)
 	}
 
 	// Data parallelism. Most chunks hold the same parameters; each distinct
@@ -292,11 +291,41 @@ func (co Costs) GatherWait(r int, factor func() float64) []float64 {
 	return out
 }
 
+func p2pBytes(s Spec) float64 {
+	l, t := s.Layout, s.Training
+	b := 2 * float64(l.MicroBatch) * float64(t.SeqLen) / float64(l.CP) * float64(s.Arch.Hidden)
+	if l.SequenceParallel {
+		b /= float64(l.TP)
+	}
+	return b
+}
+
+// WorstP2P prices each stage boundary for the replica whose two stages sit
+// farthest apart (different nodes, or pods, when the pods do not align with
+// the replicas), which is the one the data-parallel collectives wait for.
+func (co Costs) WorstP2P(s Spec) []float64 {
+	c, l := s.Cluster, s.Layout
+	p := co.PP
+	out := make([]float64, p)
+	// the placement repeats with period lcm(replica, pod) in GPUs; more
+	// replicas than that add nothing new
+	replicas := min(l.DP, c.GPUsPerNode*c.Network.NodesPerPod)
+	for r := range out {
+		worst := co.P2P[r]
+		for d := 1; d < replicas; d++ {
+			worst = max(worst, p2pDelay(c, co.P2PBytes, l.TP*l.CP, r, (r+1)%p, d, p))
+		}
+		out[r] = worst
+	}
+	return out
+}
+
 // p2pDelay is the transfer between stages from and to: over NVLink when
 // their first ranks share a node, else over the pod or the spine.
-func p2pDelay(c cluster.Cluster, bytes float64, stageRanks, from, to int) float64 {
+func p2pDelay(c cluster.Cluster, bytes float64, stageRanks, from, to, replica, pp int) float64 {
 	g := c.GPUsPerNode
-	ra, rb := from*stageRanks, to*stageRanks
+	base := replica * pp * stageRanks
+	ra, rb := base+from*stageRanks, base+to*stageRanks
 	na, nb := ra/g, rb/g
 	return c.SendRecvTime(bytes, na == nb, na/c.Network.NodesPerPod == nb/c.Network.NodesPerPod)
 }

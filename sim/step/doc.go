@@ -44,7 +44,10 @@
 // # Stragglers
 //
 // Every activity of a GPU is scaled by a lognormal factor with mean 1 and
-// coefficient of variation Noise.CV; an activity shared by n GPUs (a
+// coefficient of variation Noise.CV, drawn once per pass rather than per
+// kernel: the measured spread it comes from is between runs minutes apart
+// (clock and thermal state), which holds for a whole pass, not independent
+// kernel to kernel; an activity shared by n GPUs (a
 // tensor×context-parallel group's pass, a collective) takes the slowest of n
 // draws, sampled exactly as the maximum (inverse CDF of F^n). Slow nodes
 // multiply every pass of the groups they host. Because each replica's passes

@@ -112,6 +112,7 @@ func newPlan(s Spec) *plan {
 	}
 	l := s.Layout
 	p, v, m := l.PP, l.VirtualStages, co.MicroBatches
+	p2p := co.WorstP2P(s)
 	pn.parts = make([][2]partsOf, p*v)
 	for j := range pn.parts {
 		pn.parts[j] = [2]partsOf{co.Forward[j].parts(), co.Backward[j].parts()}
@@ -126,9 +127,9 @@ func newPlan(s Spec) *plan {
 			from, to = to, from
 		}
 		if from == 0 && to == p-1 && p > 1 {
-			return co.P2P[p-1] // the interleaved wrap
+			return p2p[p-1] // the interleaved wrap
 		}
-		return co.P2P[from]
+		return p2p[from]
 	})
 
 	// Data parallelism.
