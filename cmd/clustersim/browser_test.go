@@ -37,6 +37,23 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// profile is an empty Chromium profile directory. Chromium's helper
+// processes can still be writing to it for a moment after the browser is
+// stopped, so it is removed with a few retries rather than by t.TempDir.
+func profile(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "clustersim-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50 && os.RemoveAll(dir) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	return dir
+}
+
 func TestBrowserReport(t *testing.T) {
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
@@ -54,7 +71,7 @@ func TestBrowserReport(t *testing.T) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
+		chromedp.UserDataDir(profile(t)),
 		chromedp.WindowSize(1366, 900),
 	}
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
