@@ -88,18 +88,17 @@ type partsOf [numKinds]float64
 
 // plan is everything about a spec that does not depend on the random draws.
 type plan struct {
-	spec        Spec
-	pl          *pipeline
-	parts       [][2]partsOf // per stage per chunk, forward and backward: the split of one pass
-	chunkParams [][]float64  // per stage per chunk, parameters on one GPU
-	dpGroup     cluster.Group
-	gradColl    [][]float64 // per stage per chunk: gradient collective seconds
-	gather      [][]float64 // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
-	optimizer   []float64   // per stage: optimizer seconds
-	costs       Costs
-	blocking    []float64 // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
-	layerFwd    timeline
-	layerBwd    timeline
+	spec      Spec
+	pl        *pipeline
+	parts     [][2]partsOf // per stage per chunk, forward and backward: the split of one pass
+	dpGroup   cluster.Group
+	gradColl  [][]float64 // per stage per chunk: gradient collective seconds
+	gather    [][]float64 // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
+	optimizer []float64   // per stage: optimizer seconds
+	costs     Costs
+	blocking  []float64 // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
+	layerFwd  timeline
+	layerBwd  timeline
 }
 
 func newPlan(s Spec) *plan {
@@ -134,7 +133,7 @@ func newPlan(s Spec) *plan {
 
 	// Data parallelism.
 	pn.dpGroup = cluster.Group{Size: l.DP, Stride: l.TP * l.CP * l.PP}
-	pn.chunkParams, pn.gradColl, pn.gather, pn.optimizer = co.ChunkParams, co.Grad, co.Gather, co.Optimizer
+	pn.gradColl, pn.gather, pn.optimizer = co.Grad, co.Gather, co.Optimizer
 	pn.costs = co
 	pn.blocking = make([]float64, p*pn.pl.n)
 	if co.blocking() {
@@ -151,8 +150,8 @@ func newPlan(s Spec) *plan {
 
 func sum(p partsOf) float64 { return p[0] + p[1] + p[2] }
 
-// draws holds one sample's random factors for the shared (cross-replica)
-// activities of every stage: collectives and the optimizer.
+// stageTail is when a stage's passes, data-parallel collectives and
+// optimizer end.
 type stageTail struct {
 	computeEnd, dpEnd, optStart, optEnd, end float64
 }
