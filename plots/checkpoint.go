@@ -86,13 +86,13 @@ func Checkpoint(title string, s CheckpointSweep) (*Chart, error) {
 		return nil
 	}
 	if s.YoungDalyS > 0 {
-		label := fmt.Sprintf("Young/Daly: %s = √(2 × %s stall × %s MTBF)", duration(s.YoungDalyS), duration(s.StallS), duration(s.MTBFS))
+		label := fmt.Sprintf("Young/Daly: %s = √(2 × %s stall × %s MTBF)", Duration(s.YoungDalyS), Duration(s.StallS), Duration(s.MTBFS))
 		if err := mark(s.YoungDalyS, label, nil); err != nil {
 			return nil, err
 		}
 	}
 	if s.AsRunS > 0 && s.AsRunS != s.YoungDalyS {
-		if err := mark(s.AsRunS, fmt.Sprintf("the scenario as run: %s", duration(s.AsRunS)), []vg.Length{4, 3}); err != nil {
+		if err := mark(s.AsRunS, fmt.Sprintf("the scenario as run: %s", Duration(s.AsRunS)), []vg.Length{4, 3}); err != nil {
 			return nil, err
 		}
 	}
@@ -102,7 +102,7 @@ func Checkpoint(title string, s CheckpointSweep) (*Chart, error) {
 			best = q
 		}
 	}
-	bl, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: math.Log10(best.IntervalS), Y: best.ETTR.P95}}, Labels: []string{fmt.Sprintf("best swept: %.1f%% at %s", 100*best.ETTR.Mean, duration(best.IntervalS))}})
+	bl, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: math.Log10(best.IntervalS), Y: best.ETTR.P95}}, Labels: []string{fmt.Sprintf("best swept: %.1f%% at %s", 100*best.ETTR.Mean, Duration(best.IntervalS))}})
 	if err != nil {
 		return nil, err
 	}

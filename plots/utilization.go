@@ -471,7 +471,7 @@ func trialETTR(r run.Result) float64 {
 // zoomPanel draws [a, b) in detail: its title, the panel and its legend.
 func zoomPanel(r run.Result, segs []Segment, rows []causeGroup, a, b, maxRate float64) (string, *plot.Plot, []entry, error) {
 	hours := func(t float64) float64 { return t / 3600 }
-	title := fmt.Sprintf("Zoom: %s to %s, the %s with the most interruptions", clock(a), clock(b), duration(b-a))
+	title := fmt.Sprintf("Zoom: %s to %s, the %s with the most interruptions", clock(a), clock(b), Duration(b-a))
 	p := newPlot("", "wall clock (day and time of day; day 0 starts at the start of the run)", "useful TFLOPS per GPU", gridH)
 	fills := map[State]color.Color{Training: blue, Redo: orange, Down: color.NRGBA{0xd5, 0x5e, 0x00, 0x60}}
 	var legend []entry
@@ -527,7 +527,7 @@ func zoomPanel(r run.Result, segs []Segment, rows []causeGroup, a, b, maxRate fl
 		sc.GlyphStyle = draw.GlyphStyle{Color: black, Radius: 3, Shape: vtick{}}
 		p.Add(sc)
 		ck := r.Phases[0].Checkpoint
-		legend = append(legend, entry{fmt.Sprintf("checkpoint written (every %s of training; %s in the run)", duration(ck.IntervalS), sig(r.Checkpoints)), sc})
+		legend = append(legend, entry{fmt.Sprintf("checkpoint written (every %s of training; %s in the run)", Duration(ck.IntervalS), sig(r.Checkpoints)), sc})
 	}
 	// interruptions: a marker each above the bars, in the strip's colours
 	for _, row := range rows {
@@ -587,8 +587,9 @@ func clock(s float64) string {
 	return fmt.Sprintf("day %.0f %02d:%02d", d, int(rem/3600), int(math.Mod(rem, 3600)/60))
 }
 
-// duration formats seconds in the largest sensible unit.
-func duration(s float64) string {
+// Duration formats seconds in the largest sensible unit: "45 s", "12 min",
+// "3.1 h", "66.6 days".
+func Duration(s float64) string {
 	switch {
 	case s >= 2*86400:
 		return fmt.Sprintf("%.3g days", s/86400)

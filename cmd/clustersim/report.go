@@ -148,7 +148,7 @@ func assumptions(s run.Spec, r run.Result) []plots.Assumption {
 	if len(causes) > 0 {
 		add("Failure profile", profileSource,
 			"Profile %q: interruptions arrive as Poisson processes, each cause's rate times the hardware the job holds (%s GPUs, %s nodes): %.3g unexpected interruptions per day, MTBF %s. Rates per unit per day: %s.",
-			fs.Profile.Name, group(fmt.Sprint(st.Cluster.GPUs)), group(fmt.Sprint(st.Cluster.Nodes())), r.InterruptionsPerDay, durationWords(ck.MTBFS), strings.Join(causes, "; "))
+			fs.Profile.Name, group(fmt.Sprint(st.Cluster.GPUs)), group(fmt.Sprint(st.Cluster.Nodes())), r.InterruptionsPerDay, plots.Duration(ck.MTBFS), strings.Join(causes, "; "))
 	} else {
 		add("Failure profile", profileSource, "No failures: profile %q.", fs.Profile.Name)
 	}
@@ -158,21 +158,9 @@ func assumptions(s run.Spec, r run.Result) []plots.Assumption {
 	}
 	add("Checkpoints and restarts", "Young 1974, Daly 2006; Llama 3 §3.3.4 (2 TB/s sustained storage); Kokolis et al. 2024 (arXiv:2410.21680) as a test oracle",
 		"A checkpoint saves %d bytes per parameter (%s TB) at min(storage %s TB/s, the GPUs' NICs): %s to write, training stalled %s each (%s). Interval %s (%s). Each interruption costs %s of restart plus the work since the last checkpoint.",
-		run.CheckpointBytesPerParam, sig3(ck.Bytes/1e12), sig3(fs.StorageBandwidth/1e12), durationWords(ck.WriteS), durationWords(ck.StallS), map[bool]string{true: "asynchronous", false: "synchronous"}[fs.AsyncCheckpoint],
-		durationWords(ck.IntervalS), interval, durationWords(fs.RestartS))
+		run.CheckpointBytesPerParam, sig3(ck.Bytes/1e12), sig3(fs.StorageBandwidth/1e12), plots.Duration(ck.WriteS), plots.Duration(ck.StallS), map[bool]string{true: "asynchronous", false: "synchronous"}[fs.AsyncCheckpoint],
+		plots.Duration(ck.IntervalS), interval, plots.Duration(fs.RestartS))
 	return out
 }
 
 func sig3(v float64) string { return fmt.Sprintf("%.3g", v) }
-
-func durationWords(s float64) string {
-	switch {
-	case s >= 2*86400:
-		return fmt.Sprintf("%.3g days", s/86400)
-	case s >= 2*3600:
-		return fmt.Sprintf("%.3g hours", s/3600)
-	case s >= 120:
-		return fmt.Sprintf("%.3g minutes", s/60)
-	}
-	return fmt.Sprintf("%.3g s", s)
-}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clustersim/clustersim/plots"
 	"github.com/clustersim/clustersim/scenarios"
 	"github.com/clustersim/clustersim/sim/run"
 )
@@ -183,11 +184,8 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 	fmt.Fprintf(tw, "time lost (days)\trestarts %s, lost work %s, checkpoints %s, slow nodes %s, phase changes %s\n",
 		num(bp.RestartDays), num(bp.LostWorkDays), num(bp.CheckpointDays), num(bp.SlowNodeDays), num(bp.PhaseChangeDays))
 	if c := r.Checkpoint; c.IntervalS > 0 && c.IntervalS < 1e300 {
-		every := num(c.IntervalS/60) + " min"
-		if c.IntervalS < 60 {
-			every = num(c.IntervalS) + " s"
-		}
-		fmt.Fprintf(tw, "checkpoint\tevery %s of training, %s GB, %s s stall (MTBF %s h)\n", every, num(c.Bytes/1e9), num(c.StallS), num(c.MTBFS/3600))
+		fmt.Fprintf(tw, "checkpoint\tevery %s of training, %s GB, %s stall (MTBF %s)\n",
+			plots.Duration(c.IntervalS), num(c.Bytes/1e9), plots.Duration(c.StallS), plots.Duration(c.MTBFS))
 	}
 	if r.EnergyMWh != nil {
 		fmt.Fprintf(tw, "energy (MWh)\t%s\n", interval(r.EnergyMWh.Mean, *r.EnergyMWh, r.Trials))

@@ -59,9 +59,9 @@ func (pn *plan) timeline(x *replica, tails []stageTail) Timeline {
 	tl.ChunkLayers, _ = pn.spec.Layout.ChunkLayers(pn.spec.Arch)
 	for r, ops := range pn.pl.ops {
 		for c, t := range x.agReady[r] {
-			if pn.gather[r][c] > 0 && t > 0 && pn.spec.Layout.DPOverlap {
+			if pn.costs.Gather[r][c] > 0 && t > 0 && pn.spec.Layout.DPOverlap {
 				tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "dp", Name: fmt.Sprintf("param all-gather c%d", c),
-					Start: t - pn.gather[r][c], End: t, MicroBatch: -1, Chunk: c})
+					Start: t - pn.costs.Gather[r][c], End: t, MicroBatch: -1, Chunk: c})
 			}
 		}
 		n := pn.pl.n
@@ -108,7 +108,7 @@ func (pn *plan) tailSpans(r int, done []float64, st stageTail, rec func(name str
 	case l.ZeRO >= 2 && l.DPOverlap || l.ZeRO == 3:
 		for i, o := range ops {
 			if o.Backward {
-				coll(fmt.Sprintf("%s mb%d c%d", op, o.MicroBatch, o.Chunk), done[i], pn.gradColl[r][o.Chunk])
+				coll(fmt.Sprintf("%s mb%d c%d", op, o.MicroBatch, o.Chunk), done[i], pn.costs.Grad[r][o.Chunk])
 			}
 		}
 	case l.ZeRO == 2:
@@ -121,7 +121,7 @@ func (pn *plan) tailSpans(r int, done []float64, st stageTail, rec func(name str
 		}
 	default:
 		total := 0.0
-		for _, d := range pn.gradColl[r] {
+		for _, d := range pn.costs.Grad[r] {
 			total += d
 		}
 		coll(op, st.computeEnd, total)

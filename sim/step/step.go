@@ -88,17 +88,13 @@ type partsOf [numKinds]float64
 
 // plan is everything about a spec that does not depend on the random draws.
 type plan struct {
-	spec      Spec
-	pl        *pipeline
-	parts     [][2]partsOf // per stage per chunk, forward and backward: the split of one pass
-	dpGroup   cluster.Group
-	gradColl  [][]float64 // per stage per chunk: gradient collective seconds
-	gather    [][]float64 // per stage per chunk: parameter all-gather seconds (ZeRO >= 1)
-	optimizer []float64   // per stage: optimizer seconds
-	costs     Costs
-	blocking  []float64 // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
-	layerFwd  timeline
-	layerBwd  timeline
+	spec     Spec
+	pl       *pipeline
+	parts    [][2]partsOf // per stage per chunk, forward and backward: the split of one pass
+	costs    Costs
+	blocking []float64 // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
+	layerFwd timeline
+	layerBwd timeline
 }
 
 func newPlan(s Spec) *plan {
@@ -132,15 +128,13 @@ func newPlan(s Spec) *plan {
 	})
 
 	// Data parallelism.
-	pn.dpGroup = cluster.Group{Size: l.DP, Stride: l.TP * l.CP * l.PP}
-	pn.gradColl, pn.gather, pn.optimizer = co.Grad, co.Gather, co.Optimizer
 	pn.costs = co
 	pn.blocking = make([]float64, p*pn.pl.n)
 	if co.blocking() {
 		for r := 0; r < p; r++ {
 			for i, o := range pn.pl.ops[r] {
 				if o.Backward {
-					pn.blocking[r*pn.pl.n+i] = pn.gradColl[r][o.Chunk]
+					pn.blocking[r*pn.pl.n+i] = pn.costs.Grad[r][o.Chunk]
 				}
 			}
 		}
@@ -179,7 +173,7 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 	case l.ZeRO == 2 && l.DPOverlap:
 		for i, o := range ops {
 			if o.Backward {
-				coll(maxDone[i], pn.gradColl[r][o.Chunk])
+				coll(maxDone[i], pn.costs.Grad[r][o.Chunk])
 			}
 		}
 	case l.ZeRO == 2:
@@ -193,18 +187,18 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 		}
 	default:
 		total := 0.0
-		for _, d := range pn.gradColl[r] {
+		for _, d := range pn.costs.Grad[r] {
 			total += d
 		}
 		coll(st.computeEnd, total)
 	}
 	st.dpEnd = max(free, st.computeEnd)
 	st.optStart = st.dpEnd
-	st.optEnd = st.optStart + pn.optimizer[r]*f()
+	st.optEnd = st.optStart + pn.costs.Optimizer[r]*f()
 	st.end = st.optEnd
 	if l.ZeRO >= 1 && l.ZeRO <= 2 && !l.DPOverlap {
 		g := 0.0
-		for _, d := range pn.gather[r] {
+		for _, d := range pn.costs.Gather[r] {
 			g += d
 		}
 		st.end += g * f()

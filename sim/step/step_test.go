@@ -121,7 +121,7 @@ func TestClosedForm(t *testing.T) {
 					free = math.Max(free, end-b.BeforeEnd) + b.Reduce
 				}
 			}
-			want := free + pn.optimizer[0]
+			want := free + pn.costs.Optimizer[0]
 			if got := res.NoiselessStepTime; math.Abs(got/want-1) > 0.01 {
 				t.Errorf("simulated %.4f s, closed form %.4f s (%+.2f%%)", got, want, (got/want-1)*100)
 			}
