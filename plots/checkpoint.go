@@ -57,7 +57,7 @@ func Checkpoint(title string, s CheckpointSweep) (*Chart, error) {
 		lo, hi = min(lo, p.ETTR.P5), max(hi, p.ETTR.P95)
 	}
 	const width = 10.0
-	p := newPlot("", "checkpoint interval (seconds of training between checkpoints, log scale)", "ETTR (productive time / wall clock)", gridBoth)
+	p := newPlot("", "checkpoint interval (training time between checkpoints, log scale)", "ETTR (productive time / wall clock)", gridBoth)
 	ln, sc, err := plotter.NewLinePoints(xys)
 	if err != nil {
 		return nil, err
