@@ -32,6 +32,10 @@ type ComputeModel struct {
 	StreamEfficiency  float64 // fraction of HBM bandwidth, streaming element-wise kernels
 	ReduceEfficiency  float64 // fraction of HBM bandwidth, normalisation and activation kernels
 	KernelOverheadS   float64 // fixed seconds per element-wise kernel
+	// CommSlowdown is the fraction by which matrix products slow while a
+	// communication kernel runs beside them on the same GPU (it takes SMs
+	// and HBM bandwidth).
+	CommSlowdown float64
 }
 
 // MemoryKind says which efficiency a memory-bound kernel runs at.
@@ -69,6 +73,10 @@ var h100Compute = ComputeModel{
 	StreamEfficiency:  0.87,   // copy/add of 256-512 MiB: 2.88-2.97 TB/s of 3.35
 	ReduceEfficiency:  0.54,   // RMSNorm and SiLU·mul: 1.77-1.83 TB/s of 3.35
 	KernelOverheadS:   21e-6,  // a 16-element add, event to event
+	// The 150 s soak of run 3 (testdata/h100-sxm-2026-11-26-run3-soak.json)
+	// held 695 TFLOPS alone and 671, 641 and 663 beside a concurrent
+	// device-to-device copy: 1 - 658.7/695 = 5.2%.
+	CommSlowdown: 0.052,
 }
 
 // a100Compute has no measurement of its own: the A100 was not available to

@@ -102,6 +102,11 @@ func Trace(tl step.Timeline, meta TraceMeta) (TraceFile, error) {
 	for _, s := range tl.Spans {
 		switch s.Stream {
 		case "compute":
+			if s.Chunk < 0 {
+				// not a pass: the slowdown beside the data-parallel collectives
+				x(s.Stage, TidCompute, s.Name, "slowdown", s.Start, s.End, nil)
+				continue
+			}
 			passes[passKey{s.Stage, s.MicroBatch, s.Chunk, s.Backward}] = s
 			j := s.Chunk*p + s.Stage
 			n := tl.ChunkLayers[j]

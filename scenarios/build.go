@@ -335,6 +335,15 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 		}
 		tr.Attention = a
 	}
+	tr.HostOverheadS = model.DefaultHostOverheadS
+	if t.HostOverheadUS != nil {
+		v := float64(*t.HostOverheadUS)
+		if !(v >= 0 && v <= 1e4) {
+			d.errKey("training.host_overhead_us", "%s must be in [0, 10000] microseconds", formatQuantity(v))
+			ok = false
+		}
+		tr.HostOverheadS = v * 1e-6
+	}
 	return tr, ok
 }
 

@@ -48,7 +48,7 @@ func TestBuiltins(t *testing.T) {
 			name: "llama3-405b", gpu: "h100-sxm", gpus: 16384, network: llama3Network,
 			layout: model.Layout{TP: 8, PP: 16, CP: 1, DP: 128, MicroBatch: 1, VirtualStages: 8,
 				SequenceParallel: true, Recompute: model.RecomputeNone, RecomputeElementwise: true, ZeRO: 1, TPOverlap: false, DPOverlap: true},
-			training: model.Training{SeqLen: 8192, GlobalBatch: 2048, Tokens: 15.6e12, Precision: cluster.BF16, GradBytes: 4, Attention: model.Flash},
+			training: model.Training{SeqLen: 8192, GlobalBatch: 2048, Tokens: 15.6e12, Precision: cluster.BF16, GradBytes: 4, Attention: model.Flash, HostOverheadS: model.DefaultHostOverheadS},
 			profile:  llama3,
 		},
 		{
@@ -56,7 +56,7 @@ func TestBuiltins(t *testing.T) {
 			name: "llama3-405b-8k", gpu: "h100-sxm", gpus: 8192, network: llama3Network,
 			layout: model.Layout{TP: 8, PP: 16, CP: 1, DP: 64, MicroBatch: 1, VirtualStages: 8,
 				SequenceParallel: true, RecomputeElementwise: true, ZeRO: 1, DPOverlap: true},
-			training: model.Training{SeqLen: 8192, GlobalBatch: 2048, Tokens: 15.6e12, GradBytes: 4},
+			training: model.Training{SeqLen: 8192, GlobalBatch: 2048, Tokens: 15.6e12, GradBytes: 4, HostOverheadS: model.DefaultHostOverheadS},
 			profile:  llama3,
 		},
 		{
@@ -65,7 +65,7 @@ func TestBuiltins(t *testing.T) {
 			name: "llama3-405b-128k", gpu: "h100-sxm", gpus: 16384, network: llama3Network,
 			layout: model.Layout{TP: 8, PP: 16, CP: 16, DP: 8, MicroBatch: 1, VirtualStages: 8,
 				SequenceParallel: true, RecomputeElementwise: true, ZeRO: 1, DPOverlap: true},
-			training: model.Training{SeqLen: 131072, GlobalBatch: 128, Tokens: 15.6e12, GradBytes: 4},
+			training: model.Training{SeqLen: 131072, GlobalBatch: 128, Tokens: 15.6e12, GradBytes: 4, HostOverheadS: model.DefaultHostOverheadS},
 			profile:  llama3,
 		},
 		{
@@ -74,7 +74,7 @@ func TestBuiltins(t *testing.T) {
 			name: "llama3-70b", gpu: "h100-sxm", gpus: 4096, network: llama3Network,
 			layout: model.Layout{TP: 8, PP: 4, CP: 1, DP: 128, MicroBatch: 1, VirtualStages: 5,
 				SequenceParallel: true, ZeRO: 1, DPOverlap: true},
-			training: model.Training{SeqLen: 8192, GlobalBatch: 2048, Tokens: 15e12, GradBytes: 4},
+			training: model.Training{SeqLen: 8192, GlobalBatch: 2048, Tokens: 15e12, GradBytes: 4, HostOverheadS: model.DefaultHostOverheadS},
 			profile:  llama3,
 		},
 		{
@@ -83,7 +83,7 @@ func TestBuiltins(t *testing.T) {
 			name: "llama3-8b", gpu: "h100-sxm", gpus: 1024, network: llama3Network,
 			layout: model.Layout{TP: 2, PP: 1, CP: 1, DP: 512, MicroBatch: 1, VirtualStages: 1,
 				SequenceParallel: true, ZeRO: 1, DPOverlap: true},
-			training: model.Training{SeqLen: 8192, GlobalBatch: 1024, Tokens: 15e12, GradBytes: 4},
+			training: model.Training{SeqLen: 8192, GlobalBatch: 1024, Tokens: 15e12, GradBytes: 4, HostOverheadS: model.DefaultHostOverheadS},
 			profile:  llama3,
 		},
 		{
@@ -95,7 +95,7 @@ func TestBuiltins(t *testing.T) {
 			network: cluster.Network{ScaleOutGbps: 200, NodesPerPod: 128, Oversubscription: 1, LatencyS: 5e-6},
 			layout: model.Layout{TP: 8, PP: 16, CP: 1, DP: 8, MicroBatch: 1, VirtualStages: 1,
 				SequenceParallel: true, Recompute: model.RecomputeSelective, ZeRO: 1, DPOverlap: true},
-			training: model.Training{SeqLen: 2048, GlobalBatch: 1536, Tokens: 300e9, GradBytes: 4},
+			training: model.Training{SeqLen: 2048, GlobalBatch: 1536, Tokens: 300e9, GradBytes: 4, HostOverheadS: model.DefaultHostOverheadS},
 			profile:  failure.Profile{Name: "none"},
 		},
 	}

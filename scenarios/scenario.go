@@ -88,6 +88,9 @@ type Training struct {
 	GradPrecision     string    `yaml:"grad_precision,omitempty"`      // fp32 (default) | bf16
 	GradAccumulation  string    `yaml:"grad_accumulation,omitempty"`   // separate (default) | fused
 	Attention         string    `yaml:"attention,omitempty"`           // flash (default) | unfused
+	// HostOverheadUS is the framework's CPU time per kernel or collective
+	// launched, microseconds.
+	HostOverheadUS *Quantity `yaml:"host_overhead_us,omitempty"` // default model.DefaultHostOverheadS
 }
 
 // Stragglers is the noise model (step.Noise) and the number of noisy steps

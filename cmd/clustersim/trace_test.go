@@ -190,6 +190,10 @@ func checkTrace(t *testing.T, f plots.TraceFile, res step.Result, st step.Spec) 
 				switch {
 				case e.Cat == "pass":
 					got["compute"] += e.Dur
+				case e.Cat == "slowdown":
+					// compute slowed beside the data-parallel collectives
+					got["compute"] += e.Dur
+					layers += e.Dur
 				case e.Name == "optimizer":
 					got["optimizer"] += e.Dur
 				case e.Cat == "layer":
@@ -217,7 +221,7 @@ func checkTrace(t *testing.T, f plots.TraceFile, res step.Result, st step.Spec) 
 		// each layer's TP and CP collectives, layer by layer
 		var wantTP, wantCP float64
 		for _, s := range tl.Spans {
-			if s.Stage != r || s.Stream != "compute" {
+			if s.Stage != r || s.Stream != "compute" || s.Chunk < 0 {
 				continue
 			}
 			tasks := tl.LayerForward

@@ -146,7 +146,15 @@ type Training struct {
 	// gradients is a kernel of its own.
 	GradAccumulation GradAccumulation
 	Attention        Attention
+	// HostOverheadS is the framework's CPU time to issue one kernel or
+	// collective, seconds: a pass whose kernels are shorter than their
+	// launches waits for the host (see DefaultHostOverheadS).
+	HostOverheadS float64
 }
+
+// DefaultHostOverheadS is the default CPU time a framework spends issuing
+// one kernel or collective (see Training.HostOverheadS).
+const DefaultHostOverheadS = 60e-6
 
 // BatchTokens is the tokens of one optimizer step.
 func (t Training) BatchTokens() float64 { return float64(t.SeqLen) * float64(t.GlobalBatch) }

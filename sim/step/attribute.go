@@ -79,6 +79,12 @@ func (pn *plan) timeline(x *replica, tails []stageTail) Timeline {
 					Start: d, End: d + pn.pl.delay[k], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
 			}
 		}
+		if st := tails[r]; st.slowdown > 0 {
+			// The passes' share of the slowdown beside the data-parallel
+			// collectives, drawn after them.
+			tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "compute", Name: "slowed by data-parallel collectives",
+				Start: st.computeEnd - st.slowdown, End: st.computeEnd, MicroBatch: -1, Chunk: -1})
+		}
 		pn.tailSpans(r, x.done[r*n:(r+1)*n], tails[r], func(name string, s, e float64) {
 			tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "dp", Name: name, Start: s, End: e, MicroBatch: -1, Chunk: -1})
 		})
@@ -174,6 +180,7 @@ func (pn *plan) attribute(x *replica, tails []stageTail, r int, stepEnd float64)
 		prev = e
 	}
 	st := tails[r]
+	b.Compute += st.slowdown
 	b.DPComm += st.dpEnd - st.computeEnd
 	b.Optimizer += st.optEnd - st.optStart
 	b.DPComm += st.end - st.optEnd

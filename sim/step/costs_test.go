@@ -35,6 +35,12 @@ func TestLowerBound(t *testing.T) {
 								ZeRO: zero, DPOverlap: overlap, Recompute: model.Recompute(zero % 3)}
 							s := Spec{Arch: a, Layout: l, Training: model.Training{SeqLen: 2048, GlobalBatch: 32 * pp, GradBytes: 4},
 								Cluster: h100Cluster(t, tp*pp*dp)}
+							if pp == 1 && zero != 3 {
+								// The bound leaves out the slowdown of passes that
+								// run beside data-parallel collectives; without it,
+								// one stage's bound is exact.
+								s.Cluster.GPU.Compute.CommSlowdown = 0
+							}
 							name := fmt.Sprintf("tp%d pp%d v%d zero%d overlap %v mb%d", tp, pp, v, zero, overlap, mb)
 							if s.Validate() != nil {
 								continue

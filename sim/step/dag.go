@@ -1,5 +1,10 @@
 package step
 
+import (
+	"cmp"
+	"slices"
+)
+
 // stream is where a task runs on one GPU.
 type stream uint8
 
@@ -28,6 +33,11 @@ type task struct {
 	kind   kind
 	dur    float64
 	after  []int
+	// inner marks a task launched from inside another task's library call
+	// (the later pieces of a communication-overlapped product, the
+	// collectives it drives) or a pure dependency marker: the host issues
+	// nothing for it.
+	inner bool
 }
 
 // span is a task placed in time.
@@ -51,14 +61,27 @@ type timeline struct {
 // it would do) and attributes the compute stream's idle gaps to the kind of
 // the dependency it waited for; a tail after the last compute task is
 // attributed to the task that ends last.
-func evaluate(tasks []task) timeline {
+//
+// The host issues the tasks in list order, issue seconds each (the
+// framework's CPU time per kernel or collective launched), from the pass's
+// start: no task starts before it has been issued. Kernels longer than their
+// launch hide it (the host runs ahead); a pass of many short kernels waits
+// for the host, and that wait counts as compute (framework time).
+//
+// slow is the fraction by which a kernel slows while a collective runs
+// beside it (cluster.ComputeModel.CommSlowdown).
+func evaluate(tasks []task, issue, slow float64) timeline {
 	var free [numStreams]float64
 	ends := make([]float64, len(tasks))
 	var tl timeline
 	tl.spans = make([]span, len(tasks))
 	lastCompute := 0.0
+	host := 0.0
 	for i, t := range tasks {
-		start := free[t.stream]
+		if !t.inner {
+			host += issue
+		}
+		start := max(free[t.stream], host)
 		waitKind := kCompute
 		for _, d := range t.after {
 			if ends[d] > start {
@@ -82,6 +105,16 @@ func evaluate(tasks []task) timeline {
 		}
 		tl.end = max(tl.end, end)
 	}
+	if slow > 0 {
+		// Compute that shares the GPU with a running collective is slowed
+		// (its SMs and HBM bandwidth are shared): the pass is longer by
+		// slow × the time both ran at once.
+		extra := slow * overlap(tl.spans)
+		tl.parts[kCompute] += extra
+		tl.compute += extra
+		lastCompute += extra
+		tl.end += extra
+	}
 	if tail := tl.end - lastCompute; tail > 0 {
 		k := kCompute
 		for i := len(tasks) - 1; i >= 0; i-- {
@@ -93,4 +126,41 @@ func evaluate(tasks []task) timeline {
 		tl.parts[k] += tail
 	}
 	return tl
+}
+
+// overlap returns the time during which a compute span and a
+// communication span run at once. Spans on one stream do not overlap each
+// other; the communication streams' spans are merged first.
+func overlap(spans []span) float64 {
+	var comm [][2]float64
+	for _, s := range spans {
+		if s.stream != computeStream && s.end > s.start {
+			comm = append(comm, [2]float64{s.start, s.end})
+		}
+	}
+	if len(comm) == 0 {
+		return 0
+	}
+	slices.SortFunc(comm, func(a, b [2]float64) int { return cmp.Compare(a[0], b[0]) })
+	merged := comm[:1]
+	for _, c := range comm[1:] {
+		last := &merged[len(merged)-1]
+		if c[0] <= last[1] {
+			last[1] = max(last[1], c[1])
+			continue
+		}
+		merged = append(merged, c)
+	}
+	total := 0.0
+	for _, s := range spans {
+		if s.stream != computeStream {
+			continue
+		}
+		for _, c := range merged {
+			if lo, hi := max(s.start, c[0]), min(s.end, c[1]); hi > lo {
+				total += hi - lo
+			}
+		}
+	}
+	return total
 }

@@ -93,11 +93,13 @@ func (k *coster) gatherThenGEMM(name string, n, kk float64) {
 	pieces := float64(k.l.TP)
 	g := k.gemmTask(name, k.tokens/pieces, n, kk)
 	ag.dur /= pieces
+	ag.inner = true
 	start := k.prev
 	for i := 0; i < k.l.TP; i++ {
 		a := k.side(ag, start)
 		k.add(g)
 		k.tasks[k.prev].after = append(k.tasks[k.prev].after, a)
+		g.inner = true // one library call drives every piece
 	}
 }
 
@@ -121,11 +123,13 @@ func (k *coster) gemmThenReduce(name string, n, kk float64) {
 	pieces := float64(k.l.TP)
 	g := k.gemmTask(name, k.tokens/pieces, n, kk)
 	red.dur /= pieces
+	red.inner = true
 	var last int
 	for i := 0; i < k.l.TP; i++ {
 		gi := k.add(g)
 		last = k.side(red, gi)
 		k.prev = gi
+		g.inner = true // one library call drives every piece
 	}
 	k.prev = last
 }
@@ -169,7 +173,7 @@ func (k *coster) backwardLinear(name string, n, kk float64, gradIn, gradOut, reg
 	}
 	if red >= 0 {
 		// The next kernel needs the reduced gradient.
-		k.add(task{name: name + " wait", stream: computeStream, kind: kCompute, after: []int{red}})
+		k.add(task{name: name + " wait", stream: computeStream, kind: kCompute, after: []int{red}, inner: true})
 	}
 }
 
@@ -355,5 +359,5 @@ func (k *coster) headBackward() {
 func (k *coster) build(fn func()) timeline {
 	k.reset()
 	fn()
-	return evaluate(k.tasks)
+	return evaluate(k.tasks, k.t.HostOverheadS, k.gpu.Compute.CommSlowdown)
 }

@@ -148,6 +148,10 @@ func sum(p partsOf) float64 { return p[0] + p[1] + p[2] }
 // optimizer end.
 type stageTail struct {
 	computeEnd, dpEnd, optStart, optEnd, end float64
+	// slowdown is how much later the passes end because data-parallel
+	// collectives ran beside them (cluster.ComputeModel.CommSlowdown); it
+	// is part of computeEnd.
+	slowdown float64
 }
 
 // tail runs stage r's data-parallel stream and optimizer after its passes,
@@ -163,9 +167,11 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 	}
 	ops := pn.pl.ops[r]
 	st := stageTail{computeEnd: maxDone[len(ops)-1]}
-	free := 0.0
+	free, hidden := 0.0, 0.0
 	coll := func(ready, d float64) {
-		free = max(free, ready) + d*f()
+		start := max(free, ready)
+		free = start + d*f()
+		hidden += max(0, min(free, st.computeEnd)-start)
 	}
 	switch {
 	case l.ZeRO == 3:
@@ -191,6 +197,13 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 			total += d
 		}
 		coll(st.computeEnd, total)
+	}
+	if hidden > 0 {
+		// The passes that ran beside the collectives were slowed, and the
+		// collectives waiting for their gradients start later by as much.
+		st.slowdown = hidden * pn.spec.Cluster.GPU.Compute.CommSlowdown
+		st.computeEnd += st.slowdown
+		free += st.slowdown
 	}
 	st.dpEnd = max(free, st.computeEnd)
 	st.optStart = st.dpEnd
