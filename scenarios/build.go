@@ -310,6 +310,15 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 		d.errKey("training.precision", "fp8 needs fp8 tensor cores, which %s lacks; use bf16", gpu.Name)
 		ok = false
 	}
+	// NVIDIA's fp8 recipes keep the weights in fp8 only (Megatron-Core's
+	// fp8_param_gather, set by Megatron-Bridge's and NeMo's fp8 mixed
+	// precision configs); fp8_params: false keeps bf16 weights beside
+	// Transformer Engine's cached fp8 copy (model.WeightBytes).
+	tr.FP8Params = tr.Precision != cluster.BF16 && deref(t.FP8Params, true)
+	if t.FP8Params != nil && *t.FP8Params && tr.Precision == cluster.BF16 {
+		d.errKey("training.fp8_params", "true needs precision: fp8 (bf16 training keeps bf16 weights)")
+		ok = false
+	}
 	switch t.GradPrecision {
 	case "", "fp32":
 		tr.GradBytes = 4

@@ -10,7 +10,7 @@
 // the --set overrides to the tree, decodes the tree against the schema
 // ([Scenario]) and builds the [run.Spec], filling in defaults. [LoadFile],
 // [Builtin] and [Resolve] wrap it. The keys are those of the user contract
-// (CONTRACT.md) plus model.dropout, training.grad_precision,
+// (CONTRACT.md) plus model.dropout, training.grad_precision, training.fp8_params,
 // training.grad_accumulation, training.attention, parallelism.recompute_elementwise, stragglers
 // (cv, gpu_cv, slow nodes, samples), failures.storage_tbps,
 // failures.async_checkpoint, failures.lemons, a custom failure profile and

@@ -117,6 +117,8 @@ func TestStrict(t *testing.T) {
 			[]wantErr{{"t.yaml", 4, "cluster.gpu", []string{`unknown gpu "h100" (did you mean "h100-sxm"?); valid: a100-sxm-80g, b200, h100-sxm, h200-sxm`}}}},
 		{"fp8 without fp8 tensor cores", edit(4, "  gpu: a100-sxm-80g") + "  precision: fp8\n", nil,
 			[]wantErr{{"t.yaml", 13, "training.precision", []string{"a100-sxm-80g lacks"}}}},
+		{"fp8 params without fp8", edit(4, "  gpu: a100-sxm-80g") + "  fp8_params: true\n", nil,
+			[]wantErr{{"t.yaml", 13, "training.fp8_params", []string{"needs precision: fp8"}}}},
 		{"unknown model", edit(2, "model: llama3-9b"), nil,
 			[]wantErr{{"t.yaml", 2, "model", []string{`unknown model "llama3-9b"`, "gpt3-175b, llama3-405b, llama3-70b, llama3-8b"}}}},
 		{"unknown failure profile", small + "failures:\n  profile: llama4\n", nil,
@@ -387,6 +389,15 @@ func TestSet(t *testing.T) {
 		{"new key", "gpt3-175b", []string{"parallelism.cp=2"}, func(t *testing.T, s specView) {
 			s.eq(t, "cp", s.Step.Layout.CP, 2)
 			s.eq(t, "dp", s.Step.Layout.DP, 4)
+		}},
+		{"fp8 weights by default", "llama3-405b", []string{"training.precision=fp8"}, func(t *testing.T, s specView) {
+			s.eq(t, "fp8 params", s.Step.Training.FP8Params, true)
+		}},
+		{"fp8 beside bf16 weights", "llama3-405b", []string{"training.precision=fp8", "training.fp8_params=false"}, func(t *testing.T, s specView) {
+			s.eq(t, "fp8 params", s.Step.Training.FP8Params, false)
+		}},
+		{"bf16 weights", "llama3-405b", nil, func(t *testing.T, s specView) {
+			s.eq(t, "fp8 params", s.Step.Training.FP8Params, false)
 		}},
 		{"new section", "llama3-405b", []string{"energy.price_per_gpu_hour=2.5", "stragglers.slow_node_fraction=0.01"}, func(t *testing.T, s specView) {
 			s.eq(t, "price", s.Energy.PricePerGPUHour, 2.5)

@@ -86,6 +86,7 @@ type Training struct {
 	Tokens            *Quantity `yaml:"tokens,omitempty"`              // required unless phases give them
 	Precision         string    `yaml:"precision,omitempty"`           // bf16 (default) | fp8
 	GradPrecision     string    `yaml:"grad_precision,omitempty"`      // fp32 (default) | bf16
+	FP8Params         *bool     `yaml:"fp8_params,omitempty"`          // default true when precision is fp8
 	GradAccumulation  string    `yaml:"grad_accumulation,omitempty"`   // separate (default) | fused
 	Attention         string    `yaml:"attention,omitempty"`           // flash (default) | unfused
 	// HostOverheadUS is the framework's CPU time per kernel or collective

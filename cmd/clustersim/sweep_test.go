@@ -158,7 +158,7 @@ func TestSweepBlock(t *testing.T) {
 	if _, ok := rows[0]["error"]; ok {
 		t.Errorf("micro batch 1 failed: %v", rows[0]["error"])
 	}
-	if msg, _ := rows[1]["error"].(string); !strings.Contains(msg, "sweep-8b.yaml:12: parallelism: needs 110.5 GiB per GPU") {
+	if msg, _ := rows[1]["error"].(string); !strings.Contains(msg, "sweep-8b.yaml:12: parallelism: needs 106.5 GiB per GPU") {
 		t.Errorf("micro batch 4: error %q", msg)
 	}
 }

@@ -22,12 +22,18 @@
 //
 // # Memory
 //
-// Weights take 2 bytes per parameter (bf16), gradients 4 (fp32 accumulation,
-// as Llama 3) or 2, and the optimizer 12 (fp32 master weights and Adam's two
-// moments). ZeRO stage 1 shards the optimizer over data parallelism, stage 2
-// also the gradients, stage 3 also the weights. Activations are counted tensor
-// by tensor following Korthikanti et al. 2022 (arXiv:2205.05198, Table 2),
-// adapted to SwiGLU and grouped-query attention (see [Arch.ActivationBytesPerToken]),
-// and multiplied by the number of micro batches the pipeline schedule keeps in
-// flight on each stage, which is read off the schedule itself.
+// Weights take [WeightBytes] per parameter (2 in bf16; in fp8 2 as well,
+// the fp8 weight and its transpose, or 4 with bf16 weights beside
+// Transformer Engine's cached fp8 copy), gradients 4 (fp32 accumulation, as
+// Llama 3 and Megatron's grad_reduce_in_fp32) or 2, and the optimizer 12
+// (fp32 master weights and Adam's two moments). ZeRO stage 1 (Megatron-Core's
+// distributed optimizer) shards the optimizer over the dp·cp ranks that hold
+// the same weights, stage 2 also the gradients, stage 3 also the weights:
+// with fp32 gradients 6 + 12/d bytes per parameter for d = dp·cp, Megatron's
+// documented figure. Activations are counted tensor by tensor following
+// Korthikanti et al. 2022 (arXiv:2205.05198, Table 2), adapted to SwiGLU,
+// grouped-query attention, fused attention and fp8 (see
+// [Arch.ActivationBytesPerToken]), and multiplied by the number of micro
+// batches the pipeline schedule keeps in flight on each stage, which is read
+// off the schedule itself. See [StageMemory].
 package model

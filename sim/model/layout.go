@@ -142,6 +142,10 @@ type Training struct {
 	Tokens      float64 // tokens of the whole run
 	Precision   cluster.Precision
 	GradBytes   int // bytes per gradient element: 4 (fp32 accumulation and reduction, Llama 3) or 2
+	// FP8Params says that, training in an 8-bit precision, the model keeps
+	// its weights only in 8 bits (Megatron-Core's fp8_param_gather), not in
+	// bf16 beside Transformer Engine's cached 8-bit copy (see WeightBytes).
+	FP8Params bool
 	// GradAccumulation says whether adding each micro batch's weight
 	// gradients is a kernel of its own.
 	GradAccumulation GradAccumulation

@@ -1,6 +1,10 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/clustersim/clustersim/cluster"
+)
 
 // ReservedBytes is memory a training process holds beyond its tensors: the
 // CUDA context (~0.5 GiB), NCCL communicator buffers (~1 GiB for a few
@@ -22,33 +26,78 @@ func (m Memory) Total() float64 {
 	return m.Weights + m.Gradients + m.Optimizer + m.Activations + m.Reserved
 }
 
-const (
-	weightBytes    = 2  // bf16 weights
-	optimizerBytes = 12 // fp32 master weights and Adam m and v
-)
+const optimizerBytes = 12 // fp32 master weights and Adam m and v
+
+// WeightBytes is the bytes one GPU holds per parameter for the model's own
+// weights (not the optimizer's fp32 master copy):
+//
+//   - bf16 training: the bf16 weights, 2;
+//   - 8-bit training with t.FP8Params (Megatron-Core's fp8_param_gather,
+//     Transformer Engine's fp8_model_init; NVIDIA's fp8 recipes set it): the
+//     weights exist only as 8-bit tensors, 1 byte, plus the transposed copy
+//     Hopper's FP8 GEMMs need for the backward pass (TE's
+//     post_all_gather_processing pre-creates it when the backend lacks
+//     non-transposed FP8 GEMMs; MXFP8 keeps row-wise and column-wise data
+//     likewise), 1 byte: 2;
+//   - 8-bit training without it: the bf16 weights plus TE's 8-bit copy and
+//     its transpose, which TE caches from the first micro batch
+//     (is_first_microbatch) for the whole step: 4.
+//
+// Blackwell runs non-transposed FP8 GEMMs and could drop the transpose of a
+// per-tensor-scaled weight; the account keeps it (an upper bound there).
+func WeightBytes(t Training) float64 {
+	switch {
+	case t.Precision == cluster.BF16:
+		return 2
+	case t.FP8Params:
+		return 1 + 1
+	default:
+		return 2 + 1 + 1
+	}
+}
+
+// matmulInputBytes is the bytes per element of a saved input of a matrix
+// product: bf16, or the 8-bit copy Transformer Engine's Linear and
+// LayerNormLinear save for the weight-gradient product when training in fp8
+// (their ctx saves the quantized input, not the bf16 one).
+func matmulInputBytes(t Training) float64 {
+	if t.Precision == cluster.BF16 {
+		return 2
+	}
+	return 1
+}
 
 // ActivationBytesPerToken is the memory one transformer layer keeps for the
 // backward pass, per token of the GPU's slice of the micro batch (b·s/cp
-// tokens), on one GPU. Tensor by tensor, in bf16 (2 bytes), following
-// Korthikanti et al. 2022 (arXiv:2205.05198) §4.1:
+// tokens), on one GPU. Tensor by tensor, following Korthikanti et al. 2022
+// (arXiv:2205.05198) §4.1, in bf16 (2 bytes) except where noted:
 //
 //   - split over tp always: Q (2·h_attn), K and V (2·2·kv_dim; GQA makes them
-//     small), the attention output (2·h_attn, the input of the output
-//     projection); SwiGLU's gate and up outputs and their product (3·2·f),
-//     or GELU's input and output (2·2·f); with fused attention the softmax
-//     statistics (fp32 per head), without it the scores' softmax (2·a·s),
-//     and with dropout its mask (a·s) and output (2·a·s) — the 5·a·s/h term;
+//     small), the attention output (2·h_attn, kept by the attention kernel
+//     and, in bf16, also the input of the output projection); the MLP's
+//     activation-function input (SwiGLU's gate and up, 2·2·f; GELU's 2·f)
+//     and output (the second product's input, f elements); with fused
+//     attention the softmax statistics (fp32 per head), without it the
+//     scores' softmax (2·a·s), and with dropout its mask (a·s) and output
+//     (2·a·s) — the 5·a·s/h term;
 //   - split over tp with sequence parallelism, replicated without: the two
 //     norms' inputs (2·2·h), the inputs of the QKV and first MLP products
-//     (2·2·h), and with dropout the two dropout masks (2·h, one byte each).
+//     (2·h elements), and with dropout the two dropout masks (2·h, one byte
+//     each).
 //
-// For GPT-3-style layers (GELU, f = 4h, MHA, dropout) this is Korthikanti's
-// s·b·h·(34 + 5·a·s/h)/tp with sequence parallelism and
+// The inputs of the four matrix products (QKV, output projection, first and
+// second MLP) are saved at matmulInputBytes: 2 in bf16, 1 in fp8, where
+// Transformer Engine saves its 8-bit cast of the input. The attention
+// kernel still keeps the bf16 attention output, so fp8 adds the output
+// projection's 8-bit copy (h_attn bytes) beside it.
+//
+// For GPT-3-style layers (GELU, f = 4h, MHA, dropout) in bf16 this is
+// Korthikanti's s·b·h·(34 + 5·a·s/h)/tp with sequence parallelism and
 // s·b·h·(10 + 24/tp + 5·a·s/(h·tp)) without. Selective recompute drops the
 // attention core's s×s terms; full recompute keeps only the layer input
 // (2·h, split over tp with sequence parallelism); element-wise recompute
-// drops the norms' outputs (2·2·h) and the activation function's output
-// (2·f).
+// drops the norms' outputs (the QKV and first MLP inputs) and the
+// activation function's output.
 func (a Arch) ActivationBytesPerToken(l Layout, t Training) float64 {
 	tp := float64(l.TP)
 	sp := 1.0
@@ -59,19 +108,23 @@ func (a Arch) ActivationBytesPerToken(l Layout, t Training) float64 {
 	if l.Recompute == RecomputeFull {
 		return 2 * h / sp
 	}
+	lin := matmulInputBytes(t)
 	f := float64(a.FFNHidden)
 	kvHeads := max(float64(a.KVHeads)/tp, 1) // KV heads are replicated when tp exceeds them
 	hd := float64(a.HeadDim())
 	heads := float64(a.Heads) / tp
-	split := 2*heads*hd + 2*2*kvHeads*hd + 2*heads*hd
-	mlpTensors := 2.0 // GELU's input and output
+	split := 2*heads*hd + 2*2*kvHeads*hd + 2*heads*hd // Q, K, V, attention output
+	if lin != 2 {
+		split += lin * heads * hd // the output projection's 8-bit input
+	}
+	act := 2 * f // GELU's input
 	if a.MLP == SwiGLU {
-		mlpTensors = 3 // gate, up and their product
+		act = 2 * 2 * f // gate and up
 	}
-	if l.RecomputeElementwise {
-		mlpTensors-- // the activation's output is recomputed
+	if !l.RecomputeElementwise {
+		act += lin * f // the activation's output, the second product's input
 	}
-	split += mlpTensors * 2 * f / tp
+	split += act / tp
 	seq := float64(t.SeqLen) // keys per query: the whole sequence, also under CP
 	switch {
 	case t.Attention == Unfused && l.Recompute == RecomputeNone:
@@ -82,9 +135,9 @@ func (a Arch) ActivationBytesPerToken(l Layout, t Training) float64 {
 	case t.Attention == Flash:
 		split += 4 * heads // log-sum-exp, fp32
 	}
-	replicated := 2*2*h + 2*2*h // norm inputs, norm outputs (the products' inputs)
-	if l.RecomputeElementwise {
-		replicated = 2 * 2 * h
+	replicated := 2 * 2 * h // norm inputs
+	if !l.RecomputeElementwise {
+		replicated += 2 * lin * h // norm outputs: the QKV and first MLP inputs
 	}
 	if a.Dropout {
 		replicated += 2 * h
@@ -112,17 +165,30 @@ func (a Arch) StageParams(l Layout) ([]float64, error) {
 
 // StageMemory returns the peak memory of one GPU of every pipeline stage.
 //
-// Weights are bf16 (plus an fp8 copy when training in fp8), gradients
-// t.GradBytes per parameter, the optimizer 12 bytes per parameter; ZeRO
-// shards them over dp as its stage says (stage 3 keeps two buckets' weights
+// Per parameter: weights WeightBytes(t), gradients t.GradBytes (Megatron-
+// Core's main-grad buffer: fp32 with grad_reduce_in_fp32, bf16 without),
+// the optimizer 12 bytes (fp32 master weights, Adam m and v). ZeRO shards
+// them as its stage says over the GPUs that hold the same weights: dp·cp,
+// since context-parallel ranks hold the same weights and Megatron-Core's
+// distributed optimizer and gradient reduce-scatter use the data-parallel
+// group with context parallelism. ZeRO-1 is Megatron-Core's distributed
+// optimizer, whose documented account is (bf16 weights, fp32 gradients)
+// 6 + 12/d bytes per parameter for d = dp·cp, 18 without it
+// (docs/source/api-guide/dist_optimizer.md): the gradient buffer of the
+// local model chunks is held whole. Stage 3 keeps two buckets' weights
 // gathered for the pass in progress and the one prefetched; stages 2 and 3
 // keep one bucket's unsharded gradients while they are reduced; a bucket is
-// a layer, or the embedding or the head). Activations
-// are the layer-micro-batches the schedule holds at its peak
+// a layer, or the embedding or the head.
+//
+// Activations are the layer-micro-batches the schedule holds at its peak
 // (PeakLayerMicroBatches, which equals PeakInFlight of the schedule) times
-// ActivationBytesPerToken, plus the working set of the
-// layer in its backward pass (its full activations, recomputed or not), plus
-// on the last stage the fp32 logits and their gradient for one micro batch.
+// ActivationBytesPerToken, plus the working set of the layer in its
+// backward pass (its full activations, recomputed or not), plus on the
+// last stage the logits of one micro batch: Megatron-Core's
+// vocab_parallel_cross_entropy casts the bf16 logits (2 bytes, b·s/cp·V/tp
+// of them) to fp32 (4 bytes), keeps the fp32 softmax for the backward pass
+// and computes the gradient in place before casting it back to bf16, so at
+// its peak it holds 6 bytes per logit.
 func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 	params, err := a.StageParams(l)
 	if err != nil {
@@ -141,11 +207,8 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 		full.Recompute, full.RecomputeElementwise = RecomputeNone, false
 		working = a.ActivationBytesPerToken(full, t) * tokens
 	}
-	dp := float64(l.DP)
-	wb := float64(weightBytes)
-	if t.Precision != 0 { // fp8 keeps an 8-bit copy of the weights too
-		wb++
-	}
+	shard := float64(l.DP * l.CP) // the ranks that hold the same weights
+	wb := WeightBytes(t)
 	out := make([]Memory, l.PP)
 	lp := a.LayerParams()
 	stageChunks := make([]int, l.VirtualStages)
@@ -177,18 +240,22 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 			Reserved:    ReservedBytes,
 		}
 		if l.ZeRO >= 1 {
-			mem.Optimizer /= dp
+			mem.Optimizer /= shard
 		}
 		if l.ZeRO >= 2 {
-			mem.Gradients = mem.Gradients/dp + float64(t.GradBytes)*bucket
+			mem.Gradients = mem.Gradients/shard + float64(t.GradBytes)*bucket
 		}
 		if l.ZeRO >= 3 {
-			mem.Weights = mem.Weights/dp + 2*wb*bucket
+			mem.Weights = mem.Weights/shard + 2*wb*bucket
 		}
 		if r == (len(chunks)-1)%l.PP {
-			mem.Activations += 2 * 4 * tokens * float64(a.Vocab) / float64(l.TP)
+			mem.Activations += logitBytes * tokens * float64(a.Vocab) / float64(l.TP)
 		}
 		out[r] = mem
 	}
 	return out, nil
 }
+
+// logitBytes is the peak bytes per logit of the loss: the bf16 logits and
+// their fp32 copy (see StageMemory).
+const logitBytes = 2 + 4
