@@ -112,8 +112,8 @@ func TestCollectiveTime(t *testing.T) {
 func TestCollectiveInvariants(t *testing.T) {
 	clusters := map[string]Cluster{
 		"h100 llama3": mustCluster(t, "h100-sxm", 16384, 8, llama3Net),
-		"a100 1:1":    mustCluster(t, "a100-sxm-80g", 1024, 8, Network{200, 32, 1, 2e-6}),
-		"b200 small":  mustCluster(t, "b200", 256, 8, Network{400, 4, 3, 10e-6}),
+		"a100 1:1":    mustCluster(t, "a100-sxm-80g", 1024, 8, Network{ScaleOutGbps: 200, NodesPerPod: 32, Oversubscription: 1, LatencyS: 2e-6}),
+		"b200 small":  mustCluster(t, "b200", 256, 8, Network{ScaleOutGbps: 400, NodesPerPod: 4, Oversubscription: 3, LatencyS: 10e-6}),
 	}
 	groups := []Group{{2, 1}, {4, 1}, {8, 1}, {16, 1}, {16, 8}, {32, 4}, {64, 128}, {128, 128}, {8, 2048}, {24, 8}}
 	sizes := []float64{1, 4096, 1 << 20, 1 << 30, 1e11}
