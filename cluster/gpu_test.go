@@ -74,7 +74,7 @@ func TestLookupGPUUnknown(t *testing.T) {
 	if unk.Kind != "gpu" || unk.Name != "H100" || !slices.Equal(unk.Valid, GPUNames()) {
 		t.Errorf("got %+v", unk)
 	}
-	const want = `cluster: unknown gpu "H100" (valid: a100-sxm-80g, b200, h100-sxm, h200-sxm)`
+	const want = `cluster: unknown gpu "H100" (valid: a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm)`
 	if err.Error() != want {
 		t.Errorf("message %q, want %q", err.Error(), want)
 	}
