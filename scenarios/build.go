@@ -104,9 +104,10 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	// The NVLink domain: the scenario's, else the GPU's (an NVL72 rack),
 	// else (0) one node.
 	nw.NVLinkDomain = deref(s.Cluster.NVLinkDomain, gpu.NVLinkDomain)
-	if s.Cluster.NVLinkDomain != nil && nw.NVLinkDomain < 1 {
-		d.errKey("cluster.nvlink_domain", "%d must be >= 1 (GPUs sharing one NVLink fabric, a multiple of cluster.gpus_per_node)", nw.NVLinkDomain)
-		gpusOK = false
+	domainOK := true
+	if v := nw.NVLinkDomain; s.Cluster.NVLinkDomain != nil && (v < 1 || gpn > 0 && v%gpn != 0) {
+		d.errKey("cluster.nvlink_domain", "%d must be a positive multiple of cluster.gpus_per_node (%d): the GPUs sharing one NVLink fabric", v, gpn)
+		nw.NVLinkDomain, domainOK = 0, false // reported once, here
 	}
 	domain := nw.NVLinkDomain
 	if domain == 0 {
@@ -129,7 +130,7 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	// Layout.
 	layout, layoutOK := d.layout(s.Parallelism, "", gpus)
 	main := mainPhase{arch: arch, archOK: archOK, tr: tr, trOK: trOK, gpu: gpu, gpuOK: gpuOK, gpn: gpn, domain: domain, layout: layout}
-	if layoutOK && archOK && trOK && gpusOK && gpuOK && !d.anyLayout {
+	if layoutOK && archOK && trOK && gpusOK && gpuOK && domainOK && !d.anyLayout {
 		main.checked = d.checkLayout(arch, layout, tr, gpus, "") && d.checkAligned(layout, gpn, domain, "") && d.checkMemory(arch, layout, tr, gpu, "")
 	}
 

@@ -44,14 +44,14 @@ type Model struct {
 
 // Cluster is the hardware.
 type Cluster struct {
-	GPU         string   `yaml:"gpu"`                     // required: a cluster.GPUNames name
-	GPUs        int      `yaml:"gpus"`                    // required
-	GPUsPerNode *int     `yaml:"gpus_per_node,omitempty"` // default: the GPU's GPUsPerNode
+	GPU         string `yaml:"gpu"`                     // required: a cluster.GPUNames name
+	GPUs        int    `yaml:"gpus"`                    // required
+	GPUsPerNode *int   `yaml:"gpus_per_node,omitempty"` // default: the GPU's GPUsPerNode
 	// NVLinkDomain is the number of GPUs sharing one NVLink fabric, a
 	// multiple of gpus_per_node; default: the GPU's (72 for gb200 and gb300,
 	// NVL72 racks of 4-GPU trays), else one node.
-	NVLinkDomain *int `yaml:"nvlink_domain,omitempty"`
-	Network     *Network `yaml:"network,omitempty"`
+	NVLinkDomain *int     `yaml:"nvlink_domain,omitempty"`
+	Network      *Network `yaml:"network,omitempty"`
 }
 
 // Network is the scale-out fabric.
