@@ -13,6 +13,11 @@ import (
 // scenario example's latency_us).
 var llama3Net = Network{ScaleOutGbps: 400, NodesPerPod: 384, Oversubscription: 7, LatencyS: 5e-6}
 
+// gb200Net is a GB200 NVL72 cluster's network: the catalog's 400 Gb/s
+// ConnectX-7 per GPU, 72-GPU NVLink racks of 4-GPU trays, one full-bisection
+// pod of 288 trays (1,152 GPUs), 5 µs per hop.
+var gb200Net = Network{ScaleOutGbps: 400, NodesPerPod: 288, Oversubscription: 1, LatencyS: 5e-6, NVLinkDomain: 72}
+
 // mustCluster builds a cluster of the named catalog GPU or fails the test.
 func mustCluster(t testing.TB, gpu string, gpus, perNode int, net Network) Cluster {
 	t.Helper()
@@ -69,10 +74,12 @@ func TestNewRejects(t *testing.T) {
 		{"zero gpus", h100, 0, 8, llama3Net, []string{"gpus"}},
 		{"negative per node", h100, 16, -8, llama3Net, []string{"gpus_per_node"}},
 		{"partial node", h100, 12, 8, llama3Net, []string{"gpus"}},
-		{"nan nic", h100, 16, 8, Network{math.NaN(), 384, 7, 5e-6}, []string{"network.scale_out_gbps"}},
-		{"inf nic", h100, 16, 8, Network{math.Inf(1), 384, 7, 5e-6}, []string{"network.scale_out_gbps"}},
-		{"zero nic", h100, 16, 8, Network{0, 384, 7, 5e-6}, []string{"network.scale_out_gbps"}},
-		{"oversubscription below 1", h100, 16, 8, Network{400, 384, 0.5, 5e-6}, []string{"network.oversubscription"}},
+		{"domain not whole nodes", h100, 16, 4, Network{ScaleOutGbps: 400, NodesPerPod: 4, Oversubscription: 1, NVLinkDomain: 6}, []string{"nvlink_domain"}},
+		{"negative domain", h100, 16, 8, Network{ScaleOutGbps: 400, NodesPerPod: 4, Oversubscription: 1, NVLinkDomain: -72}, []string{"nvlink_domain"}},
+		{"nan nic", h100, 16, 8, Network{ScaleOutGbps: math.NaN(), NodesPerPod: 384, Oversubscription: 7, LatencyS: 5e-6}, []string{"network.scale_out_gbps"}},
+		{"inf nic", h100, 16, 8, Network{ScaleOutGbps: math.Inf(1), NodesPerPod: 384, Oversubscription: 7, LatencyS: 5e-6}, []string{"network.scale_out_gbps"}},
+		{"zero nic", h100, 16, 8, Network{ScaleOutGbps: 0, NodesPerPod: 384, Oversubscription: 7, LatencyS: 5e-6}, []string{"network.scale_out_gbps"}},
+		{"oversubscription below 1", h100, 16, 8, Network{ScaleOutGbps: 400, NodesPerPod: 384, Oversubscription: 0.5, LatencyS: 5e-6}, []string{"network.oversubscription"}},
 		{"bad gpu", GPU{Name: "x", BF16TFLOPS: 1, HBMGiB: 1, HBMBandwidth: 1, Compute: h100Compute}, 16, 8, llama3Net,
 			[]string{"gpu.nvlink_ring_busbw"}},
 		{

@@ -32,7 +32,8 @@ func (op Collective) String() string {
 //
 //   - TierNVLink: the GPU's NVLSBusBW for an all-reduce where the GPU has
 //     NVLink SHARP, else NVLinkRingBusBW. (CollectiveTime uses NVLS only for
-//     a group that is a whole node and all-reduces at the NVLink tier.)
+//     a group with at least a whole node's GPUs in the domain that
+//     all-reduces at the NVLink tier.)
 //   - TierPod: the NIC's line rate × NICBusBWEfficiency.
 //   - TierSpine: the pod bandwidth / Oversubscription. Every GPU of a pod
 //     crosses the spine at once in the lockstep collectives this prices (all
@@ -103,8 +104,8 @@ func (c Cluster) CollectiveTime(op Collective, g Group, bytes float64) float64 {
 			switch {
 			case s.Tier != TierNVLink:
 				beta = c.TierBusBW(s.Tier, AllReduce)
-			case c.GPU.NVLSBusBW > 0 && m == float64(c.GPUsPerNode):
-				beta = c.GPU.NVLSBusBW // NVLink SHARP over a whole node
+			case c.GPU.NVLSBusBW > 0 && m >= float64(c.GPUsPerNode):
+				beta = c.GPU.NVLSBusBW // NVLink SHARP over a whole node or more of the domain
 			}
 			return total + 2*(m-1)/m*data/beta + min(2*(m-1), tree)*a
 		}
@@ -121,18 +122,20 @@ func (c Cluster) CollectiveTime(op Collective, g Group, bytes float64) float64 {
 
 // SendRecvTime returns the seconds of a point-to-point transfer of bytes
 // (a pipeline-stage boundary): over NVLink at the GPU's NVLinkRingBusBW (the
-// effective NVLink bandwidth NCCL achieves) if sameNode; else over the NIC at
-// the pod tier's bus bandwidth if samePod; else across the spine at the spine
-// tier's, shared as in TierBusBW. Plus one step latency of the tier. sameNode
-// implies samePod. Zero bytes cost 0; negative or NaN bytes panic.
-func (c Cluster) SendRecvTime(bytes float64, sameNode bool, samePod bool) float64 {
+// effective NVLink bandwidth NCCL achieves) if sameDomain (the same NVLink
+// domain: the same node on 8-GPU servers, the same rack on NVL72); else over
+// the NIC at the pod tier's bus bandwidth if samePod; else across the spine
+// at the spine tier's, shared as in TierBusBW. Plus one step latency of the
+// tier. sameDomain implies samePod. Zero bytes cost 0; negative or NaN bytes
+// panic. P2PTime works the flags out from two ranks.
+func (c Cluster) SendRecvTime(bytes float64, sameDomain bool, samePod bool) float64 {
 	checkBytes(bytes)
 	if bytes == 0 {
 		return 0
 	}
 	t := TierSpine
 	switch {
-	case sameNode:
+	case sameDomain:
 		t = TierNVLink
 	case samePod:
 		t = TierPod
@@ -144,4 +147,16 @@ func checkBytes(bytes float64) {
 	if !(bytes >= 0) {
 		panic("cluster: byte count must be >= 0 and not NaN")
 	}
+}
+
+// P2PTime returns SendRecvTime for a transfer of bytes from rank a to rank b
+// under the consecutive layout of Spans: the same domain if a/D == b/D (D =
+// Domain()), the same pod if their nodes a/GPUsPerNode and b/GPUsPerNode
+// share a pod. It panics on a negative rank (a programmer error).
+func (c Cluster) P2PTime(bytes float64, a, b int) float64 {
+	if a < 0 || b < 0 {
+		panic("cluster: negative rank")
+	}
+	d, g, npp := c.Domain(), c.GPUsPerNode, c.Network.NodesPerPod
+	return c.SendRecvTime(bytes, a/d == b/d, a/g/npp == b/g/npp)
 }

@@ -52,6 +52,8 @@ func TestCollectiveTime(t *testing.T) {
 	// Two pods of two nodes each, 1:7 above the pods.
 	twoPods := mustCluster(t, "h100-sxm", 32, 8, Network{ScaleOutGbps: 400, NodesPerPod: 2, Oversubscription: 7, LatencyS: l})
 
+	gb200 := mustCluster(t, "gb200", 1152, 4, gb200Net)
+	gb300 := mustCluster(t, "gb300", 1152, 4, Network{ScaleOutGbps: 800, NodesPerPod: 288, Oversubscription: 1, LatencyS: 5e-6, NVLinkDomain: 72})
 	tests := []struct {
 		name  string
 		c     Cluster
@@ -60,6 +62,16 @@ func TestCollectiveTime(t *testing.T) {
 		bytes float64
 		want  float64
 	}{
+		// GB200 NVL72, TP8 on two 4-GPU trays of one rack: NVLink ring,
+		// 7/8·2^30/720e9 + min(7, 2·3)·3.4 µs (as for one 8×B200 node).
+		{"gb200 tp8 all-gather crosses trays", gb200, AllGather, Group{8, 1}, gib, 7.0/8*gib/720e9 + 6*3.4e-6},
+		// TP8 all-reduce holds two whole trays: NVLS, 2·7/8·2^30/830e9 + 6·3.4 µs.
+		{"gb200 tp8 all-reduce", gb200, AllReduce, Group{8, 1}, gib, 2*7.0/8*gib/830e9 + 6*3.4e-6},
+		// DP2 at stride 72, one member in each of two racks: the NICs,
+		// 1/2·2^30/(400e9/8·0.94) + min(1, 2)·5 µs.
+		{"gb200 dp2 across racks", gb200, ReduceScatter, Group{2, 72}, gib, 0.5*gib/47e9 + 5e-6},
+		// The same on GB300's 800 Gb/s ConnectX-8: β = 100e9·0.94.
+		{"gb300 dp2 across racks", gb300, ReduceScatter, Group{2, 72}, gib, 0.5*gib/94e9 + 5e-6},
 		// 8×H100 all-reduce of 1 GiB over NVLS: 2·7/8·2^30/480e9 = 3.91468 ms,
 		// plus latency min(ring 2·7, tree 2·⌈log2 8⌉ = 6)·3.4 µs = 20.4 µs.
 		{"h100 tp8 all-reduce 1GiB", h100, AllReduce, Group{8, 1}, gib, 0.003935083733333334},
@@ -112,8 +124,9 @@ func TestCollectiveTime(t *testing.T) {
 func TestCollectiveInvariants(t *testing.T) {
 	clusters := map[string]Cluster{
 		"h100 llama3": mustCluster(t, "h100-sxm", 16384, 8, llama3Net),
-		"a100 1:1":    mustCluster(t, "a100-sxm-80g", 1024, 8, Network{200, 32, 1, 2e-6}),
-		"b200 small":  mustCluster(t, "b200", 256, 8, Network{400, 4, 3, 10e-6}),
+		"a100 1:1":    mustCluster(t, "a100-sxm-80g", 1024, 8, Network{ScaleOutGbps: 200, NodesPerPod: 32, Oversubscription: 1, LatencyS: 2e-6}),
+		"b200 small":  mustCluster(t, "b200", 256, 8, Network{ScaleOutGbps: 400, NodesPerPod: 4, Oversubscription: 3, LatencyS: 10e-6}),
+		"gb200 nvl72": mustCluster(t, "gb200", 1152, 4, gb200Net),
 	}
 	groups := []Group{{2, 1}, {4, 1}, {8, 1}, {16, 1}, {16, 8}, {32, 4}, {64, 128}, {128, 128}, {8, 2048}, {24, 8}}
 	sizes := []float64{1, 4096, 1 << 20, 1 << 30, 1e11}
@@ -182,6 +195,35 @@ func TestSendRecvTime(t *testing.T) {
 			got := c.SendRecvTime(tt.bytes, tt.sameNode, tt.samePod)
 			if !approx(got, tt.want, 1e-9) {
 				t.Errorf("SendRecvTime(%g, %v, %v) = %.9g, want %.9g", tt.bytes, tt.sameNode, tt.samePod, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestP2PTime(t *testing.T) {
+	gb200 := mustCluster(t, "gb200", 1152, 4, gb200Net)
+	h100 := mustCluster(t, "h100-sxm", 16384, 8, llama3Net)
+	tests := []struct {
+		name string
+		c    Cluster
+		a, b int
+		want float64
+	}{
+		// Ranks 0 and 68: different trays, the same 72-GPU rack: NVLink,
+		// 2^30/720e9 + 3.4 µs.
+		{"gb200 same rack", gb200, 0, 68, gib/720e9 + 3.4e-6},
+		// Ranks 68 and 72: neighbouring racks, one pod: the NIC, 2^30/47e9 + 5 µs.
+		{"gb200 next rack", gb200, 68, 72, gib/47e9 + 5e-6},
+		// On 8-GPU nodes the domain is the node: ranks 0 and 8 use the NIC.
+		{"h100 next node", h100, 0, 8, gib/47e9 + 5e-6},
+		{"h100 same node", h100, 0, 7, gib/370e9 + 3.4e-6},
+		// Nodes 0 and 384 are in different pods: the spine, 2^30/(47e9/7) + 5 µs.
+		{"h100 next pod", h100, 0, 384 * 8, gib/(47e9/7) + 5e-6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.c.P2PTime(gib, tt.a, tt.b); !approx(got, tt.want, 1e-9) {
+				t.Errorf("P2PTime(%d, %d) = %.9g, want %.9g", tt.a, tt.b, got, tt.want)
 			}
 		})
 	}

@@ -25,6 +25,10 @@ type ComputeModel struct {
 	GEMMOverheadS     float64 // fixed seconds per matrix product
 	FP8Efficiency     float64 // sustained fraction of the fp8 dense peak
 	FP8OverheadS      float64 // fixed seconds per fp8 matrix product
+	MXFP8Efficiency   float64 // sustained fraction of the block-scaled fp8 dense peak
+	MXFP8OverheadS    float64 // fixed seconds per block-scaled fp8 matrix product
+	FP4Efficiency     float64 // sustained fraction of the fp4 (NVFP4) dense peak
+	FP4OverheadS      float64 // fixed seconds per fp4 matrix product
 	AttnFwdEfficiency float64 // fraction of the bf16 peak, fused attention forward
 	AttnBwdEfficiency float64 // fraction of the bf16 peak, fused attention backward (2× forward FLOPs)
 	AttnFwdOverheadS  float64 // fixed seconds per attention forward kernel
@@ -93,6 +97,52 @@ var a100Compute = func() ComputeModel {
 	return c
 }()
 
+// Blackwell (B200, GB200, GB300) has no measurement here: nobody in the
+// project has run cluster/calibration/measure.py on one. Until someone
+// does, each Blackwell GPU type takes the H100's fitted fractions of peak
+// and of HBM bandwidth and its fixed costs (an assumption, documented in
+// the package doc), and the block-scaled precisions, which the H100 cannot
+// run, take the H100's fp8 fraction and fixed cost: MXFP8 and NVFP4 kernels
+// are assumed to reach the same share of their (higher) peaks as
+// per-tensor fp8 does of its own. Each GPU type has its own variable so that
+// a fit on that GPU (one documented fit per type, as h100Compute) replaces
+// exactly one of them.
+var (
+	b200Compute  = unmeasuredBlackwell()
+	gb200Compute = unmeasuredBlackwell()
+	gb300Compute = unmeasuredBlackwell()
+)
+
+// unmeasuredBlackwell is h100Compute with the block-scaled precisions set
+// to the H100's fp8 fit.
+func unmeasuredBlackwell() ComputeModel {
+	c := h100Compute
+	c.MXFP8Efficiency, c.MXFP8OverheadS = c.FP8Efficiency, c.FP8OverheadS
+	c.FP4Efficiency, c.FP4OverheadS = c.FP8Efficiency, c.FP8OverheadS
+	return c
+}
+
+// gemmFit returns the sustained efficiency and fixed cost of a matrix
+// product at precision p, and the bytes per input element (scales
+// included): 2 for bf16; 1 for fp8; 1 + 1/32 for MXFP8 (an E8M0 scale per
+// 32 elements); 1/2 + 1/16 for NVFP4 (an E4M3 scale per 16 elements; the
+// one fp32 scale per tensor is negligible). A precision the GPU lacks falls
+// back to bf16 (scenarios refuse such a run before it gets here).
+func (g GPU) gemmFit(p Precision) (peak, eff, overhead, elem float64) {
+	c := g.Compute
+	if g.Supports(p) {
+		switch p {
+		case FP8:
+			return g.PeakFLOPS(p), c.FP8Efficiency, c.FP8OverheadS, 1
+		case MXFP8:
+			return g.PeakFLOPS(p), c.MXFP8Efficiency, c.MXFP8OverheadS, 1 + 1.0/32
+		case NVFP4:
+			return g.PeakFLOPS(p), c.FP4Efficiency, c.FP4OverheadS, 0.5 + 1.0/16
+		}
+	}
+	return g.PeakFLOPS(BF16), c.GEMMEfficiency, c.GEMMOverheadS, 2
+}
+
 // h100SustainedToBurst is the H100's fitted sustained efficiency over its best
 // measured single product (785 TFLOPS, 8192³, run 1 of the calibration).
 const h100SustainedToBurst = 0.685 * 989.4 / 785
@@ -100,20 +150,16 @@ const h100SustainedToBurst = 0.685 * 989.4 / 785
 // GEMMTime returns the seconds of an m×k by k×n matrix product at precision
 // p: a roofline of tensor-core time and the HBM traffic of reading both
 // operands and writing the output once, plus the fixed cost of a kernel.
-// Zero-sized products cost nothing.
+// Zero-sized products cost nothing. A precision the GPU does not support is
+// priced as bf16.
 func (g GPU) GEMMTime(m, n, k float64, p Precision) float64 {
 	if m <= 0 || n <= 0 || k <= 0 {
 		return 0
 	}
 	flops := 2 * m * n * k
-	eff, over, elem := g.Compute.GEMMEfficiency, g.Compute.GEMMOverheadS, 2.0
-	if p == FP8 && g.FP8TFLOPS > 0 {
-		eff, over, elem = g.Compute.FP8Efficiency, g.Compute.FP8OverheadS, 1.0
-	} else {
-		p = BF16
-	}
+	peak, eff, over, elem := g.gemmFit(p)
 	bytes := elem*(m*k+k*n) + 2*m*n // inputs at the precision, output in bf16
-	return math.Max(flops/(g.PeakFLOPS(p)*eff), bytes/g.HBMBandwidth) + over
+	return math.Max(flops/(peak*eff), bytes/g.HBMBandwidth) + over
 }
 
 // AttentionTime returns the seconds of one fused attention kernel doing

@@ -131,6 +131,8 @@ func TestComputeModelFitsH100Measurements(t *testing.T) {
 func TestComputeTimes(t *testing.T) {
 	h100, _ := LookupGPU("h100-sxm")
 	a100, _ := LookupGPU("a100-sxm-80g")
+	gb200, _ := LookupGPU("gb200")
+	gb300, _ := LookupGPU("gb300")
 	for _, c := range []struct {
 		name string
 		got  float64
@@ -152,6 +154,21 @@ func TestComputeTimes(t *testing.T) {
 		{"h100 attention fwd", h100.AttentionTime(1e12, false), 1e12/(989.4e12*0.61) + 56e-6},
 		{"h100 attention bwd", h100.AttentionTime(1e12, true), 2e12/(989.4e12*0.43) + 160e-6},
 		{"zero GEMM", h100.GEMMTime(0, 10, 10, BF16), 0},
+		// Blackwell takes the H100's fp8 fit for the block-scaled precisions
+		// (an assumption, compute.go): 2·8192³ / (5000e12 · 0.60) + 26 µs on
+		// GB200 mxfp8; 2·8192³ / (10000e12 · 0.60) + 26 µs at nvfp4; GB300's
+		// fp4 peak is 15000 TFLOPS. All compute bound: nvfp4 moves
+		// (1/2+1/16)·2·8192² + 2·8192² bytes = 210 MB, 26 µs at 8 TB/s, against
+		// 183 µs of math on GB200.
+		{"gb200 8192³ mxfp8", gb200.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(5000e12*0.60) + 26e-6},
+		{"gb200 8192³ nvfp4", gb200.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(10000e12*0.60) + 26e-6},
+		{"gb300 8192³ nvfp4", gb300.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(15000e12*0.60) + 26e-6},
+		{"gb200 8192³ bf16", gb200.GEMMTime(8192, 8192, 8192, BF16), 2*math.Pow(8192, 3)/(2500e12*0.685) + 22e-6},
+		// A skinny nvfp4 product is memory bound: (9/16)·(8192·8+8·8192) +
+		// 2·8192² bytes at 8 TB/s.
+		{"gb200 skinny nvfp4", gb200.GEMMTime(8192, 8192, 8, NVFP4), (9.0/16*(8192*8+8*8192)+2*8192*8192.0)/8e12 + 26e-6},
+		// H100 has no mxfp8: priced as bf16 (scenarios refuse it first).
+		{"h100 mxfp8 falls back", h100.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(989.4e12*0.685) + 22e-6},
 		{"zero bytes", h100.MemoryTime(0, Stream), 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -27,10 +27,11 @@ const NVLinkLatencyS = 3.4e-6
 type Tier int
 
 const (
-	// TierNVLink is inside one node, over NVLink and NVSwitch.
+	// TierNVLink is inside one NVLink domain (a node, or an NVL72 rack of
+	// several nodes), over NVLink and NVSwitch.
 	TierNVLink Tier = iota
-	// TierPod is between nodes of one full-bisection pod, over the
-	// scale-out NICs (one per GPU, rail-optimized).
+	// TierPod is between NVLink domains inside one full-bisection pod, over
+	// the scale-out NICs (one per GPU, rail-optimized).
 	TierPod
 	// TierSpine is between pods, over the oversubscribed spine.
 	TierSpine
@@ -60,8 +61,8 @@ type Group struct {
 
 // Span is one level of a group's hierarchical factorisation: Members is the
 // number of the group's members at Tier that lie below one member of the
-// next tier up (the members per node at TierNVLink, the nodes per pod at
-// TierPod, the pods at TierSpine). Members is a float64 because a group that
+// next tier up (the members per NVLink domain at TierNVLink, the domains per
+// pod at TierPod, the pods at TierSpine). Members is a float64 because a group that
 // does not divide evenly into pods spans a fractional number of them on
 // average (see Cluster.Spans).
 type Span struct {
@@ -93,20 +94,42 @@ func (c Cluster) CheckGroup(g Group) error {
 // first, omitting tiers where the group has a single member; the product of
 // the Members is g.Size, and a group of one has no spans.
 //
-// Ranks are laid out consecutively: rank r lives on node r/GPUsPerNode and
-// node n in pod n/NodesPerPod. Then
+// Ranks are laid out consecutively: rank r lives in NVLink domain r/D (D =
+// Cluster.Domain(), one node unless Network.NVLinkDomain says more), on
+// node r/GPUsPerNode, and node n in pod n/NodesPerPod. Then
 //
-//   - members per node m = 1 if Stride >= GPUsPerNode, else
-//     min(Size, ⌊GPUsPerNode/Stride⌋);
-//   - consecutive node-level members lie d = max(1, m·Stride/GPUsPerNode)
-//     nodes apart, so members per pod (counted in node-level members) are
-//     p = 1 if d >= NodesPerPod, else min(Size/m, ⌊NodesPerPod/d⌋);
+//   - members per domain m: the fewest members that any group of g's shape
+//     has in one domain it touches (the worst-placed group; see below);
+//   - consecutive domain-level members lie max(D, m·Stride) ranks apart, d
+//     nodes, so members per pod (counted in domain-level members) are p = 1
+//     if d >= NodesPerPod, else min(Size/m, ⌊NodesPerPod/d⌋);
 //   - the rest, Size/(m·p), are pods.
+//
+// The groups of g's shape are those of a [TP, CP, PP, DP] layout: blocks of
+// Size·Stride consecutive ranks, each holding Stride interleaved groups.
+// Where D is a multiple of the block, every group lies inside one domain
+// (m = Size); where the block is a multiple of D and Stride divides D,
+// every domain holds D/Stride members of each group it touches (m =
+// D/Stride); a Stride of D or more puts each member in its own domain (m =
+// 1). Otherwise domain boundaries cut some blocks unevenly (an NVL72 rack
+// of 72 GPUs under a block of 16 or 128, say), and the groups so cut have
+// fewer members on one side. A collective over such groups runs in
+// lockstep, and the slowest group is the one with the fewest members in a
+// domain, since those few GPUs' NICs carry the whole domain's share of
+// the scale-out traffic; m is that group's count. A cut at q ranks into a
+// block leaves at worst max(1, ⌊q/Stride⌋) members before it (the group
+// with the largest offset) and max(1, ⌊(block−q)/Stride⌋) after it;
+// domains cut on both sides hold at least ⌊D/Stride⌋. For D = 72 and a
+// block of 16 (tp = 8, cp = 2), the block at ranks 64–79 splits each of its
+// CP groups one member in each rack: m = 1, and the CP all-gather is
+// priced entirely on the NICs.
 //
 // The pod count is kept fractional where the group does not divide evenly
 // into pods: Llama 3's DP group (Size 128, Stride 128 = 16 nodes, 384-node
 // pods) has 24 members per pod and 128/24 = 5.33 pods. The fraction is the
 // average group size at the spine, which is what the alpha-beta cost needs.
+// The domain-level count is likewise fractional (Size/m) where m does not
+// divide Size.
 func (c Cluster) Spans(g Group) []Span {
 	sp, n := c.spans(g)
 	if n == 0 {
@@ -124,10 +147,7 @@ func (c Cluster) spans(g Group) (sp [numTiers]Span, n int) {
 	if g.Size == 1 {
 		return sp, 0
 	}
-	m := 1.0
-	if g.Stride < c.GPUsPerNode {
-		m = min(size, float64(c.GPUsPerNode/g.Stride))
-	}
+	m := c.domainMembers(g)
 	if m > 1 {
 		sp[n] = Span{TierNVLink, m}
 		n++
@@ -136,7 +156,7 @@ func (c Cluster) spans(g Group) (sp [numTiers]Span, n int) {
 	if rest <= 1 {
 		return sp, n
 	}
-	nodeStride := max(1, m*float64(g.Stride)/float64(c.GPUsPerNode))
+	nodeStride := max(float64(c.Domain()), m*float64(g.Stride)) / float64(c.GPUsPerNode)
 	p := 1.0
 	if npp := float64(c.Network.NodesPerPod); nodeStride < npp {
 		p = min(rest, math.Floor(npp/nodeStride))
@@ -151,6 +171,42 @@ func (c Cluster) spans(g Group) (sp [numTiers]Span, n int) {
 		n++
 	}
 	return sp, n
+}
+
+// domainMembers is m of Spans: the fewest members that the worst-placed
+// group of g's shape has in one NVLink domain it touches. It loops over at
+// most min(blocks, D/gcd(block, D)) blocks (the offsets of blocks against
+// domains repeat with that period), at most D, and does not allocate.
+func (c Cluster) domainMembers(g Group) float64 {
+	size, stride, d := g.Size, g.Stride, c.Domain()
+	if stride >= d {
+		return 1
+	}
+	block := size * stride
+	if d%block == 0 || (c.GPUs <= d && (size-1)*stride < d) {
+		return float64(size) // every group inside one domain
+	}
+	blocks := max(1, (c.GPUs+block-1)/block)
+	worst := size
+	for k := range min(blocks, d/gcd(block, d)) {
+		first := d - k*block%d // the first domain boundary inside the block, in ranks from its start
+		if first >= block {
+			continue // the block lies inside one domain
+		}
+		last := first + (block-1-first)/d*d // the last boundary inside the block
+		worst = min(worst, max(1, first/stride), max(1, (block-last)/stride))
+		if last > first {
+			worst = min(worst, d/stride) // a domain cut on both sides
+		}
+	}
+	return float64(worst)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // checkGroup panics on a group the cost methods cannot price; it is a

@@ -32,6 +32,7 @@ func TestCheckGroup(t *testing.T) {
 
 func TestSpans(t *testing.T) {
 	llama := mustCluster(t, "h100-sxm", 16384, 8, llama3Net)
+	gb200 := mustCluster(t, "gb200", 1152, 4, gb200Net)
 	tests := []struct {
 		name string
 		c    Cluster
@@ -65,8 +66,32 @@ func TestSpans(t *testing.T) {
 		{"everything", llama, Group{16384, 1}, []Span{{TierNVLink, 8}, {TierPod, 384}, {TierSpine, 2048.0 / 384}}},
 		// Stride of exactly one pod (384 nodes · 8): one member per pod.
 		{"stride one pod", llama, Group{4, 3072}, []Span{{TierSpine, 4}}},
-		// Stride 3 does not divide the node: ⌊8/3⌋ = 2 per node, d = max(1, 6/8) = 1.
-		{"stride 3", llama, Group{4, 3}, []Span{{TierNVLink, 2}, {TierPod, 2}}},
+		// Stride 3 does not divide the node: the block of 12 ranks is cut at
+		// rank 8, and the group at offset 0 (ranks 0, 3, 6 | 9) has one member
+		// on the second node, max(1, ⌊(12−8)/3⌋) = 1: the worst-placed group
+		// sends everything over its NICs, 4 domain-level members 3 ranks
+		// apart, max(8, 1·3)/8 = 1 node apart, all in one pod.
+		{"stride 3", llama, Group{4, 3}, []Span{{TierPod, 4}}},
+		// GB200 NVL72 (4-GPU trays, 72-GPU racks, 1,152 GPUs = 16 racks, one pod):
+		// TP8 spans two trays but lies inside one rack (72 = 9·8).
+		{"gb200 tp8", gb200, Group{8, 1}, []Span{{TierNVLink, 8}}},
+		// TP8·PP9 = 72: the PP group fills a rack exactly.
+		{"gb200 pp9 stride 8", gb200, Group{9, 8}, []Span{{TierNVLink, 9}}},
+		// DP2 at stride 72: one member per rack; racks are 72/4 = 18 trays
+		// apart, ⌊288/18⌋ = 16 per pod ≥ 2: the pod tier (NICs).
+		{"gb200 dp2 two racks", gb200, Group{2, 72}, []Span{{TierPod, 2}}},
+		// CP2 under TP8 (stride 8, block 16): the block at ranks 64–79 is
+		// cut at 72, one member on each side: m = 1, the NICs.
+		{"gb200 cp2 cut block", gb200, Group{2, 8}, []Span{{TierPod, 2}}},
+		// PP16 under TP8 (block 128): the block at ranks 384–511 is cut at
+		// 504 = 7·72 leaving one member (rank 504 + offset 0) in rack 7.
+		{"gb200 pp16 cut block", gb200, Group{16, 8}, []Span{{TierPod, 16}}},
+		// Block 144 = 2 racks, stride 16 does not divide 72: each rack holds
+		// ⌊72/16⌋ = 4 of the worst group (offset 15: 15, 31, 47, 63 | 79 …):
+		// 4 per rack, 9/4 = 2.25 rack-level members.
+		{"gb200 stride 16 over two racks", gb200, Group{9, 16}, []Span{{TierNVLink, 4}, {TierPod, 9.0 / 4}}},
+		// The whole cluster: 72 per rack, 16 racks in the pod.
+		{"gb200 everything", gb200, Group{1152, 1}, []Span{{TierNVLink, 72}, {TierPod, 16}}},
 		// Stride 2 with Size 2 fits in a node: min(2, 8/2) = 2.
 		{"small stride 2", llama, Group{2, 2}, []Span{{TierNVLink, 2}}},
 	}

@@ -8,21 +8,36 @@ import (
 	"strings"
 )
 
-// Precision is the arithmetic precision of the tensor-core matrix products.
+// Precision is the arithmetic precision of the tensor-core matrix products,
+// named after the training recipes NVIDIA publishes (Transformer Engine).
 // The zero value is BF16.
 type Precision int
 
 const (
 	// BF16 is bfloat16 with fp32 accumulation, the default for LLM training.
 	BF16 Precision = iota
-	// FP8 is 8-bit floating point (E4M3/E5M2, Transformer Engine style).
+	// FP8 is 8-bit floating point (E4M3/E5M2) with one scale per tensor,
+	// Transformer Engine's delayed or current scaling (Hopper and later).
 	FP8
+	// MXFP8 is the OCP microscaling fp8: E4M3/E5M2 elements with one E8M0
+	// scale per 32 consecutive elements, scaled in the tensor core. It runs
+	// at the fp8 peak and needs Blackwell's block-scaled tensor cores
+	// (Transformer Engine: "MXFP8 ... supported on Blackwell"); Hopper and
+	// Ampere lack them.
+	MXFP8
+	// NVFP4 is NVIDIA's 4-bit float: E2M1 elements with one E4M3 scale per
+	// 16 elements and one fp32 scale per tensor. It runs at the fp4 peak of
+	// Blackwell's tensor cores.
+	NVFP4
 )
 
-var precisionNames = [...]string{BF16: "bf16", FP8: "fp8"}
+// NumPrecisions is the number of precisions; they are 0 … NumPrecisions-1.
+const NumPrecisions = 4
 
-// String returns "bf16" or "fp8" (the scenario spelling), or
-// "Precision(N)" for a value outside the enumeration.
+var precisionNames = [NumPrecisions]string{BF16: "bf16", FP8: "fp8", MXFP8: "mxfp8", NVFP4: "nvfp4"}
+
+// String returns the scenario spelling ("bf16", "fp8", "mxfp8", "nvfp4"),
+// or "Precision(N)" for a value outside the enumeration.
 func (p Precision) String() string {
 	if p >= 0 && int(p) < len(precisionNames) {
 		return precisionNames[p]
@@ -30,7 +45,11 @@ func (p Precision) String() string {
 	return fmt.Sprintf("Precision(%d)", int(p))
 }
 
-// ParsePrecision parses "bf16" or "fp8" (case-insensitive, surrounding
+// PrecisionNames returns the precisions' names in enumeration order. The
+// slice is the caller's.
+func PrecisionNames() []string { return slices.Clone(precisionNames[:]) }
+
+// ParsePrecision parses a precision name (case-insensitive, surrounding
 // spaces ignored). An unknown name gives an *UnknownNameError listing the
 // valid names.
 func ParsePrecision(s string) (Precision, error) {
@@ -40,7 +59,7 @@ func ParsePrecision(s string) (Precision, error) {
 			return Precision(i), nil
 		}
 	}
-	return 0, &UnknownNameError{Kind: "precision", Name: s, Valid: precisionNames[:]}
+	return 0, &UnknownNameError{Kind: "precision", Name: s, Valid: PrecisionNames()}
 }
 
 // UnknownNameError reports a name that is not in one of the package's
@@ -62,22 +81,27 @@ type GPU struct {
 	Name         string  // catalog name, e.g. "h100-sxm"
 	BF16TFLOPS   float64 // dense (no 2:4 sparsity) bf16 tensor-core peak, TFLOPS
 	FP8TFLOPS    float64 // dense fp8 tensor-core peak, TFLOPS (0 = unsupported, e.g. A100)
+	MXFP8TFLOPS  float64 // dense block-scaled (microscaling) fp8 peak, TFLOPS (0 = unsupported: before Blackwell)
+	FP4TFLOPS    float64 // dense fp4 (NVFP4) tensor-core peak, TFLOPS (0 = unsupported: before Blackwell)
 	HBMGiB       float64 // HBM capacity, GiB (2^30 bytes)
 	HBMBandwidth float64 // HBM bandwidth, bytes/s
 	NVLinkGBps   float64 // datasheet NVLink bandwidth per GPU, GB/s, both directions summed (as datasheets print it)
 	NICGbps      float64 // default scale-out NIC line rate per GPU, Gb/s
 	TDPWatts     float64 // board power, W
 	SMs          int     // streaming multiprocessors
-	GPUsPerNode  int     // default node (NVLink domain) size
+	GPUsPerNode  int     // default node size: GPUs in one server or compute tray
+	NVLinkDomain int     // default GPUs sharing one NVLink fabric; 0 = one node (GPUsPerNode)
 
-	// Measured collective bus bandwidths inside one node (nccl-tests busbw), bytes/s.
+	// Measured collective bus bandwidths inside one NVLink domain
+	// (nccl-tests busbw), bytes/s.
 
 	// NVLinkRingBusBW is the ring all-reduce / reduce-scatter / all-gather
-	// busbw across the node's GPUs; it is also NCCL's effective per-GPU
-	// NVLink bandwidth, used for point-to-point sends inside a node.
+	// busbw across the domain's GPUs; it is also NCCL's effective per-GPU
+	// NVLink bandwidth, used for point-to-point sends inside a domain.
 	NVLinkRingBusBW float64
 	// NVLSBusBW is the NVLink SHARP (in-switch reduction) all-reduce busbw
-	// across a whole node; 0 where the NVSwitch has no SHARP (A100).
+	// across a whole node or more of the domain; 0 where the NVSwitch has no
+	// SHARP (A100).
 	NVLSBusBW float64
 
 	// HostBandwidth is the achievable GPU-to-host copy bandwidth over PCIe,
@@ -88,16 +112,46 @@ type GPU struct {
 	Compute ComputeModel
 }
 
-// PeakFLOPS returns the dense tensor-core peak at precision p in FLOP/s, or 0
-// if the GPU does not support p.
+// PeakFLOPS returns the dense (no 2:4 sparsity) tensor-core peak at
+// precision p in FLOP/s, or 0 if the GPU does not support p. It is the
+// denominator of MFU for a run at p: an fp8 run's MFU is relative to the fp8
+// peak, an nvfp4 run's to the fp4 peak.
 func (g GPU) PeakFLOPS(p Precision) float64 {
 	switch p {
 	case BF16:
 		return g.BF16TFLOPS * 1e12
 	case FP8:
 		return g.FP8TFLOPS * 1e12
+	case MXFP8:
+		return g.MXFP8TFLOPS * 1e12
+	case NVFP4:
+		return g.FP4TFLOPS * 1e12
 	}
 	return 0
+}
+
+// Supports reports whether the GPU's tensor cores run precision p.
+func (g GPU) Supports(p Precision) bool { return g.PeakFLOPS(p) > 0 }
+
+// Precisions returns the names of the precisions the GPU supports, in
+// enumeration order.
+func (g GPU) Precisions() []string {
+	var out []string
+	for p := range Precision(NumPrecisions) {
+		if g.Supports(p) {
+			out = append(out, p.String())
+		}
+	}
+	return out
+}
+
+// Domain returns the default NVLink domain size: NVLinkDomain, or
+// GPUsPerNode where that is 0.
+func (g GPU) Domain() int {
+	if g.NVLinkDomain > 0 {
+		return g.NVLinkDomain
+	}
+	return g.GPUsPerNode
 }
 
 // HBMBytes returns the HBM capacity in bytes (HBMGiB · 2^30).
@@ -122,6 +176,8 @@ func (g GPU) Validate() error {
 	}
 	positive("gpu.bf16_tflops", g.BF16TFLOPS)
 	nonNegative("gpu.fp8_tflops", g.FP8TFLOPS)
+	nonNegative("gpu.mxfp8_tflops", g.MXFP8TFLOPS)
+	nonNegative("gpu.fp4_tflops", g.FP4TFLOPS)
 	positive("gpu.hbm_gib", g.HBMGiB)
 	positive("gpu.hbm_bandwidth", g.HBMBandwidth)
 	nonNegative("gpu.nvlink_gbps", g.NVLinkGBps)
@@ -132,6 +188,9 @@ func (g GPU) Validate() error {
 	}
 	if g.GPUsPerNode < 0 {
 		errs = append(errs, &InvalidError{Field: "gpu.gpus_per_node", Value: g.GPUsPerNode, Reason: "must be >= 0"})
+	}
+	if g.NVLinkDomain < 0 || (g.NVLinkDomain > 0 && g.GPUsPerNode > 0 && g.NVLinkDomain%g.GPUsPerNode != 0) {
+		errs = append(errs, &InvalidError{Field: "gpu.nvlink_domain", Value: g.NVLinkDomain, Reason: "must be 0 or a multiple of gpu.gpus_per_node"})
 	}
 	positive("gpu.nvlink_ring_busbw", g.NVLinkRingBusBW)
 	nonNegative("gpu.nvls_busbw", g.NVLSBusBW)
@@ -150,8 +209,18 @@ func (g GPU) Validate() error {
 			errs = append(errs, &InvalidError{Field: f.name, Value: f.v, Reason: "must be in (0, 1]"})
 		}
 	}
-	if g.FP8TFLOPS > 0 && !(c.FP8Efficiency > 0 && c.FP8Efficiency <= 1) {
-		errs = append(errs, &InvalidError{Field: "gpu.compute.fp8_efficiency", Value: c.FP8Efficiency, Reason: "must be in (0, 1] where fp8 is supported"})
+	for _, f := range []struct {
+		name      string
+		supported bool
+		v         float64
+	}{
+		{"gpu.compute.fp8_efficiency", g.FP8TFLOPS > 0, c.FP8Efficiency},
+		{"gpu.compute.mxfp8_efficiency", g.MXFP8TFLOPS > 0, c.MXFP8Efficiency},
+		{"gpu.compute.fp4_efficiency", g.FP4TFLOPS > 0, c.FP4Efficiency},
+	} {
+		if f.supported && !(f.v > 0 && f.v <= 1) {
+			errs = append(errs, &InvalidError{Field: f.name, Value: f.v, Reason: "must be in (0, 1] where the precision is supported"})
+		}
 	}
 	for _, f := range []struct {
 		name string
@@ -159,6 +228,8 @@ func (g GPU) Validate() error {
 	}{
 		{"gpu.compute.gemm_overhead_s", c.GEMMOverheadS},
 		{"gpu.compute.fp8_overhead_s", c.FP8OverheadS},
+		{"gpu.compute.mxfp8_overhead_s", c.MXFP8OverheadS},
+		{"gpu.compute.fp4_overhead_s", c.FP4OverheadS},
 		{"gpu.compute.attn_fwd_overhead_s", c.AttnFwdOverheadS},
 		{"gpu.compute.attn_bwd_overhead_s", c.AttnBwdOverheadS},
 		{"gpu.compute.kernel_overhead_s", c.KernelOverheadS},
@@ -175,13 +246,26 @@ func (g GPU) Validate() error {
 //     datasheet (80GB SXM), NVIDIA H100 datasheet (SXM), NVIDIA H200
 //     datasheet (SXM), NVIDIA DGX B200 datasheet (per-GPU share of the
 //     8-GPU system: 1,440 GB, 64 TB/s HBM, 14.4 TB/s NVLink, 72 PFLOPS fp8
-//     with sparsity). Peaks are dense, without 2:4 sparsity (half the
-//     datasheets' sparse figures).
+//     and 144 PFLOPS fp4 with sparsity), NVIDIA GB200 NVL72 and GB300 NVL72
+//     datasheets (per-GPU share of the 72-GPU rack). Peaks are dense,
+//     without 2:4 sparsity (half the datasheets' sparse figures, except
+//     where a datasheet prints the dense figure itself).
+//   - Block-scaled fp8 (MXFP8) runs at the fp8 peak on Blackwell's
+//     fifth-generation tensor cores (NVIDIA Blackwell architecture technical
+//     brief: microscaling formats at the rate of their element type); it is
+//     0 on Hopper and Ampere, which have no block-scaled tensor cores.
 //   - SMs: A100 108 and H100/H200 132 (same GH100 die) from the NVIDIA A100
 //     and H100 architecture whitepapers; B200 148 = 2 dies × 74 enabled SMs
 //     (Chips and Cheese, "Nvidia's B200: Keeping the CUDA Juggernaut Rolling").
 //   - NICs: one per GPU, ConnectX-6 HDR 200 Gb/s in DGX A100, ConnectX-7
-//     400 Gb/s in DGX H100/H200/B200 (DGX datasheets; published.yaml).
+//     400 Gb/s in DGX H100/H200/B200 and GB200 NVL72, ConnectX-8 800 Gb/s
+//     in GB300 NVL72 (DGX and NVL72 datasheets; published.yaml).
+//   - Nodes and NVLink domains: an HGX/DGX server is one node and one NVLink
+//     domain of 8 GPUs. A GB200/GB300 NVL72 rack is 18 compute trays of 4
+//     GPUs (2 superchips of 1 Grace + 2 Blackwell GPUs; GB300: one board of
+//     2 Grace + 4 GPUs) whose NVLink spans all 72 GPUs through 9 NVLink
+//     switch trays (NVIDIA GB200 NVL72 and GB300 NVL72 product pages); a
+//     tray is a node (failures, NICs), the rack the NVLink domain.
 //   - Bus bandwidths: see the constants below.
 var catalog = [...]GPU{
 	{
@@ -204,6 +288,8 @@ var catalog = [...]GPU{
 		Name:            "b200",
 		BF16TFLOPS:      2250, // DGX B200 datasheet (published.yaml); HGX B200 at 1,000 W per NVIDIA's Blackwell brief, tabulated at glennklockwood.com/garden/processors/B200
 		FP8TFLOPS:       4500, // DGX B200 datasheet: 72 PFLOPS fp8 with sparsity / 8 GPUs / 2 = 4.5 PFLOPS dense
+		MXFP8TFLOPS:     4500, // block-scaled fp8 at the fp8 rate (Blackwell technical brief)
+		FP4TFLOPS:       9000, // DGX B200 datasheet: 144 PFLOPS fp4 with sparsity / 8 GPUs / 2 = 9 PFLOPS dense
 		HBMGiB:          180,  // DGX B200 datasheet: 1,440 GB / 8 GPUs (192 GB of HBM3e, 180 enabled)
 		HBMBandwidth:    8e12, // DGX B200 datasheet: 64 TB/s / 8 GPUs
 		NVLinkGBps:      1800, // DGX B200 datasheet: NVLink 5, 14.4 TB/s / 8 GPUs
@@ -214,7 +300,45 @@ var catalog = [...]GPU{
 		NVLinkRingBusBW: b200NVLinkRingBusBW,
 		NVLSBusBW:       b200NVLSBusBW,
 		HostBandwidth:   pcie5Host,
-		Compute:         h100Compute, // not measured: Hopper's fractions of peak and bandwidth (assumption)
+		Compute:         b200Compute, // not measured: Hopper's fractions (compute.go)
+	},
+	{
+		Name:            "gb200",
+		BF16TFLOPS:      2500,                // GB200 NVL72 datasheet: 360 PFLOPS fp16/bf16 with sparsity / 72 GPUs / 2 (the 1,200 W GB200 configuration)
+		FP8TFLOPS:       5000,                // GB200 NVL72 datasheet: 720 PFLOPS fp8/fp6 with sparsity / 72 / 2
+		MXFP8TFLOPS:     5000,                // block-scaled fp8 at the fp8 rate (Blackwell technical brief)
+		FP4TFLOPS:       10000,               // GB200 NVL72 datasheet: 1,440 PFLOPS fp4 with sparsity / 72 / 2
+		HBMGiB:          186,                 // GB200 NVL72 datasheet: 13.4 TB HBM3e / 72 (MLPerf system name "GB200-186GB"; NVML reports 199,715,979,264 bytes = 186 GiB)
+		HBMBandwidth:    8e12,                // GB200 NVL72 datasheet: 576 TB/s / 72
+		NVLinkGBps:      1800,                // GB200 NVL72 datasheet: NVLink 5, 130 TB/s / 72
+		NICGbps:         400,                 // DGX GB200: one ConnectX-7 400 Gb/s per GPU (MLPerf GB200 systems: 4 per 4-GPU tray)
+		TDPWatts:        1200,                // NVIDIA Blackwell technical brief: GB200's B200 configured at 1,200 W (tabulated at glennklockwood.com/garden/processors/B200)
+		SMs:             148,                 // not published for GB200: assumed the B200's 2 × 74 (third-party spec tables list 148)
+		GPUsPerNode:     4,                   // GB200 NVL72 compute tray: 2 superchips × 2 GPUs
+		NVLinkDomain:    72,                  // GB200 NVL72: 72 GPUs on one NVLink switch system
+		NVLinkRingBusBW: b200NVLinkRingBusBW, // same NVLink 5 links per GPU as B200
+		NVLSBusBW:       b200NVLSBusBW,       // coreweave/nccl-tests PR 43: 835-847 GB/s over the 72-GPU NVL72
+		HostBandwidth:   c2cHost,
+		Compute:         gb200Compute, // not measured: Hopper's fractions (compute.go)
+	},
+	{
+		Name:            "gb300",
+		BF16TFLOPS:      2500,                // GB300 NVL72 datasheet: 360 PFLOPS fp16/bf16 with sparsity / 72 / 2 (the same as GB200)
+		FP8TFLOPS:       5000,                // GB300 NVL72 datasheet: 720 PFLOPS fp8/fp6 with sparsity / 72 / 2 (the same as GB200)
+		MXFP8TFLOPS:     5000,                // block-scaled fp8 at the fp8 rate (Blackwell technical brief)
+		FP4TFLOPS:       15000,               // GB300 NVL72 datasheet: 1,080 PFLOPS fp4 dense (printed as such; 1,440 with sparsity) / 72
+		HBMGiB:          278,                 // GB300 NVL72 datasheet: 288 GB HBM3e per GPU, "up to 20 TB" per rack usable (Google Cloud A4X Max: "roughly 279 GB per GPU"); NVML reports 298,500,227,072 bytes = 278 GiB
+		HBMBandwidth:    8e12,                // GB300 NVL72 datasheet: 576 TB/s / 72
+		NVLinkGBps:      1800,                // GB300 NVL72 datasheet: NVLink 5, 130 TB/s / 72
+		NICGbps:         800,                 // GB300 NVL72 datasheet: 72 ConnectX-8 SuperNICs, 800 Gb/s each
+		TDPWatts:        1400,                // NVIDIA Blackwell Ultra (GB300) configuration: 1,400 W per GPU (glennklockwood.com/garden/processors/B300)
+		SMs:             160,                 // NVIDIA technical blog "Inside NVIDIA Blackwell Ultra": 160 SMs across two dies
+		GPUsPerNode:     4,                   // GB300 NVL72 compute tray: 2 Grace + 4 Blackwell Ultra GPUs
+		NVLinkDomain:    72,                  // GB300 NVL72: 72 GPUs on one NVLink switch system
+		NVLinkRingBusBW: b200NVLinkRingBusBW, // same NVLink 5 links per GPU as B200
+		NVLSBusBW:       b200NVLSBusBW,       // NVL72 all_reduce_perf, as for GB200
+		HostBandwidth:   c2cHost,
+		Compute:         gb300Compute, // not measured: Hopper's fractions (compute.go)
 	},
 	{
 		Name:            "h100-sxm",
@@ -252,10 +376,14 @@ var catalog = [...]GPU{
 
 // Host links: PCIe 4.0 x16 (A100) carries 32 GB/s per direction and PCIe 5.0
 // x16 (H100, H200, B200) 64 GB/s (PCI-SIG specifications; NVIDIA
-// datasheets); a device-to-host copy achieves about 80% of that.
+// datasheets); a device-to-host copy achieves about 80% of that. On
+// GB200/GB300 the GPUs reach their Grace CPU over NVLink-C2C, 900 GB/s
+// both directions summed (GB200 NVL72 datasheet), assumed shared by the
+// superchip's two GPUs: 225 GB/s per GPU per direction, at the same 80%.
 const (
 	pcie4Host = 0.8 * 32e9
 	pcie5Host = 0.8 * 64e9
+	c2cHost   = 0.8 * 900e9 / 2 / 2
 )
 
 // Measured (or, where marked, derived) nccl-tests bus bandwidths inside one

@@ -101,6 +101,18 @@ func (d *decoder) build(s *Scenario) run.Spec {
 		nw.NodesPerPod = max(1, (maxGPUs+gpn-1)/gpn)
 	}
 	nw.NodesPerPod = deref(net.NodesPerPod, nw.NodesPerPod)
+	// The NVLink domain: the scenario's, else the GPU's (an NVL72 rack),
+	// else (0) one node.
+	nw.NVLinkDomain = deref(s.Cluster.NVLinkDomain, gpu.NVLinkDomain)
+	domainOK := true
+	if v := nw.NVLinkDomain; s.Cluster.NVLinkDomain != nil && (v < 1 || gpn > 0 && v%gpn != 0) {
+		d.errKey("cluster.nvlink_domain", "%d must be a positive multiple of cluster.gpus_per_node (%d): the GPUs sharing one NVLink fabric", v, gpn)
+		nw.NVLinkDomain, domainOK = 0, false // reported once, here
+	}
+	domain := nw.NVLinkDomain
+	if domain == 0 {
+		domain = gpn
+	}
 	var cl cluster.Cluster
 	clusterOK := false
 	if gpuOK && gpusOK {
@@ -117,9 +129,9 @@ func (d *decoder) build(s *Scenario) run.Spec {
 
 	// Layout.
 	layout, layoutOK := d.layout(s.Parallelism, "", gpus)
-	main := mainPhase{arch: arch, archOK: archOK, tr: tr, trOK: trOK, gpu: gpu, gpuOK: gpuOK, gpn: gpn, layout: layout}
-	if layoutOK && archOK && trOK && gpusOK && gpuOK && !d.anyLayout {
-		main.checked = d.checkLayout(arch, layout, tr, gpus, "") && d.checkAligned(layout, gpn, "") && d.checkMemory(arch, layout, tr, gpu, "")
+	main := mainPhase{arch: arch, archOK: archOK, tr: tr, trOK: trOK, gpu: gpu, gpuOK: gpuOK, gpn: gpn, domain: domain, layout: layout}
+	if layoutOK && archOK && trOK && gpusOK && gpuOK && domainOK && !d.anyLayout {
+		main.checked = d.checkLayout(arch, layout, tr, gpus, "") && d.checkAligned(layout, gpn, domain, "") && d.checkMemory(arch, layout, tr, gpu, "")
 	}
 
 	// Phases.
@@ -301,13 +313,18 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 	if t.Precision != "" {
 		p, err := cluster.ParsePrecision(t.Precision)
 		if err != nil || p.String() != t.Precision {
-			d.errKey("training.precision", "%s", oneOf("precision", t.Precision, []string{"bf16", "fp8"}))
+			d.errKey("training.precision", "%s", oneOf("precision", t.Precision, cluster.PrecisionNames()))
 			ok = false
 		}
 		tr.Precision = p
 	}
-	if gpuOK && tr.Precision == cluster.FP8 && gpu.PeakFLOPS(cluster.FP8) == 0 {
-		d.errKey("training.precision", "fp8 needs fp8 tensor cores, which %s lacks; use bf16", gpu.Name)
+	if gpuOK && !gpu.Supports(tr.Precision) {
+		need := map[cluster.Precision]string{
+			cluster.FP8:   "fp8 tensor cores",
+			cluster.MXFP8: "block-scaled (microscaling) fp8 tensor cores, new in Blackwell",
+			cluster.NVFP4: "fp4 tensor cores, new in Blackwell",
+		}[tr.Precision]
+		d.errKey("training.precision", "%s needs %s, which %s lacks; %s supports %s", tr.Precision, need, gpu.Name, gpu.Name, strings.Join(gpu.Precisions(), ", "))
 		ok = false
 	}
 	// NVIDIA's fp8 recipes keep the weights in fp8 only (Megatron-Core's
@@ -466,14 +483,20 @@ func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, 
 
 // checkLayout validates l for a, t and gpus; prefix is "" or "phases.N.".
 // It reports whether l is valid.
-// checkAligned refuses a tensor-parallel group that straddles nodes
-// unevenly: the collective model prices groups of whole nodes or of parts of
-// one node.
-func (d *decoder) checkAligned(l model.Layout, gpn int, prefix string) bool {
-	if gpn < 1 || l.TP <= 1 || gpn%l.TP == 0 || l.TP%gpn == 0 {
+// checkAligned refuses a tensor-parallel group that straddles NVLink
+// domains unevenly: tensor parallelism belongs inside one NVLink fabric, and
+// a tp that neither divides the domain nor is a multiple of it would put
+// some groups across two domains. The domain is one node on 8-GPU servers
+// and a 72-GPU rack on NVL72 (tp 8 spans two 4-GPU trays of one rack).
+func (d *decoder) checkAligned(l model.Layout, gpn, domain int, prefix string) bool {
+	if domain < 1 || l.TP <= 1 || domain%l.TP == 0 || l.TP%domain == 0 {
 		return true
 	}
-	d.errKey(prefix+"parallelism.tp", "%d does not align with %d GPUs per node: it must divide the node or be a multiple of it", l.TP, gpn)
+	if domain == gpn {
+		d.errKey(prefix+"parallelism.tp", "%d does not align with %d GPUs per node: it must divide the node or be a multiple of it", l.TP, gpn)
+	} else {
+		d.errKey(prefix+"parallelism.tp", "%d does not align with the %d-GPU NVLink domain (cluster.nvlink_domain): it must divide the domain or be a multiple of it", l.TP, domain)
+	}
 	return false
 }
 
@@ -646,6 +669,7 @@ type mainPhase struct {
 	gpu     cluster.GPU
 	gpuOK   bool
 	gpn     int
+	domain  int // GPUs per NVLink domain
 	layout  model.Layout
 	checked bool // the main layout passed every check, memory included
 }
@@ -717,7 +741,7 @@ func (d *decoder) phase(i int, ph Phase, s *Scenario, main mainPhase) (run.Phase
 	if l == main.layout && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
 		return p, main.checked // the main phase's checks reported any problem once
 	}
-	ok = d.checkLayout(a, l, t, p.GPUs, pre) && d.checkAligned(l, main.gpn, pre) && d.checkMemory(a, l, t, main.gpu, pre)
+	ok = d.checkLayout(a, l, t, p.GPUs, pre) && d.checkAligned(l, main.gpn, main.domain, pre) && d.checkMemory(a, l, t, main.gpu, pre)
 	return p, ok
 }
 

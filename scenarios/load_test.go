@@ -57,6 +57,28 @@ func TestSmall(t *testing.T) {
 	}
 }
 
+// TestGB200Loads: an NVL72 cluster of 256 GPUs on 4-GPU trays loads with
+// the catalog's 72-GPU NVLink domain (3 full racks and a partial one of 40),
+// tp 8 across two trays of a rack, and the fp4 recipe.
+func TestGB200Loads(t *testing.T) {
+	src := strings.Replace(edit(5, "  gpus: 256\n  gpus_per_node: 4"), "  gpu: h100-sxm", "  gpu: gb200", 1) + "  precision: nvfp4\n"
+	spec, _, err := Load(strings.NewReader(src), "gb200.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := spec.Step.Cluster
+	if c.GPU.Name != "gb200" || c.GPUs != 256 || c.GPUsPerNode != 4 || c.Domain() != 72 || c.Network.ScaleOutGbps != 400 {
+		t.Errorf("cluster = %+v (domain %d)", c, c.Domain())
+	}
+	// 256 / (tp 8 · pp 2) = dp 16.
+	if l := spec.Step.Layout; l.TP != 8 || l.PP != 2 || l.DP != 16 {
+		t.Errorf("layout = %+v", l)
+	}
+	if p := spec.Step.Training.Precision; p.String() != "nvfp4" {
+		t.Errorf("precision = %v, want nvfp4", p)
+	}
+}
+
 type wantErr struct {
 	file string
 	line int
@@ -114,11 +136,20 @@ func TestStrict(t *testing.T) {
 			// 405B over tp 8 alone: 94.5 GiB of bf16 weights per GPU.
 			[]wantErr{{"builtin/llama3-405b.yaml", p405, "parallelism", []string{"GiB per GPU on stage 0 (weights 94.5,", "but h100-sxm has 80.0 GiB", "try a larger pp or tp, zero: 3"}}}},
 		{"unknown GPU", edit(4, "  gpu: h100"), nil,
-			[]wantErr{{"t.yaml", 4, "cluster.gpu", []string{`unknown gpu "h100" (did you mean "h100-sxm"?); valid: a100-sxm-80g, b200, h100-sxm, h200-sxm`}}}},
+			[]wantErr{{"t.yaml", 4, "cluster.gpu", []string{`unknown gpu "h100" (did you mean "h100-sxm"?); valid: a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm`}}}},
 		{"fp8 without fp8 tensor cores", edit(4, "  gpu: a100-sxm-80g") + "  precision: fp8\n", nil,
 			[]wantErr{{"t.yaml", 13, "training.precision", []string{"a100-sxm-80g lacks"}}}},
 		{"fp8 params without fp8", edit(4, "  gpu: a100-sxm-80g") + "  fp8_params: true\n", nil,
 			[]wantErr{{"t.yaml", 13, "training.fp8_params", []string{"needs precision: fp8"}}}},
+		{"mxfp8 on hopper", small + "  precision: mxfp8\n", nil,
+			[]wantErr{{"t.yaml", 13, "training.precision", []string{"mxfp8 needs block-scaled", "h100-sxm lacks", "h100-sxm supports bf16, fp8"}}}},
+		{"unknown precision lists the recipes", small + "  precision: fp4\n", nil,
+			[]wantErr{{"t.yaml", 13, "training.precision", []string{"bf16, fp8, mxfp8, nvfp4"}}}},
+		// NVL72: tp 16 neither divides the 72-GPU rack nor is a multiple of it.
+		{"tp across NVLink domains", strings.Replace(edit(4, "  gpu: gb200"), "  tp: 8", "  tp: 16", 1), nil,
+			[]wantErr{{"t.yaml", 7, "parallelism.tp", []string{"16 does not align with the 72-GPU NVLink domain (cluster.nvlink_domain)"}}}},
+		{"nvlink domain not whole trays", edit(4, "  gpu: gb200\n  nvlink_domain: 6"), nil,
+			[]wantErr{{"t.yaml", 5, "cluster.nvlink_domain", []string{"6 must be a positive multiple of cluster.gpus_per_node (4)"}}}},
 		{"unknown model", edit(2, "model: llama3-9b"), nil,
 			[]wantErr{{"t.yaml", 2, "model", []string{`unknown model "llama3-9b"`, "gpt3-175b, llama3-405b, llama3-70b, llama3-8b"}}}},
 		{"unknown failure profile", small + "failures:\n  profile: llama4\n", nil,

@@ -44,10 +44,14 @@ type Model struct {
 
 // Cluster is the hardware.
 type Cluster struct {
-	GPU         string   `yaml:"gpu"`                     // required: a cluster.GPUNames name
-	GPUs        int      `yaml:"gpus"`                    // required
-	GPUsPerNode *int     `yaml:"gpus_per_node,omitempty"` // default: the GPU's GPUsPerNode
-	Network     *Network `yaml:"network,omitempty"`
+	GPU         string `yaml:"gpu"`                     // required: a cluster.GPUNames name
+	GPUs        int    `yaml:"gpus"`                    // required
+	GPUsPerNode *int   `yaml:"gpus_per_node,omitempty"` // default: the GPU's GPUsPerNode
+	// NVLinkDomain is the number of GPUs sharing one NVLink fabric, a
+	// multiple of gpus_per_node; default: the GPU's (72 for gb200 and gb300,
+	// NVL72 racks of 4-GPU trays), else one node.
+	NVLinkDomain *int     `yaml:"nvlink_domain,omitempty"`
+	Network      *Network `yaml:"network,omitempty"`
 }
 
 // Network is the scale-out fabric.
@@ -84,7 +88,7 @@ type Training struct {
 	GlobalBatch       *int      `yaml:"global_batch,omitempty"`        // sequences per step; this
 	GlobalBatchTokens *int      `yaml:"global_batch_tokens,omitempty"` // or tokens per step is required
 	Tokens            *Quantity `yaml:"tokens,omitempty"`              // required unless phases give them
-	Precision         string    `yaml:"precision,omitempty"`           // bf16 (default) | fp8
+	Precision         string    `yaml:"precision,omitempty"`           // bf16 (default) | fp8 | mxfp8 | nvfp4
 	GradPrecision     string    `yaml:"grad_precision,omitempty"`      // fp32 (default) | bf16
 	FP8Params         *bool     `yaml:"fp8_params,omitempty"`          // default true when precision is fp8
 	GradAccumulation  string    `yaml:"grad_accumulation,omitempty"`   // separate (default) | fused

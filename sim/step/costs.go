@@ -321,13 +321,11 @@ func (co Costs) WorstP2P(s Spec) []float64 {
 }
 
 // p2pDelay is the transfer between stages from and to: over NVLink when
-// their first ranks share a node, else over the pod or the spine.
+// their first ranks share an NVLink domain (a node, or an NVL72 rack), else
+// over the pod or the spine.
 func p2pDelay(c cluster.Cluster, bytes float64, stageRanks, from, to, replica, pp int) float64 {
-	g := c.GPUsPerNode
 	base := replica * pp * stageRanks
-	ra, rb := base+from*stageRanks, base+to*stageRanks
-	na, nb := ra/g, rb/g
-	return c.SendRecvTime(bytes, na == nb, na/c.Network.NodesPerPod == nb/c.Network.NodesPerPod)
+	return c.P2PTime(bytes, base+from*stageRanks, base+to*stageRanks)
 }
 
 // blocking reports whether every backward pass waits for its chunk's
