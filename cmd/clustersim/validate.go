@@ -22,6 +22,12 @@ type validateOptions struct {
 }
 
 func newValidateCmd(io *streams) *cobra.Command {
+	return newValidateCmdWith(func(ctx context.Context, o *validateOptions) error { return runValidate(ctx, io, o) })
+}
+
+// newValidateCmdWith builds the command around run (tests pass a stand-in
+// to check argv → options).
+func newValidateCmdWith(run func(context.Context, *validateOptions) error) *cobra.Command {
 	o := &validateOptions{}
 	cmd := &cobra.Command{
 		Use:   "validate",
@@ -45,7 +51,7 @@ time for each vTrain model.`,
 		Example: "  clustersim validate --summary\n  clustersim validate --group vtrain\n  clustersim validate --format json",
 		Args:    positional(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runValidate(cmd.Context(), io, o)
+			return run(cmd.Context(), o)
 		},
 	}
 	addFormatFlag(cmd.Flags(), &o.format)
