@@ -430,3 +430,23 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
+
+// TestTable4Builtins checks that the built-in scenarios validated against
+// Llama 3 Table 4 have the rows' layouts (published.yaml llama3_table4).
+func TestTable4Builtins(t *testing.T) {
+	p, err := loadPublished()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range p.Table4.Rows {
+		spec, err := builtin(table4Builtins[i])()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := spec.Step
+		got := [6]int{s.Cluster.GPUs, s.Layout.TP, s.Layout.CP, s.Layout.PP, s.Layout.DP, s.Training.SeqLen}
+		if want := [6]int{r.GPUs, r.TP, r.CP, r.PP, r.DP, r.SeqLen}; got != want {
+			t.Errorf("%s: gpus, tp, cp, pp, dp, seq %v, want %v", table4Builtins[i], got, want)
+		}
+	}
+}
