@@ -1,0 +1,264 @@
+package validation
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/sim/run"
+	"github.com/clustersim/clustersim/sim/step"
+)
+
+// Groups of the public suite's sources.
+const (
+	srcNeMo2407    = "nemo24.07"
+	srcNeMoLongCtx = "nemo24.03-longctx"
+	srcBridge      = "megatron-bridge"
+	srcVTrainOne   = "vtrain-single"
+	srcVTrainMulti = "vtrain-multi"
+	vtrainSource   = "VIA-Research/vTrain@f8dda8473a48b373b1d25f51f52d685bff5150c5:"
+)
+
+// stepTime reads the predicted step time, seconds.
+func stepTime(r step.Result) float64 { return r.StepTime }
+
+func ptr[T any](v T) *T { return &v }
+
+// loadScenario marshals s and loads it as `clustersim run` would load the
+// same file, so that validation and run build the same spec.
+func loadScenario(s *scenarios.Scenario) (run.Spec, error) {
+	b, err := scenarios.Marshal(s)
+	if err != nil {
+		return run.Spec{}, err
+	}
+	spec, _, err := scenarios.Load(bytes.NewReader(b), s.Name)
+	return spec, err
+}
+
+// gpuWord is the GPU's name in a group: "h100" for h100-sxm.
+func gpuWord(gpu string) string {
+	w, _, _ := strings.Cut(gpu, "-")
+	return w
+}
+
+// measuredSource names the group source of a measured.yaml row from its
+// source field.
+func measuredSource(src string) (string, error) {
+	switch {
+	case strings.HasPrefix(src, "NVIDIA-NeMo/Megatron-Bridge@"):
+		return srcBridge, nil
+	case strings.HasPrefix(src, "NVIDIA/NeMo@") && strings.Contains(src, "performance_long_sequence.md"):
+		return srcNeMoLongCtx, nil
+	case strings.HasPrefix(src, "NVIDIA/NeMo@") && strings.Contains(src, "NeMo 24.07"):
+		return srcNeMo2407, nil
+	}
+	return "", fmt.Errorf("validation: %s: no recipe for source %q", measuredFile, src)
+}
+
+// nemoLlama2FLOPsPerToken is NVIDIA's model-FLOPs count per token for the
+// Llama 2 family, as NeMo computes "model TFLOP/s" (NVIDIA/NeMo
+// nemo/utils/flops_formulas.py, llama2(), in its 2024 form):
+//
+//	per sequence: s·L·h²·(12 + 12·g/a + 18·f/h + 12·s/h + 6·V/(L·h))
+//
+// that is, per token 6·(L·(2h² + 2h²·g/a + 3h·f) + V·h) for every weight
+// in a matrix product but the input embedding, plus 12·L·s·h for
+// attention counted without the causal mask. Later versions of that file
+// (2025, e.g. commit 6a5ad765) halve the s² term; the long-context table
+// predates them. This converts the table's TFLOPS back to a step time in
+// NVIDIA's own convention; TFLOPS are never compared across conventions.
+func nemoLlama2FLOPsPerToken(m measuredModel, seq int) float64 {
+	L, h, f, a, g, v, s := float64(m.Layers), float64(m.Hidden), float64(m.FFNHidden), float64(m.Heads), float64(m.KVHeads), float64(m.Vocab), float64(seq)
+	return L * h * h * (12 + 12*g/a + 18*f/h + 12*s/h + 6*v/(L*h))
+}
+
+// measuredCases maps every measured.yaml row to a case (see the package
+// doc for the recipe).
+func measuredCases() ([]Case, error) {
+	rows, err := loadMeasured()
+	if err != nil {
+		return nil, err
+	}
+	var cs []Case
+	for _, r := range rows {
+		c, err := measuredCase(r)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
+func measuredCase(r measuredRow) (Case, error) {
+	src, err := measuredSource(r.Source)
+	if err != nil {
+		return Case{}, err
+	}
+	c := Case{
+		Name:   r.ID,
+		Source: r.Source,
+		Group:  src + "/" + gpuWord(r.GPU) + "/" + r.Precision,
+	}
+	m := Metric{Name: "step_time_s", Step: stepTime}
+	switch {
+	case r.StepTimeS != nil:
+		m.Published = *r.StepTimeS
+		if r.StepTimeDerived != nil && *r.StepTimeDerived {
+			c.Note = "step time derived from tokens/s/GPU (global_batch·seq_len/(tokens_per_s_per_gpu·gpus)), not published"
+		}
+	case r.ModelTFLOPSPerGPU != nil && r.Model.Builtin == "" && r.Model.Layers > 0 && r.Model.MLP == "swiglu":
+		perStep := nemoLlama2FLOPsPerToken(r.Model, r.SeqLen) * float64(r.SeqLen) * float64(r.GlobalBatch)
+		m.Published = perStep / (*r.ModelTFLOPSPerGPU * 1e12 * float64(r.GPUs))
+		c.Note = fmt.Sprintf("step time from the published %g model TFLOPS/GPU by NeMo's llama2 FLOPs formula (non-causal attention)", *r.ModelTFLOPSPerGPU)
+	default:
+		return Case{}, fmt.Errorf("validation: %s: %s: neither step_time_s nor a Llama 2 style model with model_tflops_per_gpu", measuredFile, r.ID)
+	}
+	c.Metrics = []Metric{m}
+	if r.MoE {
+		c.Unmodelled = "MoE not yet modelled"
+		return c, nil
+	}
+	s := measuredScenario(r)
+	c.Spec = func() (run.Spec, error) { return loadScenario(s) }
+	return c, nil
+}
+
+// measuredScenario is the NeMo / Megatron-Bridge recipe (package doc).
+func measuredScenario(r measuredRow) *scenarios.Scenario {
+	s := &scenarios.Scenario{Name: r.ID}
+	if r.Model.Builtin != "" {
+		s.Model = scenarios.Model{Builtin: r.Model.Builtin}
+	} else {
+		m := r.Model
+		s.Model = scenarios.Model{Layers: m.Layers, Hidden: m.Hidden, FFNHidden: m.FFNHidden, Heads: m.Heads,
+			KVHeads: ptr(m.KVHeads), Vocab: m.Vocab, MLP: m.MLP, TiedEmbeddings: ptr(m.TiedEmbeddings)}
+	}
+	s.Cluster = scenarios.Cluster{GPU: r.GPU, GPUs: r.GPUs, GPUsPerNode: ptr(min(r.GPUsPerNode, r.GPUs))}
+	tp := r.TP
+	zero := 1
+	if r.FSDP != nil && *r.FSDP > 0 {
+		zero = 3
+	}
+	p := scenarios.Parallelism{
+		TP: ptr(tp), PP: ptr(r.PP), CP: ptr(r.CP), DP: r.DP,
+		MicroBatch:       ptr(1),
+		VirtualStages:    ptr(1),
+		SequenceParallel: ptr(tp > 1),
+		Recompute:        ptr("none"),
+		ZeRO:             ptr(zero),
+		TPCommOverlap:    ptr(tp > 1),
+		DPCommOverlap:    ptr(true),
+	}
+	if r.MicroBatch != nil {
+		p.MicroBatch = ptr(*r.MicroBatch)
+	}
+	if r.VP != nil {
+		p.VirtualStages = ptr(*r.VP)
+	}
+	s.Parallelism = p
+	s.Training = scenarios.Training{
+		SeqLen: r.SeqLen, GlobalBatch: ptr(r.GlobalBatch), Tokens: ptr(scenarios.Quantity(1e12)),
+		Precision: r.Precision, GradPrecision: "fp32", GradAccumulation: "fused", Attention: "flash",
+	}
+	s.Failures = &scenarios.Failures{Profile: &scenarios.Profile{Builtin: "none"}}
+	s.Trials = ptr(1)
+	return s
+}
+
+// vtrainCases maps vTrain's measured iterations to cases (package doc).
+func vtrainCases() ([]Case, error) {
+	var cs []Case
+	for _, f := range []struct{ file, src, source string }{
+		{vtrainSingle, srcVTrainOne, vtrainSource + "data/ground_truth_single.csv"},
+		{vtrainMulti, srcVTrainMulti, vtrainSource + "data/ground_truth_multi.csv (3.6B and 39.1B rows)"},
+	} {
+		rows, err := loadVTrain(f.file)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			s := vtrainScenario(r, f.src)
+			cs = append(cs, Case{
+				Name:    s.Name,
+				Source:  f.source,
+				Group:   f.src + "/a100/bf16",
+				Model:   fmt.Sprintf("h%d L%d a%d", r.Hidden, r.Layers, r.Heads),
+				Spec:    func() (run.Spec, error) { return loadScenario(s) },
+				Metrics: []Metric{{Name: "step_time_s", Published: r.IterationMS / 1000, Step: stepTime}},
+			})
+		}
+	}
+	return cs, nil
+}
+
+// vtrainScenario is the vTrain recipe (package doc).
+func vtrainScenario(r vtrainRow, src string) *scenarios.Scenario {
+	return &scenarios.Scenario{
+		Name: fmt.Sprintf("%s:%d h%d L%d a%d s%d, %d GPUs tp%d pp%d dp%d, micro %d of %d",
+			src, r.Line, r.Hidden, r.Layers, r.Heads, r.SeqLen, r.GPUs, r.TP, r.PP, r.DP, r.Micro, r.Batch),
+		Model: scenarios.Model{Layers: r.Layers, Hidden: r.Hidden, FFNHidden: 4 * r.Hidden, Heads: r.Heads,
+			KVHeads: ptr(r.Heads), Vocab: 50257, MLP: "gelu", TiedEmbeddings: ptr(true)},
+		Cluster: scenarios.Cluster{GPU: "a100-sxm-80g", GPUs: r.GPUs, GPUsPerNode: ptr(min(8, r.GPUs)),
+			Network: &scenarios.Network{ScaleOutGbps: ptr(scenarios.Quantity(100)), Oversubscription: ptr(scenarios.Quantity(1))}},
+		Parallelism: scenarios.Parallelism{
+			TP: ptr(r.TP), PP: ptr(r.PP), CP: ptr(1), DP: ptr(r.DP),
+			MicroBatch:       ptr(r.Micro),
+			VirtualStages:    ptr(1),
+			SequenceParallel: ptr(false),
+			Recompute:        ptr("full"),
+			ZeRO:             ptr(0),
+			TPCommOverlap:    ptr(false),
+			DPCommOverlap:    ptr(false),
+		},
+		Training: scenarios.Training{
+			SeqLen: r.SeqLen, GlobalBatch: ptr(r.Batch), Tokens: ptr(scenarios.Quantity(1e12)),
+			Precision: "bf16", GradPrecision: "bf16", GradAccumulation: "separate", Attention: "unfused",
+		},
+		Failures: &scenarios.Failures{Profile: &scenarios.Profile{Builtin: "none"}},
+		Trials:   ptr(1),
+	}
+}
+
+// statusOf turns a spec's build error into a row status: "unmodelled" when
+// the catalog lacks the row's GPU or precision (the row lights up when the
+// catalog gains them), "refused" for any other refusal (a layout that is
+// inconsistent or does not fit in memory), with scenarios' own messages.
+func statusOf(err error) string {
+	var msgs []string
+	unmodelled := false
+	for _, e := range leaves(err) {
+		var se *scenarios.Error
+		if errors.As(e, &se) {
+			if se.Key == "cluster.gpu" || se.Key == "training.precision" {
+				unmodelled = true
+			}
+			if se.Key != "" {
+				msgs = append(msgs, se.Key+": "+se.Msg)
+			} else {
+				msgs = append(msgs, se.Msg)
+			}
+			continue
+		}
+		msgs = append(msgs, e.Error())
+	}
+	kind := "refused"
+	if unmodelled {
+		kind = "unmodelled"
+	}
+	return kind + ": " + strings.Join(msgs, "; ")
+}
+
+// leaves flattens errors.Join trees.
+func leaves(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
