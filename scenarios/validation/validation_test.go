@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/clustersim/clustersim/cluster"
 	"io/fs"
 	"math"
 	"os"
@@ -179,18 +180,18 @@ func TestRecipes(t *testing.T) {
 		// measured.yaml: tp 2 (so SP and TP overlap), micro 1, pp 1 of
 		// 8 GPUs; Llama 2 70B inline, fp8; step_time_s 4.799.
 		{"nemo2407-llama2-70b-64", want{gpus: 64, gpn: 8, tp: 4, pp: 4, cp: 1, dp: 4, micro: 1, v: 20, batch: 128, seq: 4096, zero: 1,
-			sp: true, tpOverlap: true, dpOverlap: true, recompute: "none", precision: "fp8", attention: "flash", accumulation: "fused", gradBytes: 4,
+			sp: true, tpOverlap: true, dpOverlap: true, recompute: "none", precision: "fp8", attention: "flash", accumulation: "fused", gradBytes: 2,
 			layers: 80, hidden: 8192, ffn: 28672, heads: 64, kv: 8, vocab: 32000, published: 4.799}},
 		// fsdp: 8 → ZeRO 3; tp 1 → no SP, no TP overlap; vp null → 1.
 		{"mb2511-h100-llama38b-fp8-8", want{gpus: 8, gpn: 8, tp: 1, pp: 1, cp: 1, dp: 8, micro: 1, v: 1, batch: 128, seq: 8192, zero: 3,
-			dpOverlap: true, recompute: "none", precision: "fp8", attention: "flash", accumulation: "fused", gradBytes: 4,
+			dpOverlap: true, recompute: "none", precision: "fp8", attention: "flash", accumulation: "fused", gradBytes: 2,
 			layers: 32, hidden: 4096, ffn: 14336, heads: 32, kv: 8, vocab: 128256, published: 9.07}},
 		// Long context: micro_batch null → 1, dp 4 from the row; the step
 		// time from 730 model TFLOPS/GPU: per token 32·4096²·(12 + 12 +
 		// 18·11008/4096 + 12·8192/4096 + 6·32000/(32·4096)) = 5.2527e10
 		// FLOPs, × 8192 × 512 / (730e12 × 8 GPUs) = 37.725 s.
 		{"nemo-longseq-llama2-7b-8k", want{gpus: 8, gpn: 8, tp: 1, pp: 2, cp: 1, dp: 4, micro: 1, v: 1, batch: 512, seq: 8192, zero: 1,
-			dpOverlap: true, recompute: "none", precision: "fp8", attention: "flash", accumulation: "fused", gradBytes: 4,
+			dpOverlap: true, recompute: "none", precision: "fp8", attention: "flash", accumulation: "fused", gradBytes: 2,
 			layers: 32, hidden: 4096, ffn: 11008, heads: 32, kv: 32, vocab: 32000, published: 37.72529827521298}},
 		// ground_truth_single.csv line 2: "2,16,8,1024,16,24,1024,1,1,2,372.160408".
 		{"vtrain-single:2 h1024 L24 a16 s1024, 2 GPUs tp1 pp2 dp1, micro 8 of 16", want{gpus: 2, gpn: 2, tp: 1, pp: 2, cp: 1, dp: 1, micro: 8, v: 1, batch: 16, seq: 1024,
@@ -234,8 +235,6 @@ func TestStatuses(t *testing.T) {
 	}
 	for _, c := range []struct{ caseName, status string }{
 		{"mb2608-gb300-deepseekv3-mxfp8-256", "unmodelled: MoE not yet modelled"},
-		// A dense GB200 row: the catalog's refusal, until the GPU lands.
-		{"mb2511-gb200-llama38b-fp8-8", "unmodelled: cluster.gpu: unknown gpu \"gb200\""},
 	} {
 		for _, r := range rows {
 			if r.Case == c.caseName && !strings.HasPrefix(r.Status, c.status) {
@@ -371,17 +370,24 @@ func TestSuiteAccuracy(t *testing.T) {
 		unmodelled, refused int
 	}
 	want := map[string]bound{
-		GroupLlama3Table4:            {5.8, 0, 0},
-		GroupLlama3Rel:               {0.0, 0, 0},
-		GroupLlama3Card:              {7.6, 0, 0},
-		GroupMegatron:                {2.5, 0, 0},
-		"nemo24.07/h100/fp8":         {10.2, 0, 6},
-		"nemo24.03-longctx/h100/fp8": {21.3, 0, 1},
-		"megatron-bridge/h100/fp8":   {7.3, 18, 11},
-		"megatron-bridge/b200/fp8":   {13.6, 3, 2},
-		"vtrain-single/a100/bf16":    {21.8, 0, 0},
-		"vtrain-multi/a100/bf16":     {8.6, 0, 0},
-		"all":                        {20.9, 236, 20},
+		GroupLlama3Table4:             {5.5, 0, 0},
+		GroupLlama3Rel:                {0.0, 0, 0},
+		GroupLlama3Card:               {7.2, 0, 0},
+		GroupMegatron:                 {2.2, 0, 0},
+		"nemo24.07/h100/fp8":          {8.6, 0, 0},
+		"nemo24.03-longctx/h100/fp8":  {19.7, 0, 0},
+		"megatron-bridge/h100/fp8":    {3.8, 18, 0},
+		"megatron-bridge/b200/fp8":    {4.7, 3, 0},
+		"megatron-bridge/b200/mxfp8":  {3.4, 18, 0},
+		"megatron-bridge/gb200/fp8":   {6.6, 3, 0},
+		"megatron-bridge/gb200/mxfp8": {7.7, 42, 0},
+		"megatron-bridge/gb200/nvfp4": {8.1, 5, 0},
+		"megatron-bridge/gb300/fp8":   {6.6, 0, 0},
+		"megatron-bridge/gb300/mxfp8": {9.2, 44, 0},
+		"megatron-bridge/gb300/nvfp4": {4.0, 5, 1},
+		"vtrain-single/a100/bf16":     {8.3, 0, 0},
+		"vtrain-multi/a100/bf16":      {8.6, 0, 0},
+		"all":                         {8.2, 164, 1},
 	}
 	groups, all := Groups(rows)
 	for _, g := range append(groups, all) {
@@ -447,6 +453,47 @@ func TestTable4Builtins(t *testing.T) {
 		got := [6]int{s.Cluster.GPUs, s.Layout.TP, s.Layout.CP, s.Layout.PP, s.Layout.DP, s.Training.SeqLen}
 		if want := [6]int{r.GPUs, r.TP, r.CP, r.PP, r.DP, r.SeqLen}; got != want {
 			t.Errorf("%s: gpus, tp, cp, pp, dp, seq %v, want %v", table4Builtins[i], got, want)
+		}
+	}
+}
+
+// TestBlackwellFit re-derives the Blackwell product efficiencies of the
+// catalog (cluster/compute.go) from the suite's dense rows: each must match
+// the fit to its rounding (0.005), and the fit's residuals must stay within
+// the bounds seen when it was made (every group's median error is zero by
+// construction; the spread is what the fit cannot explain).
+func TestBlackwellFit(t *testing.T) {
+	fits, err := FitEfficiencies(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fits) != 8 { // b200 fp8, mxfp8; gb200 and gb300 fp8, mxfp8, nvfp4
+		t.Errorf("%d fitted groups, want 8", len(fits))
+	}
+	for _, f := range fits {
+		g, err := cluster.LookupGPU(f.GPU)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var have float64
+		switch f.Precision {
+		case cluster.FP8:
+			have = g.Compute.FP8Efficiency
+		case cluster.MXFP8:
+			have = g.Compute.MXFP8Efficiency
+		case cluster.NVFP4:
+			have = g.Compute.FP4Efficiency
+		}
+		if math.Abs(have-f.Efficiency) > 0.0051 {
+			t.Errorf("%s %s: catalog efficiency %.3f, fit %.4f", f.GPU, f.Precision, have, f.Efficiency)
+		}
+		mae := 0.0
+		for _, r := range f.Residuals {
+			mae += math.Abs(r)
+		}
+		mae /= float64(len(f.Residuals))
+		if mae > 12 {
+			t.Errorf("%s %s: mean |residual| %.1f%% over %d rows", f.GPU, f.Precision, mae, len(f.Rows))
 		}
 	}
 }
