@@ -361,6 +361,18 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 		}
 		tr.Attention = a
 	}
+	switch t.FP8Scaling {
+	case "", "delayed":
+	case "current":
+		tr.CurrentScaling = true
+		if tr.Precision != cluster.FP8 {
+			d.errKey("training.fp8_scaling", "current needs precision: fp8 (mxfp8 and nvfp4 scale per block)")
+			ok = false
+		}
+	default:
+		d.errKey("training.fp8_scaling", "%s", oneOf("fp8_scaling", t.FP8Scaling, []string{"delayed", "current"}))
+		ok = false
+	}
 	tr.HostOverheadS = model.DefaultHostOverheadS
 	if t.HostOverheadUS != nil {
 		v := float64(*t.HostOverheadUS)

@@ -96,6 +96,7 @@ type Training struct {
 	// HostOverheadUS is the framework's CPU time per kernel or collective
 	// launched, microseconds.
 	HostOverheadUS *Quantity `yaml:"host_overhead_us,omitempty"` // default model.DefaultHostOverheadS
+	FP8Scaling     string    `yaml:"fp8_scaling,omitempty"`      // delayed (default) | current; precision fp8 only
 }
 
 // Stragglers is the noise model (step.Noise) and the number of noisy steps

@@ -48,7 +48,8 @@
 //     tp_comm_overlap when tp > 1; dp_comm_overlap; recompute none; zero 1
 //     (Megatron's distributed optimizer), zero 3 when fsdp is set (> 0).
 //   - training: seq_len, global_batch and precision from the row;
-//     grad_precision bf16 (NeMo 2 set_precision_configs: grad_reduce_in_fp32 False); the least recompute that fits (none, selective, full: the tables give no recompute); grad_accumulation fused; flash attention.
+//     grad_precision bf16 (NeMo 2 set_precision_configs: grad_reduce_in_fp32 False); the least recompute that fits (none, selective, full: the tables give no recompute); grad_accumulation fused; flash attention; fp8_scaling current for
+//     Megatron-Bridge's fp8 rows (published as FP8-CS), delayed (TE's default) for NeMo 24.07.
 //   - failures none, default stragglers, one trial.
 //
 // MoE rows are listed as "unmodelled: MoE not yet modelled". A row whose

@@ -201,6 +201,12 @@ func measuredScenario(r measuredRow) *scenarios.Scenario {
 		SeqLen: r.SeqLen, GlobalBatch: ptr(r.GlobalBatch), Tokens: ptr(scenarios.Quantity(1e12)),
 		Precision: r.Precision, GradPrecision: "bf16", GradAccumulation: "fused", Attention: "flash",
 	}
+	if r.Precision == "fp8" && strings.Contains(r.Source, "Megatron-Bridge") {
+		// Megatron-Bridge publishes its fp8 rows as FP8-CS (current
+		// scaling); NeMo 24.07 trained with Transformer Engine's default,
+		// delayed scaling.
+		s.Training.FP8Scaling = "current"
+	}
 	s.Failures = &scenarios.Failures{Profile: &scenarios.Profile{Builtin: "none"}}
 	s.Trials = ptr(1)
 	return s

@@ -146,6 +146,11 @@ type Training struct {
 	// its weights only in 8 bits (Megatron-Core's fp8_param_gather), not in
 	// bf16 beside Transformer Engine's cached 8-bit copy (see WeightBytes).
 	FP8Params bool
+	// CurrentScaling says that per-tensor fp8 scales come from the tensor
+	// itself (an amax pass before each cast, NVIDIA's "FP8-CS" recipes)
+	// rather than from the amax history of earlier steps (delayed scaling,
+	// Transformer Engine's default).
+	CurrentScaling bool
 	// GradAccumulation says whether adding each micro batch's weight
 	// gradients is a kernel of its own.
 	GradAccumulation GradAccumulation

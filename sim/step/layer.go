@@ -73,6 +73,33 @@ func (k *coster) tpColl(name string, op cluster.Collective, bytes float64) task 
 	return task{name: name, stream: tpStream, kind: kTP, dur: k.c.CollectiveTime(op, k.tp, bytes)}
 }
 
+// cast appends Transformer Engine's quantization of a bf16 tensor of elems
+// elements that feeds an 8- or 4-bit product and comes from a kernel that
+// cannot write it quantized itself (attention's output, the gradients
+// entering a product): read 2 bytes, write the row-wise and the
+// column-wise (transposed, for the weight gradient) copies with their
+// scales. Current scaling first reads the tensor once more for its amax.
+// Norms and activation functions that feed a product write the quantized
+// copies themselves (TE's LayerNormLinear and LayerNormMLP), at no extra
+// traffic: 1 + 1 bytes instead of 2. Nothing in bf16.
+func (k *coster) cast(name string, elems float64) {
+	var out float64 // bytes per element of the two quantized copies
+	switch k.t.Precision {
+	case cluster.FP8:
+		out = 2
+	case cluster.MXFP8:
+		out = 2 * (1 + 1.0/32)
+	case cluster.NVFP4:
+		out = 2 * (0.5 + 1.0/16)
+	default:
+		return
+	}
+	if k.t.CurrentScaling {
+		k.mem(name+" amax", 2*elems, cluster.Reduce)
+	}
+	k.mem(name+" quantize", (2+out)*elems, cluster.Stream)
+}
+
 // actBytes is the size of one bf16 activation of width h over the micro batch: 2·T·h.
 func (k *coster) actBytes() float64 { return 2 * k.tokens * float64(k.a.Hidden) }
 
@@ -267,6 +294,7 @@ func (k *coster) layerForward() {
 	}
 	k.cpKV("K/V all-gather", cluster.AllGather)
 	k.attentionForward()
+	k.cast("attention output", k.tokens*k.heads*k.hd)
 	k.gemmThenReduce("attention out", h, k.heads*k.hd)
 	k.mem("residual", k.residualBytes(), cluster.Stream)
 	k.mem("norm", 4*hr, cluster.Reduce)
@@ -291,6 +319,7 @@ func (k *coster) layerBackward() {
 		k.mem("norm recompute", 4*hr, cluster.Reduce)
 		k.activation()
 	}
+	k.cast("MLP down output gradient", k.rows*h)
 	k.backwardLinear("MLP down", h, f, true, false, false)
 	if k.a.MLP == model.SwiGLU {
 		k.mem("SwiGLU backward", 10*k.tokens*f, cluster.Reduce)
@@ -303,12 +332,14 @@ func (k *coster) layerBackward() {
 	if k.l.RecomputeElementwise {
 		k.mem("norm recompute", 4*hr, cluster.Reduce)
 	}
+	k.cast("attention out output gradient", k.rows*h)
 	k.backwardLinear("attention out", h, k.heads*k.hd, true, false, false)
 	k.attentionBackward()
 	k.cpKV("dK/dV reduce-scatter", cluster.ReduceScatter)
 	if k.a.MLP == model.SwiGLU {
 		k.mem("rotary backward", 4*k.tokens*(k.heads+k.kvHeads)*k.hd, cluster.Stream)
 	}
+	k.cast("QKV output gradient", k.tokens*k.qkvWidth())
 	k.backwardLinear("QKV", k.qkvWidth(), h, false, true, true)
 	k.mem("norm backward", 6*hr, cluster.Reduce)
 }
