@@ -31,7 +31,7 @@ func newPlanCmd(io *streams, runF func(context.Context, *planOptions) error) *co
 	o := &planOptions{}
 	cmd := &cobra.Command{
 		Use:   "plan SCENARIO [--gpus N] [--top K]",
-		Short: "Search parallel layouts that fit in memory and rank them by time to train",
+		Short: "Search parallel layouts that fit in memory and rank them by expected time to train",
 		Long: `Search the parallel layouts of the scenario's model on its cluster (or on
 --gpus GPUs): tp (inside a node unless --allow-cross-node-tp), pp (even, or
 one layer fewer on the first and last stage), cp, dp, micro batch, virtual
@@ -39,14 +39,22 @@ stages, recompute (none, full; selective with unfused attention; element-wise
 or not), ZeRO 0-3 and tp_comm_overlap. Layouts that do not divide or do not
 fit in GPU memory are rejected and counted by reason.
 
-The rest are ranked by the step time of the event simulation without
-stragglers (deterministic; 'clustersim run' adds them), which is the ranking
-by time to train: time to train is steps × step time / ETTR, and the ETTR
-(Kokolis et al.'s closed form with Young/Daly checkpoints) is the same for
-every layout on the same GPUs. A lower bound of each layout's step from the
-simulator's own costs rules out most layouts without simulating them; the
-ranking is exactly the one simulating every feasible layout gives
-(--exhaustive does that).
+The rest are ranked by expected time to train, stragglers included: the
+step is the event simulation's mean with the scenario's stragglers, samples
+and seed (what 'clustersim run' reports for that layout), and DAYS is
+steps × step / ETTR, where the ETTR (Kokolis et al.'s closed form with
+Young/Daly checkpoints, the expectation of run's Monte Carlo) is the same
+for every layout on the same GPUs. With slow nodes (failures.lemons) or
+phases, which the closed form leaves out, the ranked layouts' DAYS come from
+run's own simulation (its trials and seed). Either way DAYS is what
+'clustersim run SCENARIO --set parallelism...' gives for that layout, within
+Monte Carlo noise.
+
+A lower bound of each layout's noiseless step from the simulator's own
+costs (never above the step with stragglers) rules out most layouts without
+simulating them, and the noiseless step rules out more before the noisy
+steps are simulated; the ranking is exactly the one simulating every
+feasible layout gives (--exhaustive does that).
 
 The scenario's own layout is simulated the same way as the baseline; it
 need not be valid on --gpus. Ctrl-C prints the best layouts simulated so far
@@ -154,17 +162,21 @@ func yesNo(b bool) string {
 func writePlanTable(w io.Writer, res plan.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "plan\t%s on %s × %s\n", res.Scenario, group(fmt.Sprint(res.GPUs)), res.GPU)
-	fmt.Fprintf(tw, "searched\t%s layouts: %s fit in memory, %s simulated (a lower bound of the step rules out the rest)\n",
+	fmt.Fprintf(tw, "searched\t%s layouts: %s fit in memory, %s simulated (a lower bound of the noiseless step rules out the rest)\n",
 		group(fmt.Sprint(res.Evaluated)), group(fmt.Sprint(res.Feasible)), group(fmt.Sprint(res.Simulated)))
-	fmt.Fprintf(tw, "ranking\tby step time, simulated without stragglers; days = %s steps × step / ETTR %.3f (closed form)\n", num(res.Steps), res.ETTR)
+	if res.DaysFrom == plan.DaysRunSimulation {
+		fmt.Fprintf(tw, "ranking\tby expected time to train: the step with stragglers (mean of the noisy steps); days from the run simulation (slow nodes or phases)\n")
+	} else {
+		fmt.Fprintf(tw, "ranking\tby expected time to train: days = %s steps × step with stragglers / ETTR %.3f (closed form)\n", num(res.Steps), res.ETTR)
+	}
 	if !res.Complete {
 		fmt.Fprintf(tw, "note\tinterrupted: the best of the layouts simulated so far\n")
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "RANK\tTP\tPP\tCP\tDP\tMB\tV\tRECOMPUTE\tZERO\tTP OVERLAP\tSTEP (s)\tTFLOPS/GPU\tMFU\tMEMORY (GiB)\tDAYS")
+	fmt.Fprintln(tw, "RANK\tTP\tPP\tCP\tDP\tMB\tV\tRECOMPUTE\tZERO\tTP OVERLAP\tSTEP (s)\tNOISELESS (s)\tTFLOPS/GPU\tMFU\tMEMORY (GiB)\tDAYS")
 	row := func(rank string, r plan.Ranked) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%.1f%%\t%s\t%s\n", rank, r.TP, r.PP, r.CP, r.DP, r.MicroBatch,
-			r.VirtualStages, recomputeLabel(r), r.ZeRO, yesNo(r.TPCommOverlap), num(r.StepTimeS), num(r.TFLOPSPerGPU), 100*r.MFU,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s\n", rank, r.TP, r.PP, r.CP, r.DP, r.MicroBatch,
+			r.VirtualStages, recomputeLabel(r), r.ZeRO, yesNo(r.TPCommOverlap), num(r.StepTimeS), num(r.NoiselessStepTimeS), num(r.TFLOPSPerGPU), 100*r.MFU,
 			num(r.MemoryGiBPerGPU), num(r.WallClockDays))
 	}
 	for _, r := range res.Layouts {
@@ -185,6 +197,7 @@ func writePlanTable(w io.Writer, res plan.Result) error {
 	} else if b == nil {
 		fmt.Fprintf(tw, "against the scenario's layout\tnone: it does not divide or fit on %s GPUs\n", group(fmt.Sprint(res.GPUs)))
 	}
+	fmt.Fprintln(tw, "STEP\tmean step with stragglers, as run reports it; NOISELESS: without them")
 	fmt.Fprintln(tw, "+ew\telement-wise recompute (norms and the MLP activation)")
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "REJECTED\tLAYOUTS")
@@ -200,7 +213,7 @@ func writePlanTable(w io.Writer, res plan.Result) error {
 // "rejected" (a reason and its count).
 func planCSV(res plan.Result) [][]string {
 	head := []string{"section", "rank", "tp", "pp", "cp", "dp", "micro_batch", "virtual_stages", "recompute", "recompute_elementwise",
-		"zero", "sequence_parallel", "tp_comm_overlap", "dp_comm_overlap", "step_time_s", "lower_bound_s", "tokens_per_s",
+		"zero", "sequence_parallel", "tp_comm_overlap", "dp_comm_overlap", "step_time_s", "noiseless_step_time_s", "lower_bound_s", "tokens_per_s",
 		"tflops_per_gpu", "mfu", "hfu", "memory_gib_per_gpu", "wall_clock_days", "reason", "count"}
 	rows := [][]string{head}
 	blank := func(section string, reason string, count int) []string {
@@ -212,7 +225,7 @@ func planCSV(res plan.Result) [][]string {
 	layout := func(section string, r plan.Ranked) []string {
 		return []string{section, fmt.Sprint(r.Rank), fmt.Sprint(r.TP), fmt.Sprint(r.PP), fmt.Sprint(r.CP), fmt.Sprint(r.DP),
 			fmt.Sprint(r.MicroBatch), fmt.Sprint(r.VirtualStages), r.Recompute, fmt.Sprint(r.RecomputeElementwise), fmt.Sprint(r.ZeRO),
-			fmt.Sprint(r.SequenceParallel), fmt.Sprint(r.TPCommOverlap), fmt.Sprint(r.DPCommOverlap), g(r.StepTimeS), g(r.LowerBoundS),
+			fmt.Sprint(r.SequenceParallel), fmt.Sprint(r.TPCommOverlap), fmt.Sprint(r.DPCommOverlap), g(r.StepTimeS), g(r.NoiselessStepTimeS), g(r.LowerBoundS),
 			g(r.TokensPerS), g(r.TFLOPSPerGPU), g(r.MFU), g(r.HFU), g(r.MemoryGiBPerGPU), g(r.WallClockDays), "", ""}
 	}
 	for _, r := range res.Layouts {

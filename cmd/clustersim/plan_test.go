@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -197,4 +199,58 @@ func BenchmarkPlanCommand(b *testing.B) {
 	b.ReportMetric(float64(res.Evaluated)*float64(b.N)/b.Elapsed().Seconds(), "layouts/s")
 	b.ReportMetric(float64(res.Evaluated), "layouts")
 	b.ReportMetric(float64(res.Feasible), "feasible")
+}
+
+// TestPlanDaysMatchRun is issue 8's acceptance check: plan ranks by
+// expected time to train with stragglers, and each of its top layouts' DAYS
+// is what `clustersim run` reports for that layout (same scenario, trials
+// and seed) within 1%.
+func TestPlanDaysMatchRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole job for three layouts")
+	}
+	sets := []string{"trials=20"}
+	io, out, _ := testStreams()
+	if err := runPlan(context.Background(), io, &planOptions{scenario: "llama3-405b", sets: sets, top: 3, microBatches: plan.DefaultMicroBatches, format: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	var res plan.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Layouts) != 3 {
+		t.Fatalf("%d layouts", len(res.Layouts))
+	}
+	for _, l := range res.Layouts {
+		if l.StepTimeS <= l.NoiselessStepTimeS {
+			t.Errorf("rank %d: step %.4f s not above the noiseless %.4f s: stragglers left out", l.Rank, l.StepTimeS, l.NoiselessStepTimeS)
+		}
+		args := []string{"run", "llama3-405b", "--format", "json"}
+		for _, s := range append(slices.Clone(sets),
+			fmt.Sprintf("parallelism.tp=%d", l.TP), fmt.Sprintf("parallelism.pp=%d", l.PP), fmt.Sprintf("parallelism.cp=%d", l.CP),
+			fmt.Sprintf("parallelism.micro_batch=%d", l.MicroBatch), fmt.Sprintf("parallelism.virtual_stages=%d", l.VirtualStages),
+			"parallelism.recompute="+l.Recompute, fmt.Sprintf("parallelism.recompute_elementwise=%t", l.RecomputeElementwise),
+			fmt.Sprintf("parallelism.zero=%d", l.ZeRO), fmt.Sprintf("parallelism.sequence_parallel=%t", l.SequenceParallel),
+			fmt.Sprintf("parallelism.tp_comm_overlap=%t", l.TPCommOverlap), fmt.Sprintf("parallelism.dp_comm_overlap=%t", l.DPCommOverlap)) {
+			args = append(args, "--set", s)
+		}
+		stdout, stderr, code := invokeMain(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		var r struct {
+			StepTimeS     float64 `json:"step_time_s"`
+			WallClockDays float64 `json:"wall_clock_days"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatal(err)
+		}
+		if d := math.Abs(l.WallClockDays/r.WallClockDays - 1); d > 0.01 {
+			t.Errorf("rank %d: plan says %.3f days, run %.3f days (%.2f%% apart)", l.Rank, l.WallClockDays, r.WallClockDays, 100*d)
+		}
+		if math.Abs(l.StepTimeS/r.StepTimeS-1) > 1e-9 {
+			t.Errorf("rank %d: plan's step %.6f s, run's %.6f s", l.Rank, l.StepTimeS, r.StepTimeS)
+		}
+		t.Logf("rank %d: plan %.3f days, run %.3f days", l.Rank, l.WallClockDays, r.WallClockDays)
+	}
 }

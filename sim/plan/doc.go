@@ -6,7 +6,9 @@
 //
 // [Search] enumerates, for the job's model, batch and cluster:
 //
-//   - tp: the divisors of the GPUs per node (the NVLink domain), or with
+//   - tp: the divisors of the NVLink domain (cluster.Cluster.Domain) up to
+//     the larger of the GPUs per node and 8 (on GB200 NVL72, 4 GPUs a node
+//     and 72 a domain: 1, 2, 3, 4, 6, 8), or with
 //     Options.AllowCrossNodeTP every divisor of the GPU count up to the
 //     attention heads;
 //   - pp: the pipeline depths that can split the layers, evenly or with one
@@ -32,15 +34,19 @@
 //
 // # Ranking
 //
-// Layouts are ranked by their step time in the event simulation
-// (step.Simulate) without noise, so that the ranking is deterministic: the
-// straggler model adds a few percent to every layout, growing with dp, which
-// `clustersim run` reports. Ties go to the layout enumerated first. Time to
-// train is the run's steps times the step time divided by the expected
-// effective training time ratio, from the closed form of run.Spec.ClosedFormETTR
-// (Kokolis et al. 2024 with the Young/Daly checkpoint interval). For a given
-// GPU count that ETTR is the same for every layout, so ranking by time to
-// train is ranking by step time.
+// Layouts are ranked by expected time to train, stragglers included: the
+// step is the mean of the noisy steps of the event simulation
+// (step.Simulate) with the scenario's straggler model, samples and seed (of
+// its main phase), the step `clustersim run` reports for that layout. Ties
+// go to the layout enumerated first. Time to train is the run's steps times
+// that step divided by the expected effective training time ratio, from
+// the closed form of run.Spec.ClosedFormETTR (Kokolis et al. 2024 with the
+// Young/Daly checkpoint interval), which is the expectation of the run
+// simulation's Monte Carlo. For a given GPU count that ETTR is the same for
+// every layout, so ranking by time to train is ranking by the noisy step.
+// Slow nodes (run.Lemons) and phases are outside the closed form: with them
+// the ranked layouts' days are run.Simulate's own (Result.DaysFrom says
+// which).
 //
 // # Pruning
 //
@@ -49,8 +55,12 @@
 // (model.StageMemory). Every feasible layout then gets a lower bound of its
 // simulated step time from the simulator's own costs (step.Costs.LowerBound),
 // and layouts are simulated in order of their bound until the next bound
-// exceeds the K-th best simulated step: no layout left can enter the top K,
-// so the ranking is exactly the one simulating every feasible layout gives
+// exceeds the K-th best simulated (noisy) step. The bound is below the
+// noiseless step, which is below the noisy mean (step.Simulate rounds the
+// mean up to it), so no layout left can enter the top K. With stragglers a
+// layout's noiseless step (one replica) is simulated first and, when it
+// already exceeds the K-th best, the noisy steps (every replica) are not:
+// the ranking is exactly the one simulating every feasible layout gives
 // (Options.Exhaustive does that, to check it). Simulations run in parallel,
 // each on its own engine; the result does not depend on GOMAXPROCS.
 package plan

@@ -81,7 +81,8 @@ type Ranked struct {
 	SequenceParallel     bool         `json:"sequence_parallel"`
 	TPCommOverlap        bool         `json:"tp_comm_overlap"`
 	DPCommOverlap        bool         `json:"dp_comm_overlap"`
-	StepTimeS            float64      `json:"step_time_s"`
+	StepTimeS            float64      `json:"step_time_s"`           // mean of the noisy steps, as run reports it
+	NoiselessStepTimeS   float64      `json:"noiseless_step_time_s"` // the step without stragglers
 	LowerBoundS          float64      `json:"lower_bound_s"`
 	TokensPerS           float64      `json:"tokens_per_s"`
 	TFLOPSPerGPU         float64      `json:"tflops_per_gpu"`
@@ -110,6 +111,12 @@ type Result struct {
 	// ETTR is the expected effective training time ratio of every layout
 	// (run.Spec.ClosedFormETTR).
 	ETTR float64 `json:"ettr"`
+	// DaysFrom says how the layouts' wall_clock_days were computed:
+	// "closed form" (steps × step / ETTR, which is the run simulation's
+	// expectation when there are no slow nodes and no phases) or "run
+	// simulation" (run.Simulate with the scenario's trials and seed, when
+	// the closed form leaves something out).
+	DaysFrom string `json:"days_from"`
 	// Steps is the run's optimizer steps (its tokens over the batch).
 	Steps   float64  `json:"steps"`
 	Layouts []Ranked `json:"layouts"` // best first
@@ -148,8 +155,13 @@ const boundSlack = 1e-9
 // main phase; s's own layout is only the baseline). It returns the
 // partial result and ctx's error when ctx is cancelled.
 func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
+	// The step is run's main step: the same stragglers, samples and seed,
+	// so that a layout's step time is the one `run` reports for it.
 	base := s.Step
-	base.Noise, base.Samples, base.Trace = step.Noise{}, 1, false
+	if ms, err := s.MainStepSpec(); err == nil {
+		base.Seed = ms.Seed
+	}
+	base.Trace = false
 	a, t, c := base.Arch, base.Training, base.Cluster
 	if err := a.Validate(); err != nil {
 		return Result{}, err
@@ -166,14 +178,17 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 	if err := s.CheckProgressOn(c); err != nil {
 		return Result{}, err
 	}
-	res := Result{Scenario: s.Name, GPUs: c.GPUs, GPU: c.GPU.Name, ETTR: s.ClosedFormETTR(c)}
+	res := Result{Scenario: s.Name, GPUs: c.GPUs, GPU: c.GPU.Name, ETTR: s.ClosedFormETTR(c), DaysFrom: DaysClosedForm}
+	if !closedFormExact(s) {
+		res.DaysFrom = DaysRunSimulation
+	}
 	res.Steps = math.Ceil(t.Tokens / t.BatchTokens())
 
 	rejected := map[string]int{}
 	var cands []*candidate
 	costs := map[passKey]step.PassCosts{}
 	capacity := c.GPU.HBMBytes()
-	err := enumerate(a, t, c.GPUs, c.GPUsPerNode, base.Layout.DPOverlap, opt, func(l model.Layout, reason string) error {
+	err := enumerate(a, t, c.GPUs, c.GPUsPerNode, c.Domain(), base.Layout.DPOverlap, opt, func(l model.Layout, reason string) error {
 		res.Evaluated++
 		if res.Evaluated%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -232,7 +247,7 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 	if err == nil && !opt.Exhaustive && len(top) == opt.Top {
 		// Report the layouts the pruning had to simulate, which does not
 		// depend on how many ran in parallel.
-		kth := top[len(top)-1].step.NoiselessStepTime
+		kth := top[len(top)-1].step.StepTime
 		res.Simulated = 0
 		for _, cd := range cands {
 			if cd.lb*(1-boundSlack) <= kth {
@@ -248,7 +263,46 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 	}
 	res.Complete = true
 	res.Baseline = baseline(ctx, base, res)
+	if res.DaysFrom == DaysRunSimulation {
+		for i := range res.Layouts {
+			if err := runDays(ctx, s, &res.Layouts[i]); err != nil {
+				return res, err
+			}
+		}
+		if res.Baseline != nil {
+			if err := runDays(ctx, s, res.Baseline); err != nil {
+				return res, err
+			}
+		}
+	}
 	return res, nil
+}
+
+// How Result.DaysFrom computed the days.
+const (
+	DaysClosedForm    = "closed form"
+	DaysRunSimulation = "run simulation"
+)
+
+// closedFormExact reports whether steps × step / ClosedFormETTR is the
+// expectation of s's run simulation: one phase and no slow nodes (the
+// renewal form simulates failures, restarts and checkpoints exactly).
+func closedFormExact(s run.Spec) bool {
+	lemons := s.Failures.Lemons.RatePerNodeDay > 0 && s.Failures.Lemons.Slowdown > 1
+	return len(s.Phases) == 0 && !lemons
+}
+
+// runDays sets r's days to the run simulation's mean for s with r's
+// layout: what `clustersim run` reports for it.
+func runDays(ctx context.Context, s run.Spec, r *Ranked) error {
+	s.Step.Layout = r.Layout
+	s.Step.Trace = false
+	res, err := run.Simulate(ctx, s)
+	if err != nil {
+		return fmt.Errorf("plan: the run of %+v: %w", r.Layout, err)
+	}
+	r.WallClockDays = res.WallClockDays
+	return nil
 }
 
 // simulate runs the candidates, sorted by bound, best bound first, until
@@ -267,8 +321,11 @@ func simulate(ctx context.Context, base step.Spec, cands []*candidate, opt Optio
 		stop     atomic.Bool
 		wg       sync.WaitGroup
 	)
+	// Ranked by the expected (noisy) step; the bound is below the
+	// noiseless step, which is below the noisy one (step.Simulate rounds
+	// the mean up to it), so pruning on the bound stays exact.
 	better := func(x, y *candidate) int {
-		return cmp.Or(cmp.Compare(x.step.NoiselessStepTime, y.step.NoiselessStepTime), cmp.Compare(x.index, y.index))
+		return cmp.Or(cmp.Compare(x.step.StepTime, y.step.StepTime), cmp.Compare(x.index, y.index))
 	}
 	total := len(cands)
 	progress := func(n int64) {
@@ -292,7 +349,7 @@ func simulate(ctx context.Context, base step.Spec, cands []*candidate, opt Optio
 				cd := cands[i]
 				if !opt.Exhaustive {
 					mu.Lock()
-					prune := len(top) == opt.Top && cd.lb*(1-boundSlack) > top[len(top)-1].step.NoiselessStepTime
+					prune := len(top) == opt.Top && cd.lb*(1-boundSlack) > top[len(top)-1].step.StepTime
 					mu.Unlock()
 					if prune {
 						// Every later candidate has a larger bound.
@@ -303,7 +360,15 @@ func simulate(ctx context.Context, base step.Spec, cands []*candidate, opt Optio
 				}
 				sp := base
 				sp.Layout = cd.l
-				r, err := step.Simulate(ctx, sp)
+				r, err := simulateOne(ctx, sp, func(noiseless float64) bool {
+					mu.Lock()
+					defer mu.Unlock()
+					return !opt.Exhaustive && len(top) == opt.Top && noiseless*(1-boundSlack) > top[len(top)-1].step.StepTime
+				})
+				if errors.Is(err, errRuledOut) {
+					progress(settled.Add(1))
+					continue
+				}
 				mu.Lock()
 				if err != nil {
 					if firstErr == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
@@ -333,16 +398,39 @@ func simulate(ctx context.Context, base step.Spec, cands []*candidate, opt Optio
 	return top, ctx.Err()
 }
 
+// errRuledOut is simulateOne's answer for a layout whose noiseless step
+// already rules it out.
+var errRuledOut = errors.New("plan: ruled out by the noiseless step")
+
+// simulateOne simulates sp's step. With stragglers it first simulates the
+// noiseless step alone (one replica, a fraction of the noisy steps' cost)
+// and returns errRuledOut when out says that step (a lower bound of the
+// noisy mean) cannot enter the top.
+func simulateOne(ctx context.Context, sp step.Spec, out func(noiseless float64) bool) (step.Result, error) {
+	if n := sp.Noise; n.CV > 0 || n.GPUCV > 0 || n.SlowNodeFraction > 0 {
+		q := sp
+		q.Noise, q.Samples = step.Noise{}, 1
+		r, err := step.Simulate(ctx, q)
+		if err != nil {
+			return r, err
+		}
+		if out(r.NoiselessStepTime) {
+			return r, errRuledOut
+		}
+	}
+	return step.Simulate(ctx, sp)
+}
+
 func ranked(l model.Layout, r step.Result, lb, mem float64, rank int, res Result) Ranked {
 	return Ranked{
 		Rank: rank, Layout: l,
 		TP: l.TP, PP: l.PP, CP: l.CP, DP: l.DP, MicroBatch: l.MicroBatch, VirtualStages: l.VirtualStages,
 		Recompute: l.Recompute.String(), RecomputeElementwise: l.RecomputeElementwise, ZeRO: l.ZeRO,
 		SequenceParallel: l.SequenceParallel, TPCommOverlap: l.TPOverlap, DPCommOverlap: l.DPOverlap,
-		StepTimeS: r.NoiselessStepTime, LowerBoundS: lb, TokensPerS: r.TokensPerStep / r.NoiselessStepTime,
+		StepTimeS: r.StepTime, NoiselessStepTimeS: r.NoiselessStepTime, LowerBoundS: lb, TokensPerS: r.TokensPerSecond,
 		TFLOPSPerGPU: r.TFLOPSPerGPU, MFU: r.MFU, HFU: r.HFU,
 		MemoryGiBPerGPU: mem / (1 << 30),
-		WallClockDays:   wallClockDays(res, r.NoiselessStepTime),
+		WallClockDays:   wallClockDays(res, r.StepTime),
 	}
 }
 

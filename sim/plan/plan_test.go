@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/clustersim/clustersim/cluster"
@@ -99,8 +100,12 @@ func TestPrunedEqualsExhaustive(t *testing.T) {
 			s.Step.Training.GlobalBatch = 128
 			return s
 		}},
+		{"20 layers on 64 GPUs with stragglers", stragglers(twenty)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			if testing.Short() && strings.Contains(c.name, "stragglers") {
+				t.Skip("simulates every feasible layout with stragglers")
+			}
 			s := c.spec(t)
 			pruned, err := Search(context.Background(), s, Options{})
 			if err != nil {
@@ -234,7 +239,8 @@ func BenchmarkSearch(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		spec func(testing.TB) run.Spec
-	}{{"gpt530b-5120xA100", gpt530}, {"llama3-405b-16384xH100", llama405}} {
+	}{{"gpt530b-5120xA100", gpt530}, {"llama3-405b-16384xH100", llama405},
+		{"llama3-405b-16384xH100-stragglers", stragglers(llama405)}} {
 		b.Run(c.name, func(b *testing.B) {
 			s := c.spec(b)
 			n := 0
@@ -247,5 +253,120 @@ func BenchmarkSearch(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "layouts/s")
 		})
+	}
+}
+
+// stragglers is spec with the default straggler model, as a scenario
+// without a stragglers section gets it.
+func stragglers(spec func(testing.TB) run.Spec) func(testing.TB) run.Spec {
+	return func(t testing.TB) run.Spec {
+		s := spec(t)
+		s.Step.Noise = step.Noise{CV: step.DefaultCV, GPUCV: step.DefaultGPUCV}
+		s.Step.Samples, s.Step.Seed, s.Seed, s.Trials = 1, 1, 1, 20
+		return s
+	}
+}
+
+// TestRanksWithStragglers: with stragglers the ranking is by the mean
+// noisy step, the one run.Simulate reports for the layout, and the days are
+// run's within Monte Carlo noise (the closed form is its expectation).
+func TestRanksWithStragglers(t *testing.T) {
+	s := stragglers(twenty)(t)
+	res, err := Search(context.Background(), s, Options{Top: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DaysFrom != DaysClosedForm {
+		t.Errorf("days from %q", res.DaysFrom)
+	}
+	prev := 0.0
+	for _, r := range res.Layouts {
+		if r.StepTimeS < prev || r.NoiselessStepTimeS >= r.StepTimeS || r.LowerBoundS > r.NoiselessStepTimeS*(1+1e-9) {
+			t.Errorf("rank %d: step %.6f s after %.6f s, noiseless %.6f s, bound %.6f s", r.Rank, r.StepTimeS, prev, r.NoiselessStepTimeS, r.LowerBoundS)
+		}
+		prev = r.StepTimeS
+		rs := s
+		rs.Step.Layout = r.Layout
+		got, err := run.Simulate(context.Background(), rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.StepTimeS != r.StepTimeS {
+			t.Errorf("rank %d: step %.6f s, run's %.6f s", r.Rank, r.StepTimeS, got.StepTimeS)
+		}
+		if d := math.Abs(r.WallClockDays/got.WallClockDays - 1); d > 0.01 {
+			t.Errorf("rank %d: %.4f days, run's %.4f", r.Rank, r.WallClockDays, got.WallClockDays)
+		}
+	}
+}
+
+// TestDaysFromRunWithLemons: slow nodes are outside the closed form, so the
+// ranked layouts' days are run's own.
+func TestDaysFromRunWithLemons(t *testing.T) {
+	s := stragglers(twenty)(t)
+	s.Failures.Lemons = run.Lemons{RatePerNodeDay: 0.01, Slowdown: 1.2, DetectS: 86400}
+	res, err := Search(context.Background(), s, Options{Top: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DaysFrom != DaysRunSimulation {
+		t.Fatalf("days from %q", res.DaysFrom)
+	}
+	for _, r := range res.Layouts {
+		rs := s
+		rs.Step.Layout = r.Layout
+		got, err := run.Simulate(context.Background(), rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.WallClockDays != r.WallClockDays {
+			t.Errorf("rank %d: %.4f days, run's %.4f", r.Rank, r.WallClockDays, got.WallClockDays)
+		}
+		if closed := wallClockDays(res, r.StepTimeS); r.WallClockDays <= closed {
+			t.Errorf("rank %d: %.4f days with slow nodes, %.4f without", r.Rank, r.WallClockDays, closed)
+		}
+	}
+}
+
+// TestTPInNVLinkDomain: on GB200 NVL72 racks (4 GPUs a node, 72 on one
+// NVLink fabric) tp ranges over the domain's divisors up to 8, not only
+// the node's 4; on H100 nodes it stays inside the node.
+func TestTPInNVLinkDomain(t *testing.T) {
+	a, _ := model.LookupArch("llama3-70b")
+	for _, c := range []struct {
+		gpu          string
+		perNode, dom int
+		want         []int
+	}{
+		{"gb200", 4, 72, []int{1, 2, 3, 4, 6, 8}},
+		{"h100-sxm", 8, 0, []int{1, 2, 4, 8}},
+	} {
+		g, err := cluster.LookupGPU(c.gpu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := cluster.New(g, 576, c.perNode, cluster.Network{ScaleOutGbps: 400, NVLinkDomain: c.dom, NodesPerPod: 576 / c.perNode, Oversubscription: 1, LatencyS: 5e-6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tpCandidates(a, cl.GPUs, cl.GPUsPerNode, cl.Domain(), false); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: tp candidates %v, want %v", c.gpu, got, c.want)
+		}
+		s := run.Spec{Name: "llama3-70b", Step: step.Spec{Arch: a,
+			Layout:   model.Layout{TP: 4, PP: 4, CP: 1, DP: 36, MicroBatch: 1, VirtualStages: 1, SequenceParallel: true, ZeRO: 1, DPOverlap: true},
+			Training: model.Training{SeqLen: 8192, GlobalBatch: 576, GradBytes: 4, Tokens: 1e12}, Cluster: cl},
+			Failures: run.Failures{Profile: llama3(t), RestartS: 600, StorageBandwidth: 2e12}}
+		res, err := Search(context.Background(), s, Options{Top: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]bool{}
+		for _, r := range res.Layouts {
+			seen[r.TP] = true
+			if d := cl.Domain(); d%r.TP != 0 {
+				t.Errorf("%s: tp %d leaves the %d-GPU NVLink domain", c.gpu, r.TP, d)
+			}
+		}
+		t.Logf("%s: %d evaluated, best %+v %.3f s; tp of the top 5: %v", c.gpu, res.Evaluated, res.Layouts[0].Layout, res.Layouts[0].StepTimeS, seen)
 	}
 }

@@ -11,7 +11,7 @@ type recomputeMode struct {
 // enumerate calls fn with every layout of the search space (see the
 // package doc) in a fixed order, with the reason it is rejected before any
 // memory check, or "" when it divides. It stops at fn's first error.
-func enumerate(a model.Arch, t model.Training, gpus, perNode int, dpOverlap bool, opt Options, fn func(model.Layout, string) error) error {
+func enumerate(a model.Arch, t model.Training, gpus, perNode, domain int, dpOverlap bool, opt Options, fn func(model.Layout, string) error) error {
 	modes := []recomputeMode{{model.RecomputeNone, false}, {model.RecomputeNone, true}}
 	if t.Attention == model.Unfused {
 		modes = append(modes, recomputeMode{model.RecomputeSelective, false}, recomputeMode{model.RecomputeSelective, true})
@@ -24,7 +24,7 @@ func enumerate(a model.Arch, t model.Training, gpus, perNode int, dpOverlap bool
 			maxCP *= 2
 		}
 	}
-	for _, tp := range tpCandidates(a, gpus, perNode, opt.AllowCrossNodeTP) {
+	for _, tp := range tpCandidates(a, gpus, perNode, domain, opt.AllowCrossNodeTP) {
 		for _, pp := range ppCandidates(a.Layers) {
 			for cp := 1; cp <= maxCP; cp *= 2 {
 				for _, v := range virtualCandidates(a.Layers, pp) {
@@ -78,14 +78,22 @@ func check(l *model.Layout, a model.Arch, t model.Training, gpus int) string {
 	return ""
 }
 
-// tpCandidates are the divisors of the GPUs per node, or with cross-node
+// tpCandidates are the divisors of the NVLink domain up to the larger of
+// the GPUs per node and maxDomainTP (so tp never leaves the domain, and on
+// a 72-GPU NVL72 rack of 4-GPU nodes tp goes up to 8), or with cross-node
 // tensor parallelism the divisors of the GPU count up to the heads.
-func tpCandidates(a model.Arch, gpus, perNode int, crossNode bool) []int {
+func tpCandidates(a model.Arch, gpus, perNode, domain int, crossNode bool) []int {
 	if crossNode {
 		return divisorsUpTo(gpus, a.Heads)
 	}
-	return divisorsUpTo(perNode, perNode)
+	return divisorsUpTo(max(domain, perNode), max(perNode, maxDomainTP))
 }
+
+// maxDomainTP is the largest tp tried inside an NVLink domain larger than a
+// node: beyond 8 the tensor-parallel collectives of every layer outweigh the
+// memory they save on the models of interest (an assumption, to keep the
+// space small; --allow-cross-node-tp lifts it).
+const maxDomainTP = 8
 
 // ppCandidates are the pipeline depths that split the layers evenly or
 // with one layer fewer on the first and last stage.
