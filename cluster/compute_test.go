@@ -160,9 +160,9 @@ func TestComputeTimes(t *testing.T) {
 		// fp4 peak is 15000 TFLOPS. All compute bound: nvfp4 moves
 		// (1/2+1/16)·2·8192² + 2·8192² bytes = 210 MB, 26 µs at 8 TB/s, against
 		// 183 µs of math on GB200.
-		{"gb200 8192³ mxfp8", gb200.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(5000e12*0.50) + 26e-6},
-		{"gb200 8192³ nvfp4", gb200.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(10000e12*0.41) + 26e-6},
-		{"gb300 8192³ nvfp4", gb300.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(15000e12*0.395) + 26e-6},
+		{"gb200 8192³ mxfp8", gb200.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(5000e12*0.49) + 26e-6},
+		{"gb200 8192³ nvfp4", gb200.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(10000e12*0.39) + 26e-6},
+		{"gb300 8192³ nvfp4", gb300.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(15000e12*0.39) + 26e-6},
 		{"gb200 8192³ bf16", gb200.GEMMTime(8192, 8192, 8192, BF16), 2*math.Pow(8192, 3)/(2500e12*0.685) + 22e-6},
 		// A skinny nvfp4 product is memory bound: (9/16)·(8192·8+8·8192) +
 		// 2·8192² bytes at 8 TB/s.

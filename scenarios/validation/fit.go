@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/clustersim/clustersim/cluster"
+	"github.com/clustersim/clustersim/sim/run"
 	"github.com/clustersim/clustersim/sim/step"
 )
 
@@ -160,4 +161,46 @@ func setEfficiency(c *cluster.ComputeModel, p cluster.Precision, eta float64) {
 	case cluster.NVFP4:
 		c.FP4Efficiency = eta
 	}
+}
+
+// HostOverheadErrors returns the mean |step-time error| (%) of the suite's
+// vTrain single-node rows (1,440 layouts of eight small GPT models on one
+// A100 node, where the framework's launches bind) with the host's time per
+// launch set to each of hosts (seconds). model.DefaultHostOverheadS is the
+// value among 5 µs steps that minimises it (TestHostOverheadFit).
+func HostOverheadErrors(ctx context.Context, hosts []float64) ([]float64, error) {
+	cs, err := vtrainCases()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(hosts))
+	for i, h := range hosts {
+		var sel []Case
+		for _, c := range cs {
+			if c.Group != srcVTrainOne+"/a100/bf16" {
+				continue
+			}
+			c := c
+			spec := c.Spec
+			c.Spec = func() (run.Spec, error) {
+				s, err := spec()
+				s.Step.Training.HostOverheadS = h
+				return s, err
+			}
+			sel = append(sel, c)
+		}
+		rows, err := Run(ctx, sel)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, r := range rows {
+			if !math.IsNaN(r.ErrorPct) {
+				out[i] += math.Abs(r.ErrorPct)
+				n++
+			}
+		}
+		out[i] /= float64(max(n, 1))
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/clustersim/clustersim/cluster"
+	"github.com/clustersim/clustersim/sim/model"
 	"io/fs"
 	"math"
 	"os"
@@ -370,24 +371,24 @@ func TestSuiteAccuracy(t *testing.T) {
 		unmodelled, refused int
 	}
 	want := map[string]bound{
-		GroupLlama3Table4:             {5.5, 0, 0},
+		GroupLlama3Table4:             {5.6, 0, 0},
 		GroupLlama3Rel:                {0.0, 0, 0},
-		GroupLlama3Card:               {7.2, 0, 0},
-		GroupMegatron:                 {2.2, 0, 0},
+		GroupLlama3Card:               {7.3, 0, 0},
+		GroupMegatron:                 {2.3, 0, 0},
 		"nemo24.07/h100/fp8":          {8.6, 0, 0},
 		"nemo24.03-longctx/h100/fp8":  {19.7, 0, 0},
-		"megatron-bridge/h100/fp8":    {3.8, 18, 0},
-		"megatron-bridge/b200/fp8":    {4.7, 3, 0},
-		"megatron-bridge/b200/mxfp8":  {3.4, 18, 0},
-		"megatron-bridge/gb200/fp8":   {6.6, 3, 0},
-		"megatron-bridge/gb200/mxfp8": {7.7, 42, 0},
-		"megatron-bridge/gb200/nvfp4": {8.1, 5, 0},
-		"megatron-bridge/gb300/fp8":   {6.6, 0, 0},
-		"megatron-bridge/gb300/mxfp8": {9.2, 44, 0},
-		"megatron-bridge/gb300/nvfp4": {4.0, 5, 1},
-		"vtrain-single/a100/bf16":     {8.3, 0, 0},
+		"megatron-bridge/h100/fp8":    {3.3, 18, 0},
+		"megatron-bridge/b200/fp8":    {3.7, 3, 0},
+		"megatron-bridge/b200/mxfp8":  {2.6, 18, 0},
+		"megatron-bridge/gb200/fp8":   {7.5, 3, 0},
+		"megatron-bridge/gb200/mxfp8": {7.0, 42, 0},
+		"megatron-bridge/gb200/nvfp4": {7.7, 5, 0},
+		"megatron-bridge/gb300/fp8":   {7.0, 0, 0},
+		"megatron-bridge/gb300/mxfp8": {9.0, 44, 0},
+		"megatron-bridge/gb300/nvfp4": {3.1, 5, 1},
+		"vtrain-single/a100/bf16":     {7.8, 0, 0},
 		"vtrain-multi/a100/bf16":      {8.6, 0, 0},
-		"all":                         {8.2, 164, 1},
+		"all":                         {7.7, 164, 1},
 	}
 	groups, all := Groups(rows)
 	for _, g := range append(groups, all) {
@@ -495,5 +496,22 @@ func TestBlackwellFit(t *testing.T) {
 		if mae > 12 {
 			t.Errorf("%s %s: mean |residual| %.1f%% over %d rows", f.GPU, f.Precision, mae, len(f.Rows))
 		}
+	}
+}
+
+// TestHostOverheadFit re-derives the framework's launch time
+// (model.DefaultHostOverheadS) from vTrain's single-node rows: the default
+// beats its neighbours 5 µs either side.
+func TestHostOverheadFit(t *testing.T) {
+	h := model.DefaultHostOverheadS
+	e, err := HostOverheadErrors(context.Background(), []float64{h - 5e-6, h, h + 5e-6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(e[1] < e[0] && e[1] < e[2]) {
+		t.Errorf("mean |error| %.2f%% at %g µs, %.2f%% at -5 µs, %.2f%% at +5 µs: not the minimum", e[1], h*1e6, e[0], e[2])
+	}
+	if e[1] > 9 {
+		t.Errorf("vTrain single-node mean |error| %.2f%% at the fitted launch time", e[1])
 	}
 }

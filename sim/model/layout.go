@@ -163,7 +163,7 @@ type Training struct {
 
 // DefaultHostOverheadS is the default CPU time a framework spends issuing
 // one kernel or collective (see Training.HostOverheadS).
-const DefaultHostOverheadS = 60e-6
+const DefaultHostOverheadS = 65e-6
 
 // BatchTokens is the tokens of one optimizer step.
 func (t Training) BatchTokens() float64 { return float64(t.SeqLen) * float64(t.GlobalBatch) }

@@ -35,6 +35,6 @@ func ExampleSearch() {
 	// Output:
 	// 26880 layouts, 14936 fit
 	// 1. tp 1 pp 1 cp 1 dp 64, micro batch 2, v 1, recompute none, ZeRO 3: 541 TFLOPS/GPU
-	// 2. tp 1 pp 1 cp 1 dp 64, micro batch 1, v 1, recompute none, ZeRO 3: 536 TFLOPS/GPU
-	// 3. tp 1 pp 1 cp 2 dp 32, micro batch 4, v 1, recompute none, ZeRO 3: 534 TFLOPS/GPU
+	// 2. tp 2 pp 1 cp 1 dp 32, micro batch 4, v 1, recompute none, ZeRO 3: 541 TFLOPS/GPU
+	// 3. tp 2 pp 1 cp 1 dp 32, micro batch 2, v 1, recompute none, ZeRO 3: 538 TFLOPS/GPU
 }

@@ -78,10 +78,12 @@ func evaluate(tasks []task, issue, slow float64) timeline {
 	lastCompute := 0.0
 	host := 0.0
 	for i, t := range tasks {
+		start := max(free[t.stream], host)
 		if !t.inner {
+			// the next launch is issued after this one; the first was
+			// issued while the previous pass ran
 			host += issue
 		}
-		start := max(free[t.stream], host)
 		waitKind := kCompute
 		for _, d := range t.after {
 			if ends[d] > start {

@@ -117,16 +117,28 @@ func (k *coster) gatherThenGEMM(name string, n, kk float64) {
 		k.add(k.gemmTask(name, k.tokens, n, kk))
 		return
 	}
+	k.ringGather(name+" all-gather", name, n, kk)
+}
+
+// ringGather is a sequence-parallel all-gather pipelined with the product
+// that consumes it (m = T rows, n×kk), as Transformer Engine's userbuffers
+// ring exchange runs them: the product of the local shard starts at once,
+// and each of the tp−1 shards received from a neighbour is multiplied as
+// it arrives.
+func (k *coster) ringGather(agName, name string, n, kk float64) {
+	ag := k.tpColl(agName, cluster.AllGather, k.actBytes())
 	pieces := float64(k.l.TP)
 	g := k.gemmTask(name, k.tokens/pieces, n, kk)
-	ag.dur /= pieces
+	ag.dur /= pieces - 1
 	ag.inner = true
 	start := k.prev
-	for i := 0; i < k.l.TP; i++ {
+	k.add(g)
+	g.inner = true // one library call drives every piece
+	for i := 1; i < k.l.TP; i++ {
 		a := k.side(ag, start)
+		start = a
 		k.add(g)
 		k.tasks[k.prev].after = append(k.tasks[k.prev].after, a)
-		g.inner = true // one library call drives every piece
 	}
 }
 
@@ -173,14 +185,25 @@ func (k *coster) gemmThenReduce(name string, n, kk float64) {
 // all-gather: a reduce-scatter with SP, an all-reduce without).
 func (k *coster) backwardLinear(name string, n, kk float64, gradIn, gradOut, regather bool) {
 	sp := k.l.SequenceParallel && k.l.TP > 1
-	if gradIn && sp {
-		k.add(k.tpColl(name+" grad all-gather", cluster.AllGather, k.actBytes()))
-	}
 	var ag int = -1
-	if regather && sp {
-		ag = k.side(k.tpColl(name+" input all-gather", cluster.AllGather, k.actBytes()), k.prev)
+	var d int
+	if gradIn && sp && k.l.TPOverlap {
+		// The gathered gradient feeds the data gradient in a ring
+		// exchange, as the forward all-gather feeds its product.
+		if regather {
+			ag = k.side(k.tpColl(name+" input all-gather", cluster.AllGather, k.actBytes()), k.prev)
+		}
+		k.ringGather(name+" grad all-gather", name+" dgrad", kk, n)
+		d = k.prev
+	} else {
+		if gradIn && sp {
+			k.add(k.tpColl(name+" grad all-gather", cluster.AllGather, k.actBytes()))
+		}
+		if regather && sp {
+			ag = k.side(k.tpColl(name+" input all-gather", cluster.AllGather, k.actBytes()), k.prev)
+		}
+		d = k.add(k.gemmTask(name+" dgrad", k.tokens, kk, n))
 	}
-	d := k.add(k.gemmTask(name+" dgrad", k.tokens, kk, n))
 	var red int = -1
 	if gradOut && k.l.TP > 1 {
 		op := cluster.AllReduce
