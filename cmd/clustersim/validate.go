@@ -179,6 +179,19 @@ func writeValidateSummary(w io.Writer, rows []validation.Row) error {
 			return err
 		}
 	}
+	if ws, err := validation.WeakScaling(rows); err != nil {
+		return err
+	} else if len(ws) > 0 {
+		fmt.Fprintln(w, "\nWeak scaling: growth of GPU-seconds per token from the smaller to the larger GPU count of one recipe:")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "RECIPE\tGPUS\tPUBLISHED (%)\tPREDICTED (%)\tERROR (points)\tSTRAGGLER SHARE (%)")
+		for _, p := range ws {
+			fmt.Fprintf(tw, "%s\t%d → %d\t%+.1f\t%+.1f\t%+.1f\t%.1f → %.1f\n", p.Recipe, p.GPUsS, p.GPUsL, p.Published, p.Predicted, p.ErrorPoints, p.StragglerS, p.StrL)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	var lines []string
 	if mae, worst := validation.Summary(rows, "megatron", "hardware_tflops_per_gpu"); worst.Case != "" {
 		lines = append(lines, fmt.Sprintf("Megatron SC21 Table 1: mean absolute error %.1f%%, worst %+.1f%% (%s)", mae, worst.ErrorPct, worst.Case))

@@ -46,6 +46,9 @@ type Row struct {
 	// Note says how the published figure was obtained when it is not
 	// printed as such in the source (e.g. derived from tokens/s).
 	Note string `json:"note,omitempty"`
+	// StragglerPct is the straggler share of the predicted step, % (step
+	// cases only).
+	StragglerPct float64 `json:"straggler_pct,omitempty"`
 }
 
 // MarshalJSON writes NaN figures as null.
@@ -289,6 +292,9 @@ func evaluate(ctx context.Context, c Case) ([]Row, error) {
 			e = 0
 		}
 		rows[i].Predicted, rows[i].ErrorPct = v, e
+		if !c.Whole && sr.StepTime > 0 {
+			rows[i].StragglerPct = 100 * sr.Breakdown.Straggler / sr.StepTime
+		}
 	}
 	return rows, nil
 }
