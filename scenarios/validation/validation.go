@@ -46,6 +46,12 @@ type Row struct {
 	// Note says how the published figure was obtained when it is not
 	// printed as such in the source (e.g. derived from tokens/s).
 	Note string `json:"note,omitempty"`
+	// GPU and Precision are the simulated scenario's GPU type (catalog
+	// name, e.g. "h100-sxm") and precision ("bf16", "fp8", ...); empty for
+	// a row whose scenario could not be built. They key the accuracy
+	// summary (Accuracy).
+	GPU       string `json:"-"`
+	Precision string `json:"-"`
 }
 
 // MarshalJSON writes NaN figures as null.
@@ -259,6 +265,9 @@ func evaluate(ctx context.Context, c Case) ([]Row, error) {
 	spec, err := c.Spec()
 	if err != nil {
 		return status(statusOf(err)), nil
+	}
+	for i := range rows {
+		rows[i].GPU, rows[i].Precision = spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String()
 	}
 	var sr step.Result
 	var rr run.Result
