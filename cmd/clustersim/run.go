@@ -259,9 +259,9 @@ func modelErrorWords(r run.Result, gpu, precision string) string {
 		return "no model-error band"
 	}
 	if !m.Exact {
-		return fmt.Sprintf("no published run of this GPU and precision; overall band of %d published runs, mean |error| %.1f%%", m.Rows, m.MeanAbsPct)
+		return fmt.Sprintf("no published run of this GPU and precision; overall band of %s published runs, mean |error| %.1f%%", group(fmt.Sprint(m.Rows)), m.MeanAbsPct)
 	}
-	return fmt.Sprintf("validated on %d published %s %s %s, mean |error| %.1f%%", m.Rows, gpu, precision, map[bool]string{true: "run", false: "runs"}[m.Rows == 1], m.MeanAbsPct)
+	return fmt.Sprintf("validated on %s published %s %s %s, mean |error| %.1f%%", group(fmt.Sprint(m.Rows)), gpu, precision, map[bool]string{true: "run", false: "runs"}[m.Rows == 1], m.MeanAbsPct)
 }
 
 // bandedInterval is a whole-run figure with the model-error band and the

@@ -175,13 +175,13 @@ type ModelError struct {
 func (a AccuracySummary) For(gpu, precision string) ModelError {
 	for _, b := range a.Groups {
 		if b.GPU == gpu && b.Precision == precision && b.Rows > 0 {
-			return ModelError{Band: b, Exact: true, Basis: fmt.Sprintf("%dth percentile of |step-time error| over %d published %s %s %s (mean |error| %.1f%%; clustersim validate)",
-				BandPercentile, b.Rows, gpu, precision, plural(b.Rows, "run", "runs"), b.MeanAbsPct)}
+			return ModelError{Band: b, Exact: true, Basis: fmt.Sprintf("%dth percentile of |step-time error| over %s published %s %s %s (mean |error| %.1f%%; clustersim validate)",
+				BandPercentile, thousands(b.Rows), gpu, precision, plural(b.Rows, "run", "runs"), b.MeanAbsPct)}
 		}
 	}
 	o := a.Overall
-	return ModelError{Band: o, Basis: fmt.Sprintf("no published run of this GPU and precision (%s %s); overall band: %dth percentile of |step-time error| over all %d published runs (mean |error| %.1f%%; clustersim validate)",
-		gpu, precision, BandPercentile, o.Rows, o.MeanAbsPct)}
+	return ModelError{Band: o, Basis: fmt.Sprintf("no published run of this GPU and precision (%s %s); overall band: %dth percentile of |step-time error| over all %s published runs (mean |error| %.1f%%; clustersim validate)",
+		gpu, precision, BandPercentile, thousands(o.Rows), o.MeanAbsPct)}
 }
 
 func plural(n int, one, many string) string {
@@ -189,4 +189,13 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// thousands writes n with comma separators: 1,635.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
