@@ -39,10 +39,15 @@ type ValidationRow struct {
 	Predicted float64
 	ErrorPct  float64
 	Source    string
+	// ByConstruction marks a published figure that is one of the case's
+	// own inputs read back (a check of the wiring, not accuracy): the
+	// table says so and shows no error for it.
+	ByConstruction bool
 }
 
 // ReportData is everything the review report shows. Result is the run as
-// simulated; the rest is gathered by the caller.
+// simulated, with its model-error band (Result.ModelError) set by the
+// caller; the rest is gathered by the caller.
 type ReportData struct {
 	Scenario     string
 	Description  string
@@ -101,6 +106,7 @@ func Report(w io.Writer, d ReportData) error {
 		"sigf":     func() func(float64) string { return sig },
 		"pctf":     func() func(float64) string { return func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) } },
 		"bad":      func(e float64) bool { return e > 10 || e < -10 },
+		"band":     func(v float64) string { return fmt.Sprintf("± %.1f%%", v) },
 	}).ParseFS(templates, "templates/report.html")
 	if err != nil {
 		return err

@@ -9,10 +9,14 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/clustersim/clustersim/sim/run"
 )
 
 func reportData(t *testing.T) ReportData {
 	r := fixture()
+	r.ModelErrorPct = 7.8
+	r.ModelError = &run.ModelError{BandPct: 7.8, MeanAbsPct: 5.5, Rows: 3, Exact: true, Basis: "90th percentile of |step-time error| over 3 published h100-sxm bf16 runs"}
 	var charts []ReportChart
 	for _, f := range []func() (*Chart, error){
 		func() (*Chart, error) { return Utilization(r) },
@@ -33,8 +37,9 @@ func reportData(t *testing.T) ReportData {
 		Layout: "tp 2", Command: "clustersim report fixture", Result: r, Charts: charts,
 		ScenarioYAML: "name: fixture\nmodel: llama3-8b # <b>not bold</b>\n",
 		Assumptions:  []Assumption{{"Model FLOPs", "6ND & more", "MODEL.md"}},
-		Validation:   []ValidationRow{{Case: "a", Metric: "mfu", Published: 0.4, Predicted: 0.5, ErrorPct: 25, Source: "paper"}},
-		Notes:        []string{"32,768 GPUs skipped"},
+		Validation: []ValidationRow{{Case: "a", Metric: "mfu", Published: 0.4, Predicted: 0.5, ErrorPct: 25, Source: "paper"},
+			{Case: "b", Metric: "interruptions_per_day", Published: 7.76, Predicted: 7.9, ErrorPct: 1.8, Source: "paper", ByConstruction: true}},
+		Notes: []string{"32,768 GPUs skipped"},
 	}
 }
 
@@ -184,6 +189,20 @@ func TestReport(t *testing.T) {
 	}
 	if v := find(doc, func(n *html.Node) bool { return attr(n, "id") == "validation" }); len(v) != 1 || !strings.Contains(textOf(v[0]), "+25.0%") {
 		t.Error("validation table lacks the error")
+	}
+	// The model-error band beside the headline cards, apart from the
+	// Monte Carlo interval, with its basis; by-construction rows say so
+	// and show no error.
+	for _, id := range []string{"card-days", "card-gpu-hours", "card-tflops"} {
+		if c := find(doc, func(n *html.Node) bool { return attr(n, "id") == id }); len(c) != 1 || !strings.Contains(textOf(c[0]), "± 7.8% model error") {
+			t.Errorf("%s lacks the model-error band", id)
+		}
+	}
+	if c := find(doc, func(n *html.Node) bool { return attr(n, "id") == "model-error" }); len(c) != 1 || !strings.Contains(textOf(c[0]), "3 published h100-sxm bf16 runs") || !strings.Contains(textOf(c[0]), "Monte Carlo") {
+		t.Error("no model-error paragraph with its basis")
+	}
+	if v := find(doc, func(n *html.Node) bool { return attr(n, "id") == "validation" }); len(v) != 1 || !strings.Contains(textOf(v[0]), "by construction") || strings.Contains(textOf(v[0]), "+1.8%") {
+		t.Error("the by-construction row is not marked as such, or shows an error")
 	}
 	if bytes.Contains(page, []byte("<worked out>")) {
 		t.Error("description not escaped")

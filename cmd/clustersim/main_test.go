@@ -90,7 +90,7 @@ func TestRunJSONKeys(t *testing.T) {
 	}
 	for _, k := range []string{"scenario", "gpus", "params", "step_time_s", "tokens_per_s", "tflops_per_gpu", "mfu", "hfu",
 		"memory_gib_per_gpu", "breakdown_s", "wall_clock_days", "gpu_hours", "ettr", "interruptions",
-		"interruptions_per_day", "interruptions_by_cause", "total_flops", "trials", "seed"} {
+		"interruptions_per_day", "interruptions_by_cause", "total_flops", "six_nd_flops", "trials", "seed", "model_error_pct"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("missing key %q", k)
 		}

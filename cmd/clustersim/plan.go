@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/scenarios/validation"
 	"github.com/clustersim/clustersim/sim/plan"
+	"github.com/clustersim/clustersim/sim/run"
 )
 
 type planOptions struct {
@@ -55,6 +57,11 @@ costs (never above the step with stragglers) rules out most layouts without
 simulating them, and the noiseless step rules out more before the noisy
 steps are simulated; the ranking is exactly the one simulating every
 feasible layout gives (--exhaustive does that).
+
+Every step and DAYS carries the model-error band of the GPU type and
+precision (as 'clustersim run' prints it; model_error_pct in JSON): layouts
+whose DAYS differ by less than the band are statistically
+indistinguishable, and the table says so when the top two are.
 
 The scenario's own layout is simulated the same way as the baseline; it
 need not be valid on --gpus. Ctrl-C prints the best layouts simulated so far
@@ -121,7 +128,9 @@ func runPlan(ctx context.Context, io *streams, o *planOptions) error {
 	if err != nil && !interrupted {
 		return err
 	}
-	if werr := writePlan(io.out, o.format, res); werr != nil {
+	me := validation.EmbeddedAccuracy().For(spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String())
+	out := planOutput{Result: res, ModelErrorPct: me.BandPct, ModelError: &run.ModelError{BandPct: me.BandPct, MeanAbsPct: me.MeanAbsPct, Rows: me.Rows, Exact: me.Exact, Basis: me.Basis}}
+	if werr := writePlan(io.out, o.format, out); werr != nil {
 		return werr
 	}
 	if interrupted {
@@ -133,14 +142,37 @@ func runPlan(ctx context.Context, io *streams, o *planOptions) error {
 	return nil
 }
 
-func writePlan(w io.Writer, f format, res plan.Result) error {
+// planOutput is plan's result with the model-error band of its GPU type
+// and precision (the JSON of `plan --format json`: plan.Result's keys and
+// model_error_pct, model_error).
+type planOutput struct {
+	plan.Result
+	ModelErrorPct float64         `json:"model_error_pct"`
+	ModelError    *run.ModelError `json:"model_error,omitempty"`
+}
+
+func writePlan(w io.Writer, f format, out planOutput) error {
 	switch f {
 	case "json":
-		return writeJSON(w, res)
+		return writeJSON(w, out)
 	case "csv":
-		return writeCSV(w, planCSV(res))
+		return writeCSV(w, planCSV(out.Result))
 	}
-	return writePlanTable(w, res)
+	return writePlanTable(w, out)
+}
+
+// indistinguishable is the hint printed when the top two layouts' days
+// differ by less than the model-error band, or "".
+func indistinguishable(out planOutput) string {
+	l := out.Layouts
+	if len(l) < 2 || out.ModelErrorPct <= 0 || !(l[0].WallClockDays > 0) {
+		return ""
+	}
+	d := 100 * (l[1].WallClockDays/l[0].WallClockDays - 1)
+	if d >= out.ModelErrorPct {
+		return ""
+	}
+	return fmt.Sprintf("the top two layouts differ by %.1f%% in days, within the ±%.1f%% model error: statistically indistinguishable; choose between them on other grounds or measure both", d, out.ModelErrorPct)
 }
 
 // recomputeLabel is "none", "full", "selective", with "+ew" for element-wise
@@ -159,9 +191,16 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func writePlanTable(w io.Writer, res plan.Result) error {
+func writePlanTable(w io.Writer, out planOutput) error {
+	res := out.Result
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "plan\t%s on %s × %s\n", res.Scenario, group(fmt.Sprint(res.GPUs)), res.GPU)
+	fmt.Fprintf(tw, "plan\t%s on %s × %s", res.Scenario, group(fmt.Sprint(res.GPUs)), res.GPU)
+	if m := out.ModelError; m != nil {
+		fmt.Fprintf(tw, ", ± %.1f%% model error\n", m.BandPct)
+		fmt.Fprintf(tw, "model error\t± %.1f%% on STEP and DAYS: %s; not a Monte Carlo interval\n", m.BandPct, m.Basis)
+	} else {
+		fmt.Fprintln(tw)
+	}
 	fmt.Fprintf(tw, "searched\t%s layouts: %s fit in memory, %s simulated (a lower bound of the noiseless step rules out the rest)\n",
 		group(fmt.Sprint(res.Evaluated)), group(fmt.Sprint(res.Feasible)), group(fmt.Sprint(res.Simulated)))
 	if res.DaysFrom == plan.DaysRunSimulation {
@@ -196,6 +235,9 @@ func writePlanTable(w io.Writer, res plan.Result) error {
 			100*(b.StepTimeS/best.StepTimeS-1), num(best.WallClockDays), num(b.WallClockDays))
 	} else if b == nil {
 		fmt.Fprintf(tw, "against the scenario's layout\tnone: it does not divide or fit on %s GPUs\n", group(fmt.Sprint(res.GPUs)))
+	}
+	if h := indistinguishable(out); h != "" {
+		fmt.Fprintf(tw, "note\t%s\n", h)
 	}
 	fmt.Fprintln(tw, "STEP\tmean step with stragglers, as run reports it; NOISELESS: without them")
 	fmt.Fprintln(tw, "+ew\telement-wise recompute (norms and the MLP activation)")

@@ -28,10 +28,12 @@ func newReportCmd(io *streams, runF func(context.Context, *reportOptions) error)
 		Short: "Write a self-contained HTML page for a capacity-planning review",
 		Long: `Simulate a scenario and the sweeps around it and write one self-contained
 HTML page for a review: the answer first (days, GPU-hours, TFLOPS/GPU, MFU and
-ETTR, with 90% intervals over the Monte Carlo trials), then the charts (as
-'clustersim plot' draws them, inline), the step's breakdown, the phases,
-the scenario as run (YAML), the assumptions and their sources, and the
-validation table. The page fetches nothing and prints cleanly.`,
+ETTR, with 90% intervals over the Monte Carlo trials and, separately, the
+model-error band of the GPU type and precision from 'clustersim validate'),
+then the charts (as 'clustersim plot' draws them, inline), the step's
+breakdown, the phases, the scenario as run (YAML), the assumptions and their
+sources, and the validation table (by-construction rows marked as such, not
+as accuracy). The page fetches nothing and prints cleanly.`,
 		Example: `  clustersim report llama3-405b --out review.html
   clustersim report llama3-405b-pretrain --trials 50 --out pretrain.html
   clustersim report my.yaml --set cluster.gpus=8192 --out - > review.html`,
@@ -64,6 +66,7 @@ func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 	if err != nil {
 		return err
 	}
+	withModelError(f.spec, &f.res)
 	rows, err := validation.Run(ctx, validation.Cases())
 	if err != nil {
 		return err
@@ -87,7 +90,7 @@ func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 		Notes:        f.notes,
 	}
 	for _, r := range rows {
-		d.Validation = append(d.Validation, plots.ValidationRow{Case: r.Case, Metric: r.Metric, Bound: r.Bound, Published: r.Published, Predicted: r.Predicted, ErrorPct: r.ErrorPct, Source: r.Source})
+		d.Validation = append(d.Validation, plots.ValidationRow{Case: r.Case, Metric: r.Metric, Bound: r.Bound, Published: r.Published, Predicted: r.Predicted, ErrorPct: r.ErrorPct, Source: r.Source, ByConstruction: r.ByConstruction})
 	}
 	return writeOut(io, o.out, func(w writer) error { return plots.Report(w, d) })
 }
@@ -123,6 +126,11 @@ func assumptions(s run.Spec, r run.Result) []plots.Assumption {
 	add("Model FLOPs", "PaLM (arXiv:2204.02311) App. B; Llama 3 (arXiv:2407.21783) §3.3; MODEL.md",
 		"TFLOPS/GPU and MFU count model FLOPs: 6·N per token for every parameter in a matrix product plus 6·L·s·h for causal attention (QKᵀ and AV, halved by the mask); recomputation counts only in HFU. MFU divides by %s's dense %s peak. Conventions that count non-causal attention report up to ~8%% more.",
 		gpu.Name, st.Training.Precision)
+	if m := r.ModelError; m != nil {
+		add("Model error", "clustersim validate (scenarios/validation, accuracy.json): NVIDIA NeMo and Megatron-Bridge tables, vTrain, Llama 3 Table 4, Megatron SC21 Table 1",
+			"± %.1f%% on the step time: %s. TFLOPS, days and GPU-hours scale with the step and carry the same band; the Monte Carlo intervals are the spread of failures over trials and leave it out.",
+			m.BandPct, m.Basis)
+	}
 	add("Compute", "cluster/calibration/measure.py and its H100 SXM runs of 2026-11-26 (cluster/testdata)",
 		"Matrix products run at a shape-dependent efficiency fitted to measured GEMMs (large bf16 products ~80%% of peak on H100); attention has its own fitted efficiency, lower in backward; element-wise kernels are memory bound.")
 	add("Communication", "nccl-tests bus bandwidths (cluster/gpu.go); Llama 3 §3.3.1 for the fabric",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clustersim/clustersim/plots"
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/scenarios/validation"
 	"github.com/clustersim/clustersim/sim/run"
 )
 
@@ -37,7 +38,21 @@ func newRunCmd(io *streams, runF func(*runOptions) error) *cobra.Command {
 schedule, tensor/context/pipeline/data-parallel communication, stragglers),
 then the whole run over wall-clock time.
 
-SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
+SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.
+
+FLOPs are model FLOPs (PaLM App. B, Llama 3 §3.3): per token 6 × every
+parameter in a matrix product (the output head, not the input embedding),
+plus 6·L·s·h_attn for causal attention (QKᵀ and AV, halved by the mask);
+recomputation counts only in HFU. The table prints the run's total beside
+6·N·D (N every parameter, D tokens): the difference is attention and the
+input embedding.
+
+Step time, TFLOPS/GPU, wall clock and GPU-hours carry a model-error band,
+± the 90th percentile of |step-time error| over the published runs of the
+same GPU type and precision in 'clustersim validate' (the overall band
+when there are none); days and GPU-hours scale with the step time, so the
+band applies to them too. It is distinct from the Monte Carlo 90%
+interval, which is the spread of failures over trials.`,
 		Example: `  clustersim run llama3-405b
   clustersim run llama3-405b --set parallelism.pp=8 --set parallelism.dp=256
   clustersim run my-cluster.yaml --format json > result.json`,
@@ -73,6 +88,7 @@ func runRun(io *streams, o *runOptions) error {
 	if err != nil {
 		return err
 	}
+	withModelError(spec, &res)
 	switch o.format {
 	case "json":
 		return writeJSON(io.out, res)
@@ -110,6 +126,8 @@ var runColumns = []struct {
 	{"interruptions", func(r run.Result) string { return g(r.Interruptions) }},
 	{"interruptions_per_day", func(r run.Result) string { return g(r.InterruptionsPerDay) }},
 	{"total_flops", func(r run.Result) string { return g(r.TotalFLOPs) }},
+	{"six_nd_flops", func(r run.Result) string { return g(r.SixNDFLOPs) }},
+	{"model_error_pct", func(r run.Result) string { return g(r.ModelErrorPct) }},
 	{"trials", func(r run.Result) string { return fmt.Sprint(r.Trials) }},
 	{"seed", func(r run.Result) string { return fmt.Sprint(r.Seed) }},
 }
@@ -153,9 +171,9 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 		l.TP, l.PP, l.VirtualStages, l.CP, l.DP, l.MicroBatch, recompute, l.ZeRO)
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "STEP\t")
-	fmt.Fprintf(tw, "step time (s)\t%s\n", num(r.StepTimeS))
-	fmt.Fprintf(tw, "tokens/s (cluster)\t%s\n", num(r.TokensPerS))
-	fmt.Fprintf(tw, "TFLOPS/GPU (model)\t%s\n", num(r.TFLOPSPerGPU))
+	fmt.Fprintf(tw, "step time (s)\t%s (%s)\n", banded(num(r.StepTimeS), r), modelErrorWords(r, st.Cluster.GPU.Name, st.Training.Precision.String()))
+	fmt.Fprintf(tw, "tokens/s (cluster)\t%s\n", banded(num(r.TokensPerS), r))
+	fmt.Fprintf(tw, "TFLOPS/GPU (model)\t%s\n", banded(num(r.TFLOPSPerGPU), r))
 	fmt.Fprintf(tw, "MFU\t%.1f%%\n", 100*r.MFU)
 	fmt.Fprintf(tw, "HFU\t%.1f%%\n", 100*r.HFU)
 	fmt.Fprintf(tw, "memory (GiB/GPU, fullest stage)\t%s of %s\n", num(r.MemoryGiBPerGPU), num(st.Cluster.GPU.HBMGiB))
@@ -175,8 +193,8 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "WHOLE RUN\t")
 	fmt.Fprintf(tw, "tokens\t%s in %s steps\n", num(r.Tokens), num(r.Steps))
-	fmt.Fprintf(tw, "wall clock (days)\t%s\n", interval(r.WallClockDays, r.WallClockDaysCI, r.Trials))
-	fmt.Fprintf(tw, "GPU-hours\t%s\n", interval(r.GPUHours, r.GPUHoursCI, r.Trials))
+	fmt.Fprintf(tw, "wall clock (days)\t%s\n", bandedInterval(r.WallClockDays, r.WallClockDaysCI, r))
+	fmt.Fprintf(tw, "GPU-hours\t%s\n", bandedInterval(r.GPUHours, r.GPUHoursCI, r))
 	fmt.Fprintf(tw, "ETTR\t%s\n", interval(r.ETTR, r.ETTRCI, r.Trials))
 	fmt.Fprintf(tw, "interruptions (unexpected)\t%s (%s/day)\n", num(r.Interruptions), num(r.InterruptionsPerDay))
 	fmt.Fprintf(tw, "interruptions (planned)\t%s (%s/day)\n", num(r.PlannedInterruptions), num(r.PlannedPerDay))
@@ -193,7 +211,10 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 	if r.Cost != nil {
 		fmt.Fprintf(tw, "cost\t%s\n", num(*r.Cost))
 	}
-	fmt.Fprintf(tw, "model FLOPs\t%s\n", num(r.TotalFLOPs))
+	fmt.Fprintf(tw, "model FLOPs\t%s (6·N·D: %s; the difference is attention and the input embedding)\n", num(r.TotalFLOPs), num(r.SixNDFLOPs))
+	if m := r.ModelError; m != nil {
+		fmt.Fprintf(tw, "model error\t± %.1f%% on step time, throughput, days and GPU-hours (days scale with the step): %s; not a Monte Carlo interval\n", m.BandPct, m.Basis)
+	}
 	if len(r.Phases) > 1 {
 		fmt.Fprintln(tw)
 		fmt.Fprintln(tw, "PHASE\tGPUs\ttokens\tseq\tstep (s)\tTFLOPS/GPU\tdays\tGPU-hours")
@@ -209,5 +230,46 @@ func interval(mean float64, ci run.Interval, trials int) string {
 	if trials <= 1 || ci.P5 == ci.P95 {
 		return num(mean)
 	}
-	return fmt.Sprintf("%s (90%%: %s – %s)", num(mean), num(ci.P5), num(ci.P95))
+	return fmt.Sprintf("%s (Monte Carlo 90%%: %s – %s)", num(mean), num(ci.P5), num(ci.P95))
+}
+
+// withModelError sets r's model-error band, from the validation suite's
+// summary embedded in the binary (scenarios/validation, accuracy.json),
+// for the scenario's GPU type and precision, and r's 6·N·D.
+func withModelError(spec run.Spec, r *run.Result) {
+	m := validation.EmbeddedAccuracy().For(spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String())
+	r.ModelErrorPct = m.BandPct
+	r.ModelError = &run.ModelError{BandPct: m.BandPct, MeanAbsPct: m.MeanAbsPct, Rows: m.Rows, Exact: m.Exact, Basis: m.Basis}
+	r.SixNDFLOPs = 6 * r.Params * r.Tokens
+}
+
+// banded is a figure with the model-error band: "5.92 ± 7.8% model error".
+func banded(v string, r run.Result) string {
+	if r.ModelError == nil {
+		return v
+	}
+	return fmt.Sprintf("%s ± %.1f%% model error", v, r.ModelErrorPct)
+}
+
+// modelErrorWords is where the band comes from, in a few words:
+// "validated on 13 published h100-sxm fp8 runs, mean |error| 3.3%".
+func modelErrorWords(r run.Result, gpu, precision string) string {
+	m := r.ModelError
+	if m == nil {
+		return "no model-error band"
+	}
+	if !m.Exact {
+		return fmt.Sprintf("no published run of this GPU and precision; overall band of %s published runs, mean |error| %.1f%%", group(fmt.Sprint(m.Rows)), m.MeanAbsPct)
+	}
+	return fmt.Sprintf("validated on %s published %s %s %s, mean |error| %.1f%%", group(fmt.Sprint(m.Rows)), gpu, precision, map[bool]string{true: "run", false: "runs"}[m.Rows == 1], m.MeanAbsPct)
+}
+
+// bandedInterval is a whole-run figure with the model-error band and the
+// Monte Carlo interval, each labelled.
+func bandedInterval(mean float64, ci run.Interval, r run.Result) string {
+	s := banded(num(mean), r)
+	if r.Trials > 1 && ci.P5 != ci.P95 {
+		s += fmt.Sprintf("; Monte Carlo 90%%: %s – %s", num(ci.P5), num(ci.P95))
+	}
+	return s
 }

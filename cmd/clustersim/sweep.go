@@ -355,6 +355,7 @@ func runPoints(ctx context.Context, io *streams, def sweepDef, indexes []int) ([
 					var res run.Result
 					res, err = run.Simulate(ctx, spec)
 					if err == nil {
+						withModelError(spec, &res)
 						row.Result = &res
 					}
 				}

@@ -80,6 +80,22 @@
 //     kernel (Megatron's DDP hooks); unfused attention.
 //   - failures none, default stragglers, one trial.
 //
+// # Accuracy summary: the model-error band
+//
+// Accuracy turns the rows into the model-error band `clustersim run`,
+// `plan` and `report` print: per GPU type × precision (the simulated
+// scenario's catalog GPU and precision, e.g. h100-sxm/fp8), the rows
+// compared, their mean |error| and the 90th percentile of |error|
+// (nearest rank), all of the step time: step_time_s rows as they are,
+// Llama 3 Table 4's and Megatron SC21's throughput rows as step times
+// (published/predicted − 1); mfu rows (the same runs again),
+// by-construction, unmodelled and refused rows are left out. The overall
+// band pools every compared row and stands in for a GPU and precision
+// without rows. The summary is embedded from accuracy.json, which
+// TestAccuracyFile recomputes from the suite; regenerate it with
+//
+//	go test ./scenarios/validation -run TestAccuracyFile -update
+//
 // Rank correlation (Spearman, ties averaged) of predicted against
 // measured step time is reported per vTrain model: rows of the same
 // hidden, layers and heads in one file.

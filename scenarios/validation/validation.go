@@ -49,6 +49,12 @@ type Row struct {
 	// StragglerPct is the straggler share of the predicted step, % (step
 	// cases only).
 	StragglerPct float64 `json:"straggler_pct,omitempty"`
+	// GPU and Precision are the simulated scenario's GPU type (catalog
+	// name, e.g. "h100-sxm") and precision ("bf16", "fp8", ...); empty for
+	// a row whose scenario could not be built. They key the accuracy
+	// summary (Accuracy).
+	GPU       string `json:"-"`
+	Precision string `json:"-"`
 }
 
 // MarshalJSON writes NaN figures as null.
@@ -262,6 +268,9 @@ func evaluate(ctx context.Context, c Case) ([]Row, error) {
 	spec, err := c.Spec()
 	if err != nil {
 		return status(statusOf(err)), nil
+	}
+	for i := range rows {
+		rows[i].GPU, rows[i].Precision = spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String()
 	}
 	var sr step.Result
 	var rr run.Result

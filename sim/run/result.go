@@ -83,12 +83,40 @@ type Result struct {
 	Phases               []PhaseResult      `json:"phases"`
 	Trials               int                `json:"trials"`
 	Seed                 uint64             `json:"seed"`
+	// SixNDFLOPs is 6·N·D with N every parameter (embeddings included) and
+	// D the run's tokens, the usual back-of-envelope count beside
+	// TotalFLOPs (which counts attention and leaves out the input
+	// embedding). The simulation leaves it 0; the caller (cmd/clustersim)
+	// sets it with the model error.
+	SixNDFLOPs float64 `json:"six_nd_flops"`
+	// ModelErrorPct is the model-error band of the step time, percent
+	// (CONTRACT.md model_error_pct): how far the step model has been from
+	// published runs of the scenario's GPU type and precision. Days,
+	// GPU-hours and TFLOPS scale with the step time and carry the same
+	// band. It is not a Monte Carlo interval: trials do not vary the step
+	// model. The simulation leaves it 0; the caller sets it from the
+	// validation suite (scenarios/validation, accuracy.json).
+	ModelErrorPct float64 `json:"model_error_pct"`
+	// ModelError is what ModelErrorPct rests on; nil when not set.
+	ModelError *ModelError `json:"model_error,omitempty"`
 	// Timeline is the first trial's interruptions, checkpoints and phase
 	// changes, for charts.
 	Timeline []Event `json:"-"`
 	// TrialWallClockDays is each trial's wall-clock days, in trial order
 	// (the distribution behind wall_clock_days_90), for charts.
 	TrialWallClockDays []float64 `json:"-"`
+}
+
+// ModelError is the model-error band of the step time and what it rests
+// on (Result.ModelErrorPct).
+type ModelError struct {
+	BandPct    float64 `json:"band_pct"`     // the band, ±percent
+	MeanAbsPct float64 `json:"mean_abs_pct"` // mean |error| of the same rows, percent
+	Rows       int     `json:"rows"`         // published runs compared
+	// Exact is false when no published run of the GPU type and precision
+	// was compared and the band is the overall one.
+	Exact bool   `json:"exact"`
+	Basis string `json:"basis"` // in words, e.g. "90th percentile of |step-time error| over 13 published h100-sxm fp8 runs ..."
 }
 
 // Badput is the mean wall-clock days lost, by kind.
