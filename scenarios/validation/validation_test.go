@@ -3,6 +3,7 @@ package validation
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"github.com/clustersim/clustersim/cluster"
@@ -31,20 +32,45 @@ func allRows(t *testing.T) []Row {
 	return rows
 }
 
-// TestReferenceCopies checks that the embedded reference files are
-// byte-identical to the shared ones (../shared/reference beside the
-// checkout) and that none is missing. Without the shared folder it skips,
-// except under CI, which checks out ../shared beside the clone.
+// TestReferenceCopies checks the embedded reference files: always against
+// their SHA-256 sums recorded in testdata/reference.sha256 (so that a fresh
+// clone without the shared folder still checks them), and, where the shared
+// folder sits beside the checkout (../shared/reference; CI always has it),
+// byte for byte against the shared files, none missing.
 func TestReferenceCopies(t *testing.T) {
+	sums, err := os.ReadFile(filepath.Join("testdata", "reference.sha256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, line := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
+		sum, name, ok := strings.Cut(line, "  ")
+		if !ok {
+			t.Fatalf("testdata/reference.sha256: bad line %q", line)
+		}
+		listed = append(listed, name)
+		b, err := ReferenceFile(name)
+		if err != nil {
+			t.Errorf("%s: not embedded: %v", name, err)
+			continue
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(b)); got != sum {
+			t.Errorf("%s: embedded copy has SHA-256 %s, recorded %s", name, got, sum)
+		}
+	}
+	if got := ReferenceFiles(); !slices.Equal(got, listed) {
+		t.Errorf("embedded files %q, recorded %q", got, listed)
+	}
 	shared := filepath.Join("..", "..", "..", "shared", "reference")
 	if _, err := os.Stat(shared); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI is set but the shared reference folder is missing: %v", err)
 		}
-		t.Skipf("no shared reference folder (%v); the embedded copies are unchecked", err)
+		t.Logf("no shared reference folder (%v): checked against the recorded sums only", err)
+		return
 	}
 	var want []string
-	err := filepath.WalkDir(shared, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(shared, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
