@@ -33,9 +33,12 @@ type ComputeModel struct {
 	AttnBwdEfficiency float64 // fraction of the bf16 peak, fused attention backward (2× forward FLOPs)
 	AttnFwdOverheadS  float64 // fixed seconds per attention forward kernel
 	AttnBwdOverheadS  float64 // fixed seconds per attention backward kernel
-	StreamEfficiency  float64 // fraction of HBM bandwidth, streaming element-wise kernels
-	ReduceEfficiency  float64 // fraction of HBM bandwidth, normalisation and activation kernels
-	KernelOverheadS   float64 // fixed seconds per element-wise kernel
+	// FlashAttention-2's kernels, fitted like the cuDNN ones.
+	FA2FwdEfficiency, FA2BwdEfficiency float64
+	FA2FwdOverheadS, FA2BwdOverheadS   float64
+	StreamEfficiency                   float64 // fraction of HBM bandwidth, streaming element-wise kernels
+	ReduceEfficiency                   float64 // fraction of HBM bandwidth, normalisation and activation kernels
+	KernelOverheadS                    float64 // fixed seconds per element-wise kernel
 	// CommSlowdown is the fraction by which matrix products slow while a
 	// communication kernel runs beside them on the same GPU (it takes SMs
 	// and HBM bandwidth).
@@ -74,9 +77,16 @@ var h100Compute = ComputeModel{
 	AttnBwdEfficiency: 0.43,   // same; FlashAttention-2 measured about half of cuDNN
 	AttnFwdOverheadS:  56e-6,  // same fit
 	AttnBwdOverheadS:  160e-6, // same fit
-	StreamEfficiency:  0.87,   // copy/add of 256-512 MiB: 2.88-2.97 TB/s of 3.35
-	ReduceEfficiency:  0.54,   // RMSNorm and SiLU·mul: 1.77-1.83 TB/s of 3.35
-	KernelOverheadS:   21e-6,  // a 16-element add, event to event
+	// FlashAttention-2 (flash_attn 2.x) at the same 19 shapes in the same
+	// runs, fitted the same way: RMS log error 10.6% forward, 9.8%
+	// backward, about half of cuDNN's rate.
+	FA2FwdEfficiency: 0.315,
+	FA2FwdOverheadS:  86e-6,
+	FA2BwdEfficiency: 0.24,
+	FA2BwdOverheadS:  188e-6,
+	StreamEfficiency: 0.87,  // copy/add of 256-512 MiB: 2.88-2.97 TB/s of 3.35
+	ReduceEfficiency: 0.54,  // RMSNorm and SiLU·mul: 1.77-1.83 TB/s of 3.35
+	KernelOverheadS:  21e-6, // a 16-element add, event to event
 	// The 150 s soak of run 3 (testdata/h100-sxm-2026-11-26-run3-soak.json)
 	// held 695 TFLOPS alone and 671, 641 and 663 beside a concurrent
 	// device-to-device copy: 1 - 658.7/695 = 5.2%.
@@ -194,6 +204,22 @@ func (g GPU) AttentionTime(fwdFLOPs float64, backward bool) float64 {
 		return 2*fwdFLOPs/(peak*g.Compute.AttnBwdEfficiency) + g.Compute.AttnBwdOverheadS
 	}
 	return fwdFLOPs/(peak*g.Compute.AttnFwdEfficiency) + g.Compute.AttnFwdOverheadS
+}
+
+// FusedAttentionTime is AttentionTime for the cuDNN kernel, or with fa2 for
+// FlashAttention-2, priced by its own fit (FA2FwdEfficiency and so on).
+func (g GPU) FusedAttentionTime(fwdFLOPs float64, backward, fa2 bool) float64 {
+	if !fa2 {
+		return g.AttentionTime(fwdFLOPs, backward)
+	}
+	if fwdFLOPs <= 0 {
+		return 0
+	}
+	peak := g.PeakFLOPS(BF16)
+	if backward {
+		return 2*fwdFLOPs/(peak*g.Compute.FA2BwdEfficiency) + g.Compute.FA2BwdOverheadS
+	}
+	return fwdFLOPs/(peak*g.Compute.FA2FwdEfficiency) + g.Compute.FA2FwdOverheadS
 }
 
 // MemoryTime returns the seconds of a memory-bound kernel moving bytes

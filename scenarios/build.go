@@ -356,7 +356,7 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 	if t.Attention != "" {
 		a, err := model.ParseAttention(t.Attention)
 		if err != nil {
-			d.errKey("training.attention", "%s", oneOf("attention", t.Attention, []string{"flash", "unfused"}))
+			d.errKey("training.attention", "%s", oneOf("attention", t.Attention, []string{"flash", "flash2", "unfused"}))
 			ok = false
 		}
 		tr.Attention = a

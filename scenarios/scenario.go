@@ -92,7 +92,7 @@ type Training struct {
 	GradPrecision     string    `yaml:"grad_precision,omitempty"`      // fp32 (default) | bf16
 	FP8Params         *bool     `yaml:"fp8_params,omitempty"`          // default true when precision is fp8
 	GradAccumulation  string    `yaml:"grad_accumulation,omitempty"`   // separate (default) | fused
-	Attention         string    `yaml:"attention,omitempty"`           // flash (default) | unfused
+	Attention         string    `yaml:"attention,omitempty"`           // flash (default, cuDNN) | flash2 (FlashAttention-2) | unfused
 	// HostOverheadUS is the framework's CPU time per kernel or collective
 	// launched, microseconds.
 	HostOverheadUS *Quantity `yaml:"host_overhead_us,omitempty"` // default model.DefaultHostOverheadS

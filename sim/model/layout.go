@@ -53,9 +53,15 @@ const (
 	// Unfused computes QKᵀ and AV as batched products around a separate
 	// softmax that materialises the scores, as Megatron-LM did in 2021.
 	Unfused
+	// Flash2 is the FlashAttention-2 kernel (Dao 2023), fused like Flash
+	// but slower on Hopper than cuDNN's (cluster.ComputeModel's FA2 fit).
+	Flash2
 )
 
-var attentionNames = [...]string{Flash: "flash", Unfused: "unfused"}
+var attentionNames = [...]string{Flash: "flash", Unfused: "unfused", Flash2: "flash2"}
+
+// Fused reports whether the kernel never stores the s×s scores.
+func (a Attention) Fused() bool { return a != Unfused }
 
 func (a Attention) String() string {
 	if a >= 0 && int(a) < len(attentionNames) {
@@ -64,7 +70,7 @@ func (a Attention) String() string {
 	return fmt.Sprintf("Attention(%d)", int(a))
 }
 
-// ParseAttention parses "flash" or "unfused".
+// ParseAttention parses "flash", "unfused" or "flash2".
 func ParseAttention(s string) (Attention, error) {
 	for i, n := range attentionNames {
 		if s == n {

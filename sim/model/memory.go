@@ -132,7 +132,7 @@ func (a Arch) ActivationBytesPerToken(l Layout, t Training) float64 {
 		if a.Dropout {
 			split += 3 * heads * seq
 		}
-	case t.Attention == Flash:
+	case t.Attention.Fused():
 		split += 4 * heads // log-sum-exp, fp32
 	}
 	replicated := 2 * 2 * h // norm inputs

@@ -252,8 +252,8 @@ func (k *coster) cpKV(name string, op cluster.Collective) {
 }
 
 func (k *coster) attentionForward() {
-	if k.t.Attention == model.Flash {
-		k.add(task{name: "attention", stream: computeStream, kind: kCompute, dur: k.gpu.AttentionTime(k.attnFwdFLOPs(), false)})
+	if k.t.Attention.Fused() {
+		k.add(task{name: "attention", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs(), false, k.t.Attention == model.Flash2)})
 		return
 	}
 	s := float64(k.t.SeqLen)
@@ -268,8 +268,8 @@ func (k *coster) attentionForward() {
 }
 
 func (k *coster) attentionBackward() {
-	if k.t.Attention == model.Flash {
-		k.add(task{name: "attention backward", stream: computeStream, kind: kCompute, dur: k.gpu.AttentionTime(k.attnFwdFLOPs(), true)})
+	if k.t.Attention.Fused() {
+		k.add(task{name: "attention backward", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs(), true, k.t.Attention == model.Flash2)})
 		return
 	}
 	if k.l.Recompute == model.RecomputeSelective {
