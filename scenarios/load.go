@@ -52,6 +52,7 @@ func load(r io.Reader, file string, anyLayout bool, sets []string) (run.Spec, *S
 	if err := d.errs.err(); err != nil {
 		return run.Spec{}, nil, err
 	}
+	spec.Sources = d.sources()
 	return spec, &s, nil
 }
 

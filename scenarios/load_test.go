@@ -555,6 +555,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("reloading:\n%s\n%v", out, err)
 			}
+			spec.Sources, spec2.Sources = nil, nil // lines move when marshalled
 			if !reflect.DeepEqual(spec, spec2) {
 				t.Errorf("run.Spec changed:\n%+v\n%+v", spec, spec2)
 			}
