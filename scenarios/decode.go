@@ -63,6 +63,23 @@ func (d *decoder) node(key string) *yaml.Node {
 	return nil
 }
 
+// sources says where every key present came from: "file:line" or "--set"
+// (run.Spec.Sources).
+func (d *decoder) sources() map[string]string {
+	out := make(map[string]string, len(d.keys))
+	for k, n := range d.keys {
+		switch {
+		case d.set[d.vals[k]] > 0 || d.set[n] > 0:
+			out[k] = SetFile
+		case n != nil && n.Line > 0:
+			out[k] = fmt.Sprintf("%s:%d", d.file, n.Line)
+		default:
+			out[k] = d.file
+		}
+	}
+	return out
+}
+
 // errKey reports msg about key at the line of key or of its nearest
 // present ancestor.
 func (d *decoder) errKey(key, format string, args ...any) {

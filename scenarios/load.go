@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/clustersim/clustersim/sim/run"
 	"go.yaml.in/yaml/v3"
@@ -52,6 +53,7 @@ func load(r io.Reader, file string, anyLayout bool, sets []string) (run.Spec, *S
 	if err := d.errs.err(); err != nil {
 		return run.Spec{}, nil, err
 	}
+	spec.Sources = d.sources()
 	return spec, &s, nil
 }
 
@@ -66,6 +68,9 @@ func loadFile(path string, anyLayout bool, sets []string) (run.Spec, *Scenario, 
 		return run.Spec{}, nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return run.Spec{}, nil, &Error{File: path, Msg: fmt.Sprintf("is a directory; want a scenario YAML file or a built-in name (%s)", strings.Join(Names(), ", "))}
+	}
 	return load(f, path, anyLayout, sets)
 }
 

@@ -9,7 +9,9 @@ import (
 )
 
 // Quantity is a number written with an optional SI suffix: K, M, G, T, P
-// (×1e3 … ×1e15), or the binary Ki, Mi, Gi, Ti, Pi (×2^10 … ×2^50), in
+// (×1e3 … ×1e15), B for billions as counts are written (300B tokens, 405B
+// parameters: B = G = 1e9), or the binary Ki, Mi, Gi, Ti, Pi (×2^10 …
+// ×2^50), in
 // plain or scientific notation, with underscores between digits allowed:
 // 16384, 16_384, 16K, 15.6T, 1.3e6, 16Mi. Marshal writes it back in the
 // shortest form that reads back to the same float64, with an SI suffix
@@ -26,7 +28,7 @@ type Interval float64
 
 const (
 	maxInt      = math.MaxInt32 // the largest integer key accepted
-	numberForms = "a number: digits with an optional SI suffix K, M, G, T, P (×1e3 … ×1e15) or Ki, Mi, Gi, Ti, Pi (×2^10 … ×2^50), e.g. 16384, 16_384, 16K, 15.6T, 1.3e6, 16Mi"
+	numberForms = "a number: digits with an optional SI suffix K, M, G, T, P (×1e3 … ×1e15), B for billions (= G), or Ki, Mi, Gi, Ti, Pi (×2^10 … ×2^50), e.g. 16384, 16_384, 16K, 300B, 15.6T, 1.3e6, 16Mi"
 	durForms    = "a duration: a number of seconds or a number with a unit s, m, h or d, e.g. 90s, 15m, 2h, 54d"
 )
 
@@ -42,7 +44,7 @@ var siSuffixes = []struct {
 	binary bool
 }{
 	{"Ki", 0, 10, true}, {"Mi", 0, 20, true}, {"Gi", 0, 30, true}, {"Ti", 0, 40, true}, {"Pi", 0, 50, true},
-	{"K", 3, 0, false}, {"k", 3, 0, false}, {"M", 6, 0, false}, {"G", 9, 0, false}, {"T", 12, 0, false}, {"P", 15, 0, false},
+	{"K", 3, 0, false}, {"k", 3, 0, false}, {"M", 6, 0, false}, {"G", 9, 0, false}, {"B", 9, 0, false}, {"T", 12, 0, false}, {"P", 15, 0, false},
 }
 
 // stripUnderscores removes underscores that sit between two digits and

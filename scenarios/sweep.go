@@ -3,7 +3,6 @@ package scenarios
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -33,19 +32,52 @@ type SweepKey struct {
 }
 
 // Sets returns the overrides of every point of the sweep, the last path
-// varying fastest: the cartesian product of the values.
+// varying fastest: the cartesian product of the values. It materialises
+// every point: use Count and Point for a sweep that may be large.
 func (s Sweep) Sets() [][]string {
-	points := [][]string{nil}
-	for _, k := range s {
-		var next [][]string
-		for _, p := range points {
-			for _, v := range k.Values {
-				next = append(next, append(slices.Clone(p), k.Path+"="+v))
-			}
-		}
-		points = next
+	n, ok := s.Count()
+	if !ok {
+		panic("scenarios: Sets of a sweep of more than 2^62 points")
+	}
+	points := make([][]string, n)
+	for i := range points {
+		points[i] = s.Point(i)
 	}
 	return points
+}
+
+// Count is the number of points of the sweep, the product of the value
+// counts; ok is false when it exceeds 2^62 (count is then 2^62).
+func (s Sweep) Count() (count int, ok bool) {
+	const limit = 1 << 62
+	n, over := 1, false
+	for _, k := range s {
+		v := len(k.Values)
+		if v == 0 {
+			return 0, true
+		}
+		if over || n > limit/v {
+			over = true
+			continue
+		}
+		n *= v
+	}
+	if over {
+		return limit, false
+	}
+	return n, true
+}
+
+// Point returns the overrides of point i (0 <= i < Count()), the last path
+// varying fastest, without building the others.
+func (s Sweep) Point(i int) []string {
+	out := make([]string, len(s))
+	for j := len(s) - 1; j >= 0; j-- {
+		v := s[j].Values
+		out[j] = s[j].Path + "=" + v[i%len(v)]
+		i /= len(v)
+	}
+	return out
 }
 
 var sweepType = reflect.TypeFor[Sweep]()

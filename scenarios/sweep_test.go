@@ -106,3 +106,28 @@ func TestResolveAnyLayout(t *testing.T) {
 		t.Error("ResolveAnyLayout accepted 12 GPUs of 8 per node")
 	}
 }
+
+// TestSweepPointByIndex: Point(i) is the i-th of Sets, and Count does not
+// overflow (issue 10: 64M points were materialised before the first ran).
+func TestSweepPointByIndex(t *testing.T) {
+	sw := Sweep{{Path: "a", Values: []string{"1", "2", "3"}}, {Path: "b", Values: []string{"x", "y"}}}
+	sets := sw.Sets()
+	if n, ok := sw.Count(); !ok || n != len(sets) || n != 6 {
+		t.Fatalf("Count = %d, %t; Sets has %d", n, ok, len(sets))
+	}
+	for i, want := range sets {
+		if got := sw.Point(i); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("Point(%d) = %v, want %v", i, got, want)
+		}
+	}
+	var big Sweep
+	for range 70 {
+		big = append(big, SweepKey{Path: "seed", Values: []string{"1", "2"}})
+	}
+	if n, ok := big.Count(); ok || n != 1<<62 {
+		t.Errorf("2^70 points: Count = %d, %t; want 2^62, false", n, ok)
+	}
+	if got := big.Point(1<<62 - 1); len(got) != 70 {
+		t.Errorf("Point of a huge sweep: %d overrides", len(got))
+	}
+}

@@ -40,7 +40,10 @@ func (a *scenarioArgs) addFlags(fs *pflag.FlagSet) {
 
 // overrides returns the --set overrides, with --trials and --seed when
 // given on the command line.
-func (a *scenarioArgs) overrides(cmd *cobra.Command) []string {
+func (a *scenarioArgs) overrides(cmd *cobra.Command) ([]string, error) {
+	if cmd.Flags().Changed("trials") && a.trials < 1 {
+		return nil, usagef("--trials %d: must be >= 1 (Monte Carlo runs of the whole job)", a.trials)
+	}
 	sets := slices.Clone(a.sets)
 	if cmd.Flags().Changed("trials") {
 		sets = append(sets, fmt.Sprintf("trials=%d", a.trials))
@@ -48,7 +51,7 @@ func (a *scenarioArgs) overrides(cmd *cobra.Command) []string {
 	if cmd.Flags().Changed("seed") {
 		sets = append(sets, fmt.Sprintf("seed=%d", a.seed))
 	}
-	return sets
+	return sets, nil
 }
 
 // figures is what the plot and report commands show: the run and the
@@ -74,12 +77,14 @@ type figures struct {
 // variants (or the phases) for the breakdown, the GPU count for scaling and
 // the checkpoint interval for ETTR. Sweep points that do not validate or do
 // not fit are skipped with a note.
-func gather(ctx context.Context, name string, sets []string, prog *progress) (*figures, error) {
+func gather(ctx context.Context, name string, sets []string, prog *progress, budget run.Budget) (*figures, error) {
 	spec, scen, err := scenarios.Resolve(name, sets...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := run.SimulateWith(ctx, spec, prog.trials("run: Monte Carlo trials"))
+	opt := prog.trials("run: Monte Carlo trials")
+	opt.Budget, opt.Timeline = budget, true
+	res, err := run.SimulateWith(ctx, spec, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -233,6 +233,8 @@ func writePlanTable(w io.Writer, out planOutput) error {
 		best := res.Layouts[0]
 		fmt.Fprintf(tw, "against the scenario's layout\tthe best is %.1f%% faster per step (%s vs %s days)\n",
 			100*(b.StepTimeS/best.StepTimeS-1), num(best.WallClockDays), num(b.WallClockDays))
+	} else if b == nil && !res.Complete {
+		fmt.Fprintln(tw, "against the scenario's layout\tnot simulated: the search was interrupted")
 	} else if b == nil {
 		fmt.Fprintf(tw, "against the scenario's layout\tnone: it does not divide or fit on %s GPUs\n", group(fmt.Sprint(res.GPUs)))
 	}

@@ -43,7 +43,14 @@ The paths written are printed, one per line.`,
 		ValidArgsFunction: completeScenarios,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.scenario = args[0]
-			o.sets = a.overrides(cmd)
+			sets, err := a.overrides(cmd)
+			if err != nil {
+				return err
+			}
+			o.sets = sets
+			if o.out == "-" {
+				return usagef("--out -: plot writes several files (PNG and SVG) into a directory; give a directory name")
+			}
 			if o.out == "" {
 				return usagef("--out DIR is required: the directory to write the charts to")
 			}
@@ -59,7 +66,7 @@ The paths written are printed, one per line.`,
 }
 
 func runPlot(ctx context.Context, io *streams, o *plotOptions) error {
-	f, err := gather(ctx, o.scenario, o.sets, newProgress(io))
+	f, err := gather(ctx, o.scenario, o.sets, newProgress(io), io.limits.budget())
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,11 @@ as accuracy). The page fetches nothing and prints cleanly.`,
 		ValidArgsFunction: completeScenarios,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.scenario = args[0]
-			o.sets = a.overrides(cmd)
+			sets, err := a.overrides(cmd)
+			if err != nil {
+				return err
+			}
+			o.sets = sets
 			if o.out == "" {
 				return usagef("--out FILE.html is required (- for standard output)")
 			}
@@ -58,7 +62,7 @@ as accuracy). The page fetches nothing and prints cleanly.`,
 
 func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 	prog := newProgress(io)
-	f, err := gather(ctx, o.scenario, o.sets, prog)
+	f, err := gather(ctx, o.scenario, o.sets, prog, io.limits.budget())
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func TestUtilizationAverage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := run.Simulate(context.Background(), spec)
+	r, err := run.SimulateWith(context.Background(), spec, run.Options{Timeline: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clustersim/clustersim/scenarios"
 	"github.com/clustersim/clustersim/sim/model"
+	"github.com/clustersim/clustersim/sim/run"
 	"github.com/clustersim/clustersim/sim/step"
 )
 
@@ -39,13 +40,15 @@ type streams struct {
 	out, err io.Writer
 	// tty says whether err is a terminal (for progress bars).
 	tty bool
+	// limits are the budgets of the root's --max-* flags; nil: defaults.
+	limits *limits
 }
 
 // Main runs the command line and returns the exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	io := &streams{in: stdin, out: stdout, err: stderr, tty: isTerminal(stderr)}
+	io := &streams{in: stdin, out: stdout, err: stderr, tty: isTerminal(stderr), limits: &limits{}}
 	root := newRootCmd(io)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -54,8 +57,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	code := exitCode(err)
+	if code == exitInterrupted && err.Error() == context.Canceled.Error() {
+		fmt.Fprintln(stderr, "clustersim: interrupted before anything finished; nothing printed or written")
+		return code
+	}
 	fmt.Fprintln(stderr, "clustersim:", err)
-	return exitCode(err)
+	return code
 }
 
 // exitCode maps an error to the contract's exit status: 2 for bad input
@@ -66,7 +74,9 @@ func exitCode(err error) int {
 	var se *scenarios.Error
 	var nf *step.NotFitError
 	var fe *model.FieldError
-	if errors.As(err, &ue) || errors.As(err, &se) || errors.As(err, &nf) || errors.As(err, &fe) {
+	var le *run.LimitError
+	var ie *run.InputError
+	if errors.As(err, &ue) || errors.As(err, &se) || errors.As(err, &nf) || errors.As(err, &fe) || errors.As(err, &le) || errors.As(err, &ie) {
 		return exitUsage
 	}
 	if errors.Is(err, context.Canceled) {
@@ -118,6 +128,9 @@ A SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	if io.limits != nil {
+		io.limits.addFlags(root.PersistentFlags())
+	}
 	root.AddCommand(newPlanCmd(io, nil), newSweepCmd(io, nil), newMergeCmd(io, nil))
 	root.AddCommand(
 		newRunCmd(io, nil),

@@ -60,6 +60,9 @@ interval, which is the spread of failures over trials.`,
 		ValidArgsFunction: completeScenarios,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ctx, o.scenario = cmd.Context(), args[0]
+			if cmd.Flags().Changed("trials") && o.trials < 1 {
+				return usagef("--trials %d: must be >= 1 (Monte Carlo runs of the whole job)", o.trials)
+			}
 			if cmd.Flags().Changed("trials") {
 				o.sets = append(o.sets, fmt.Sprintf("trials=%d", o.trials))
 			}
@@ -83,7 +86,9 @@ func runRun(io *streams, o *runOptions) error {
 		return err
 	}
 	prog := newProgress(io)
-	res, err := run.SimulateWith(o.ctx, spec, prog.trials("Monte Carlo trials"))
+	opt := prog.trials("Monte Carlo trials")
+	opt.Budget = io.limits.budget()
+	res, err := run.SimulateWith(o.ctx, spec, opt)
 	prog.end()
 	if err != nil {
 		return err

@@ -67,6 +67,18 @@ func newScenariosCmd(io *streams) *cobra.Command {
 			_, err = io.out.Write(b)
 			return err
 		},
+	}, &cobra.Command{
+		Use:   "schema",
+		Short: "Print the scenario schema: every key with its type, default and valid range",
+		Long: `Print the documented scenario schema as commented YAML: every key a scenario
+file (or --set) may give, its type, default and valid range, how numbers and
+durations are written, and the work budgets every run is checked against.`,
+		Example: "  clustersim scenarios schema | less",
+		Args:    positional(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			_, err := io.out.Write(scenarios.Schema())
+			return err
+		},
 	})
 	return cmd
 }

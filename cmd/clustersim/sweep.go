@@ -174,8 +174,20 @@ type sweepDef struct {
 	Keys   []scenarios.SweepKey `json:"keys"`
 }
 
-// points returns every point's overrides, the last key fastest.
-func (d sweepDef) points() [][]string { return scenarios.Sweep(d.Keys).Sets() }
+// count is the number of points (ok false beyond 2^62).
+func (d sweepDef) count() (int, bool) { return scenarios.Sweep(d.Keys).Count() }
+
+// point returns point k's overrides, the last key fastest.
+func (d sweepDef) point(k int) []string { return scenarios.Sweep(d.Keys).Point(k) }
+
+// shardPoints is how many of n points shard i of shards runs: those whose
+// index is i modulo shards.
+func shardPoints(n, i, shards int) int {
+	if i >= n {
+		return 0
+	}
+	return (n-i-1)/shards + 1
+}
 
 // sweepRow is one point's outcome.
 type sweepRow struct {
@@ -245,6 +257,7 @@ func defineSweep(o *sweepOptions) (sweepDef, error) {
 		return def, err
 	}
 	def.Keys = slices.Clone(sc.Sweep)
+	var given []string
 	for _, s := range o.sets {
 		path, list, ok := strings.Cut(s, "=")
 		path = strings.TrimSpace(path)
@@ -260,6 +273,10 @@ func defineSweep(o *sweepOptions) (sweepDef, error) {
 				return def, usagef("--set %q: empty value in the list", s)
 			}
 		}
+		if slices.Contains(given, path) {
+			return def, usagef("--set %s is given twice: give all its values in one list, e.g. --set %s=v1,v2", path, path)
+		}
+		given = append(given, path)
 		if i := slices.IndexFunc(def.Keys, func(x scenarios.SweepKey) bool { return x.Path == path }); i >= 0 {
 			def.Keys[i] = k
 		} else {
@@ -331,31 +348,33 @@ func valuesOf(sets []string) []string {
 // runPoints simulates the points with the given indexes in parallel and
 // returns their rows in index order; on cancellation, the rows that
 // finished and ctx's error.
-func runPoints(ctx context.Context, io *streams, def sweepDef, indexes []int) ([]sweepRow, error) {
-	all := def.points()
-	rows := make([]sweepRow, len(indexes))
-	done := make([]bool, len(indexes))
+func runPoints(ctx context.Context, io *streams, def sweepDef, shard, shards, count int) ([]sweepRow, error) {
+	rows := make([]sweepRow, count)
+	done := make([]bool, count)
 	m := newProgress(io)
-	m.begin("sweep points", len(indexes))
+	m.begin("sweep points", count)
 	var next, finished atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(len(indexes), 1)) {
+	for range min(runtime.GOMAXPROCS(0), max(count, 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				j := int(next.Add(1) - 1)
-				if j >= len(indexes) || ctx.Err() != nil {
+				if j >= count || ctx.Err() != nil {
 					return
 				}
-				k := indexes[j]
-				row := sweepRow{Point: k, Set: valuesOf(all[k])}
-				spec, _, err := scenarios.Resolve(def.Scenario, append(slices.Clone(def.Fixed), all[k]...)...)
+				k := shard + j*shards
+				sets := def.point(k)
+				row := sweepRow{Point: k, Set: valuesOf(sets)}
+				spec, _, err := scenarios.Resolve(def.Scenario, append(slices.Clone(def.Fixed), sets...)...)
 				if err == nil {
 					var res run.Result
-					res, err = run.Simulate(ctx, spec)
+					res, err = run.SimulateWith(ctx, spec, run.Options{Budget: io.limits.budget()})
 					if err == nil {
 						withModelError(spec, &res)
+						// what no sweep output shows: a point holds its summary only
+						res.Timeline, res.TrialWallClockDays = nil, nil
 						row.Result = &res
 					}
 				}
@@ -389,24 +408,24 @@ func runSweep(ctx context.Context, io *streams, o *sweepOptions) error {
 	if err != nil {
 		return err
 	}
+	shard, shards := 0, 1
+	if o.shard != "" {
+		shard, shards, _ = parseShard(o.shard)
+	}
+	n, ok := def.count()
+	count := shardPoints(n, shard, shards)
+	if !ok || count > io.limits.points() {
+		return tooManyPoints(def, n, ok, count, shards, io.limits.points())
+	}
 	if err := checkValues(def); err != nil {
 		return err
 	}
-	n := len(def.points())
 	if o.plot != "" {
 		if _, err := sweepChartAxes(def); err != nil {
 			return err
 		}
 	}
-	shard, shards := 0, 1
-	if o.shard != "" {
-		shard, shards, _ = parseShard(o.shard)
-	}
-	var indexes []int
-	for k := shard; k < n; k += shards {
-		indexes = append(indexes, k)
-	}
-	rows, runErr := runPoints(ctx, io, def, indexes)
+	rows, runErr := runPoints(ctx, io, def, shard, shards, count)
 	interrupted := errors.Is(runErr, context.Canceled)
 	if runErr != nil && !interrupted {
 		return runErr
@@ -425,9 +444,28 @@ func runSweep(ctx context.Context, io *streams, o *sweepOptions) error {
 		return err
 	}
 	if interrupted {
-		return &interruptedError{what: fmt.Sprintf("the %d of %d points that finished", len(rows), len(indexes))}
+		return &interruptedError{what: fmt.Sprintf("the %d of %d points that finished", len(rows), count)}
 	}
 	return allFailed(rows)
+}
+
+// tooManyPoints refuses a sweep (or shard) of more points than the limit,
+// naming the keys and their value counts.
+func tooManyPoints(def sweepDef, n int, ok bool, count, shards, limit int) error {
+	var parts []string
+	for _, k := range def.Keys {
+		parts = append(parts, fmt.Sprintf("%s (%d values)", k.Path, len(k.Values)))
+	}
+	total := fmt.Sprint(n)
+	if !ok {
+		total = "more than 2^62"
+	}
+	what := fmt.Sprintf("%s points", total)
+	if shards > 1 {
+		what = fmt.Sprintf("%s points, %d in this shard", total, count)
+	}
+	return usagef("sweep: %s makes %s, over the limit of %d; sweep fewer values, split it with --shard i/n, or raise the limit with --max-points",
+		strings.Join(parts, " × "), what, limit)
 }
 
 // allFailed is a usage error when no point could run.
@@ -458,6 +496,9 @@ func runMerge(io *streams, o *mergeOptions) error {
 		if err := dec.Decode(&sf); err != nil || sf.Format != shardFormat {
 			return usagef("%s is not a sweep shard file (%s): %v", f, shardFormat, err)
 		}
+		if err := checkShardFile(&sf); err != nil {
+			return usagef("%s is damaged: %v", f, err)
+		}
 		if first == nil {
 			first = &sf
 		} else if !sameSweep(first, &sf) {
@@ -473,10 +514,13 @@ func runMerge(io *streams, o *mergeOptions) error {
 		rows = append(rows, sf.Rows...)
 	}
 	var missing []string
-	for i := 0; i < first.Shards; i++ {
+	for i := 0; i < first.Shards && len(missing) < 20; i++ {
 		if _, ok := seen[i]; !ok {
 			missing = append(missing, fmt.Sprintf("%d/%d", i, first.Shards))
 		}
+	}
+	if n := first.Shards - len(seen); n > len(missing) {
+		missing = append(missing, fmt.Sprintf("and %d more", n-len(missing)))
 	}
 	if len(missing) > 0 {
 		return usagef("missing shards %s: run 'clustersim sweep ... --shard' for them", strings.Join(missing, ", "))
@@ -501,13 +545,49 @@ func runMerge(io *streams, o *mergeOptions) error {
 	return allFailed(rows)
 }
 
-func missingOf(sf *shardFile) int {
-	want := 0
-	for k := sf.Shard; k < sf.Points; k += sf.Shards {
-		want++
+// checkShardFile checks what a shard file says of itself: a shard of its
+// sweep's points, rows of that shard with a value per key, results that
+// are finite.
+func checkShardFile(sf *shardFile) error {
+	if sf.Shards < 1 || sf.Shard < 0 || sf.Shard >= sf.Shards {
+		return fmt.Errorf("shard %d/%d: want 0 <= i < n", sf.Shard, sf.Shards)
 	}
-	return want - len(sf.Rows)
+	if len(sf.Keys) == 0 {
+		return fmt.Errorf("no swept keys")
+	}
+	for _, k := range sf.Keys {
+		if len(k.Values) == 0 {
+			return fmt.Errorf("key %q has no values", k.Path)
+		}
+	}
+	n, ok := sf.count()
+	if !ok || n != sf.Points {
+		return fmt.Errorf("%d points, but its keys make %d", sf.Points, n)
+	}
+	want := shardPoints(sf.Points, sf.Shard, sf.Shards)
+	if len(sf.Rows) > want {
+		return fmt.Errorf("%d rows, but shard %d/%d of %d points has %d", len(sf.Rows), sf.Shard, sf.Shards, sf.Points, want)
+	}
+	for _, r := range sf.Rows {
+		if r.Point < 0 || r.Point >= sf.Points || r.Point%sf.Shards != sf.Shard {
+			return fmt.Errorf("point %d does not belong to shard %d/%d of %d points", r.Point, sf.Shard, sf.Shards, sf.Points)
+		}
+		if want := valuesOf(sf.point(r.Point)); !slices.Equal(r.Set, want) {
+			return fmt.Errorf("point %d has values %q, want %q", r.Point, r.Set, want)
+		}
+		if (r.Result == nil) == (r.Error == "") {
+			return fmt.Errorf("point %d needs exactly one of a result and an error", r.Point)
+		}
+		if r.Result != nil {
+			if err := run.CheckFinite(*r.Result); err != nil {
+				return fmt.Errorf("point %d: %v", r.Point, err)
+			}
+		}
+	}
+	return nil
 }
+
+func missingOf(sf *shardFile) int { return shardPoints(sf.Points, sf.Shard, sf.Shards) - len(sf.Rows) }
 
 func sameSweep(a, b *shardFile) bool {
 	ja, _ := json.Marshal(a.sweepDef)

@@ -446,6 +446,11 @@ func baseline(ctx context.Context, base step.Spec, res Result) *Ranked {
 	if base.Validate() != nil {
 		return nil
 	}
+	// The scenario's layout was loaded without the layout checks: refuse
+	// what no candidate may be either (too many passes to simulate).
+	if l := base.Layout; check(&l, base.Arch, base.Training, base.Cluster.GPUs) != "" || l.DP != base.Layout.DP {
+		return nil
+	}
 	r, err := step.Simulate(ctx, base)
 	if err != nil {
 		return nil

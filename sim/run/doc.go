@@ -34,6 +34,23 @@
 // goroutines. Means and 90% intervals (5th and 95th percentiles) are
 // reported for wall-clock days, GPU-hours, ETTR and energy.
 //
+// # Budgets and refusals
+//
+// Every simulation is estimated before the work it bounds starts (Budget):
+// the step's passes and memory from the layout, batch and straggler samples
+// before the step; the run's events from the closed-form ETTR, the failure
+// rates and the checkpoint interval, times the trials, before any trial.
+// Beyond the budget, a *LimitError names the keys responsible (with
+// Spec.Sources: file:line, --set or default), the estimate and the flag that
+// raises the limit. A step that is not finite, a run of more than
+// MaxRunDays of failure-free training, and a job that never progresses
+// (interruptions faster than a restart or a checkpoint completes) are
+// refused with an *InputError naming the real cause. A last check refuses
+// any result with a NaN or an infinity (checkpoint intervals and MTBFs
+// without failures excepted: they are written as null). Trial 0's timeline
+// is recorded only when asked (Options.Timeline, for charts) and decimated
+// beyond MaxTimelineEvents.
+//
 // # Energy and cost
 //
 // GPUs draw their TDP while computing (the H100 sat at its 700 W limit under

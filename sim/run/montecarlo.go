@@ -14,7 +14,6 @@ import (
 
 	"github.com/clustersim/clustersim/cluster"
 	"github.com/clustersim/clustersim/cluster/failure"
-	"github.com/clustersim/clustersim/sim/model"
 )
 
 // CheckpointBytesPerParam is the training state a checkpoint saves per
@@ -27,7 +26,24 @@ type Options struct {
 	// Progress, when set, is called after each finished trial with the
 	// number done and the total; it may be called from several goroutines.
 	Progress func(done, total int)
+	// Budget bounds the work and memory; zero fields mean the defaults.
+	Budget Budget
+	// Timeline records trial 0's events (Result.Timeline) for charts,
+	// decimated beyond MaxTimelineEvents.
+	Timeline bool
 }
+
+// Interrupted is the error of a run stopped by its context: how many
+// trials had finished. It wraps the context's error.
+type Interrupted struct {
+	Done, Total int
+	Err         error
+}
+
+func (e *Interrupted) Error() string {
+	return fmt.Sprintf("interrupted after %d of %d Monte Carlo trials; no result printed", e.Done, e.Total)
+}
+func (e *Interrupted) Unwrap() error { return e.Err }
 
 // Checkpoint is how a phase checkpoints.
 type Checkpoint struct {
@@ -164,7 +180,7 @@ func monteCarlo(ctx context.Context, s Spec, plans []phasePlan, opt Options) ([]
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				r, err := runTrialContext(ctx, plans, s.Failures.Profile.Causes, s.Failures.RestartS, s.Failures.Lemons, s.Seed, uint64(i), i == 0)
+				r, err := runTrialContext(ctx, plans, s.Failures.Profile.Causes, s.Failures.RestartS, s.Failures.Lemons, s.Seed, uint64(i), i == 0 && opt.Timeline)
 				if err != nil {
 					return
 				}
@@ -181,7 +197,7 @@ func monteCarlo(ctx context.Context, s Spec, plans []phasePlan, opt Options) ([]
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, &Interrupted{Done: int(done.Load()), Total: n, Err: err}
 	}
 	if runaway.Load() {
 		return nil, errNeverFinishes
@@ -201,7 +217,7 @@ func (s Spec) CheckProgressOn(c cluster.Cluster) error {
 	for _, r := range perDay {
 		total += r / 86400
 	}
-	return checkProgress(s, []phasePlan{{total: total, stallS: ck.StallS}})
+	return checkProgress(s, []phasePlan{{total: total, stallS: ck.StallS, intervalS: ck.IntervalS}})
 }
 
 // checkProgress refuses a run whose interruptions outpace its restarts: to
@@ -213,9 +229,7 @@ func (s Spec) CheckProgressOn(c cluster.Cluster) error {
 func checkProgress(s Spec, plans []phasePlan) error {
 	for i, p := range plans {
 		if x := p.total * (s.Failures.RestartS + p.stallS); x > 20 {
-			return &model.FieldError{Field: "failures", Value: "interrupted every " + fmtSeconds(1/p.total),
-				Reason: fmt.Sprintf("on average (phase %d) but a restart takes %s: the job never makes progress; lower the failure rates or the restart time",
-					i, fmtSeconds(s.Failures.RestartS))}
+			return s.neverProgresses(i, p)
 		}
 	}
 	return nil
@@ -227,8 +241,10 @@ func fmtSeconds(x float64) string {
 		return fmt.Sprintf("%.3g s", x)
 	case x < 7200:
 		return fmt.Sprintf("%.3g min", x/60)
+	case x < 2*86400:
+		return fmt.Sprintf("%.3g h", x/3600)
 	}
-	return fmt.Sprintf("%.3g h", x/3600)
+	return fmt.Sprintf("%.3g days", x/86400)
 }
 
 // summarize returns the mean and the 5th and 95th percentiles.

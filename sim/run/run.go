@@ -56,9 +56,12 @@ type phaseStep struct {
 	tokens float64
 }
 
-func simulatePhases(ctx context.Context, s Spec) ([]phaseStep, error) {
+func simulatePhases(ctx context.Context, s Spec, b Budget) ([]phaseStep, error) {
 	specs, phases, err := s.PhaseSpecs()
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkStepBudget(specs, b); err != nil {
 		return nil, err
 	}
 	out := make([]phaseStep, len(specs))
@@ -72,6 +75,9 @@ func simulatePhases(ctx context.Context, s Spec) ([]phaseStep, error) {
 		}
 		steps := math.Ceil(phases[i].Tokens / st.Training.BatchTokens())
 		out[i] = phaseStep{spec: st, phase: phases[i], res: res, steps: steps, workS: steps * res.StepTime, tokens: phases[i].Tokens}
+		if err := s.checkStep(out[i], i, len(specs)); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -82,7 +88,7 @@ func Simulate(ctx context.Context, s Spec) (Result, error) { return SimulateWith
 
 // SimulateWith is Simulate with options.
 func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
-	ph, err := simulatePhases(ctx, s)
+	ph, err := simulatePhases(ctx, s, opt.Budget)
 	if err != nil {
 		return Result{}, err
 	}
@@ -90,6 +96,9 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 	main := ph[mi].res
 	plans, cks := planPhases(s, ph)
 	if err := checkProgress(s, plans); err != nil {
+		return Result{}, err
+	}
+	if err := s.checkRunBudget(ph, plans, opt.Budget); err != nil {
 		return Result{}, err
 	}
 	trials, err := monteCarlo(ctx, s, plans, opt)
@@ -178,6 +187,9 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 			GPUHours: days * 24 * float64(p.spec.Cluster.GPUs), Breakdown: breakdownOf(p.res.Breakdown),
 			Checkpoint: cks[i],
 		})
+	}
+	if err := checkFinite(s, r); err != nil {
+		return Result{}, err
 	}
 	return r, nil
 }

@@ -19,6 +19,21 @@ type Spec struct {
 	Energy   Energy
 	Trials   int    // Monte Carlo runs of the whole job
 	Seed     uint64 // seeds every random draw
+	// Sources says where each key the scenario gave comes from, by dotted
+	// key ("failures.storage_tbps"): "file:line", or "--set" for an
+	// override. Keys left at their defaults are absent. Refusals found
+	// while simulating (budgets, a job that never progresses, overflow)
+	// name the keys responsible with it.
+	Sources map[string]string
+}
+
+// Where names key with where it was given: "key (file:line)", "key
+// (--set)", or "key (default)" when the scenario left it out.
+func (s Spec) Where(key string) string {
+	if src, ok := s.Sources[key]; ok {
+		return key + " (" + src + ")"
+	}
+	return key + " (default)"
 }
 
 // Phase is a part of the run with its own tokens, batch, sequence length,

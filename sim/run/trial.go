@@ -126,7 +126,16 @@ func (t *trial) accrue() {
 	t.segStart = now
 }
 
+// MaxTimelineEvents bounds the recorded timeline of trial 0: beyond it,
+// checkpoints are no longer recorded (they are most of a long run's
+// events; the charts draw them only in a zoom on the first hours), and
+// beyond four times it nothing is.
+const MaxTimelineEvents = 100_000
+
 func (t *trial) emit(kind, cause string, lost float64) {
+	if n := len(t.res.events); n >= 4*MaxTimelineEvents || (n >= MaxTimelineEvents && kind == "checkpoint") {
+		return
+	}
 	if t.record {
 		t.res.events = append(t.res.events, Event{TimeS: t.now(), Kind: kind, Cause: cause, Phase: t.ph, LostS: lost})
 	}
@@ -283,8 +292,8 @@ func (t *trial) Handle(kind int) {
 		t.accrue()
 		t.slow = t.lemonSlowdown
 		t.emit("lemon", "", 0)
-		if t.record {
-			t.res.events[len(t.res.events)-1].Factor = t.slow
+		if n := len(t.res.events); t.record && n > 0 && t.res.events[n-1].Kind == "lemon" {
+			t.res.events[n-1].Factor = t.slow
 		}
 		if t.mode == running {
 			t.schedulePhaseEnd() // at the slower rate
