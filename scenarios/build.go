@@ -471,6 +471,16 @@ func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, 
 	}
 	l.SequenceParallel = deref(p.SequenceParallel, l.TP > 1)
 	ok := true
+	if p.CPComm != nil {
+		switch *p.CPComm {
+		case "all-gather":
+		case "p2p":
+			l.CPRing = true
+		default:
+			d.errKey(prefix+"parallelism.cp_comm", "%s", oneOf("cp_comm", *p.CPComm, []string{"all-gather", "p2p"}))
+			ok = false
+		}
+	}
 	if p.Recompute != nil {
 		r, err := model.ParseRecompute(*p.Recompute)
 		if err != nil {
@@ -782,6 +792,9 @@ func overlay(p *Parallelism, o Parallelism) {
 	set(&p.ZeRO, o.ZeRO)
 	setB(&p.TPCommOverlap, o.TPCommOverlap)
 	setB(&p.DPCommOverlap, o.DPCommOverlap)
+	if o.CPComm != nil {
+		p.CPComm = o.CPComm
+	}
 	setB(&p.RecomputeElementwise, o.RecomputeElementwise)
 }
 

@@ -79,7 +79,9 @@ type Parallelism struct {
 	RecomputeElementwise *bool `yaml:"recompute_elementwise,omitempty"` // default false
 	ZeRO                 *int  `yaml:"zero,omitempty"`                  // default 1
 	TPCommOverlap        *bool `yaml:"tp_comm_overlap,omitempty"`       // default false
-	DPCommOverlap        *bool `yaml:"dp_comm_overlap,omitempty"`       // default true
+	// CPComm is how context-parallel ranks exchange keys and values.
+	CPComm        *string `yaml:"cp_comm,omitempty"`         // all-gather (default, Llama 3) | p2p (a ring overlapped with attention, Megatron-Core)
+	DPCommOverlap *bool   `yaml:"dp_comm_overlap,omitempty"` // default true
 }
 
 // Training is what the run consumes.

@@ -201,6 +201,19 @@ func measuredScenario(r measuredRow) *scenarios.Scenario {
 		SeqLen: r.SeqLen, GlobalBatch: ptr(r.GlobalBatch), Tokens: ptr(scenarios.Quantity(1e12)),
 		Precision: r.Precision, GradPrecision: "bf16", GradAccumulation: "fused", Attention: "flash",
 	}
+	if r.CP > 1 {
+		// Megatron-Core's context parallelism exchanges K/V around a ring
+		// of point-to-point sends (cp_comm_type "p2p", its default).
+		s.Parallelism.CPComm = ptr("p2p")
+	}
+	if strings.Contains(r.Source, "performance_long_sequence.md") {
+		// NeMo 24.03's container (Transformer Engine 1.x with flash-attn 2
+		// installed) ran FlashAttention-2, which TE 1.x preferred when
+		// installed; its rows without context parallelism (4K-16K) agree
+		// within 2% with FlashAttention-2's fit and are 9-22% slower than
+		// cuDNN's kernel would make them.
+		s.Training.Attention = "flash2"
+	}
 	if r.Precision == "fp8" && strings.Contains(r.Source, "Megatron-Bridge") {
 		// Megatron-Bridge publishes its fp8 rows as FP8-CS (current
 		// scaling); NeMo 24.07 trained with Transformer Engine's default,

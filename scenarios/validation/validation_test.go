@@ -213,12 +213,12 @@ func TestRecipes(t *testing.T) {
 		{"mb2511-h100-llama38b-fp8-8", want{gpus: 8, gpn: 8, tp: 1, pp: 1, cp: 1, dp: 8, micro: 1, v: 1, batch: 128, seq: 8192, zero: 3,
 			dpOverlap: true, recompute: "none", precision: "fp8", attention: "flash", accumulation: "fused", gradBytes: 2,
 			layers: 32, hidden: 4096, ffn: 14336, heads: 32, kv: 8, vocab: 128256, published: 9.07}},
-		// Long context: micro_batch null → 1, dp 4 from the row; the step
+		// Long context: micro_batch null → 1, dp 4 from the row; FlashAttention-2; the step
 		// time from 730 model TFLOPS/GPU: per token 32·4096²·(12 + 12 +
 		// 18·11008/4096 + 12·8192/4096 + 6·32000/(32·4096)) = 5.2527e10
 		// FLOPs, × 8192 × 512 / (730e12 × 8 GPUs) = 37.725 s.
 		{"nemo-longseq-llama2-7b-8k", want{gpus: 8, gpn: 8, tp: 1, pp: 2, cp: 1, dp: 4, micro: 1, v: 1, batch: 512, seq: 8192, zero: 1,
-			dpOverlap: true, recompute: "none", precision: "fp8", attention: "flash", accumulation: "fused", gradBytes: 2,
+			dpOverlap: true, recompute: "none", precision: "fp8", attention: "flash2", accumulation: "fused", gradBytes: 2,
 			layers: 32, hidden: 4096, ffn: 11008, heads: 32, kv: 32, vocab: 32000, published: 37.72529827521298}},
 		// ground_truth_single.csv line 2: "2,16,8,1024,16,24,1024,1,1,2,372.160408".
 		{"vtrain-single:2 h1024 L24 a16 s1024, 2 GPUs tp1 pp2 dp1, micro 8 of 16", want{gpus: 2, gpn: 2, tp: 1, pp: 2, cp: 1, dp: 1, micro: 8, v: 1, batch: 16, seq: 1024,
@@ -402,15 +402,15 @@ func TestSuiteAccuracy(t *testing.T) {
 		GroupLlama3Card:               {7.3, 0, 0},
 		GroupMegatron:                 {2.3, 0, 0},
 		"nemo24.07/h100/fp8":          {8.6, 0, 0},
-		"nemo24.03-longctx/h100/fp8":  {19.7, 0, 0},
-		"megatron-bridge/h100/fp8":    {3.3, 18, 0},
-		"megatron-bridge/b200/fp8":    {3.7, 3, 0},
-		"megatron-bridge/b200/mxfp8":  {2.6, 18, 0},
+		"nemo24.03-longctx/h100/fp8":  {10.6, 0, 0},
+		"megatron-bridge/h100/fp8":    {4.1, 18, 0},
+		"megatron-bridge/b200/fp8":    {4.7, 3, 0},
+		"megatron-bridge/b200/mxfp8":  {3.5, 18, 0},
 		"megatron-bridge/gb200/fp8":   {7.5, 3, 0},
-		"megatron-bridge/gb200/mxfp8": {7.0, 42, 0},
+		"megatron-bridge/gb200/mxfp8": {6.9, 42, 0},
 		"megatron-bridge/gb200/nvfp4": {7.7, 5, 0},
-		"megatron-bridge/gb300/fp8":   {7.0, 0, 0},
-		"megatron-bridge/gb300/mxfp8": {9.0, 44, 0},
+		"megatron-bridge/gb300/fp8":   {6.7, 0, 0},
+		"megatron-bridge/gb300/mxfp8": {9.2, 44, 0},
 		"megatron-bridge/gb300/nvfp4": {3.1, 5, 1},
 		"vtrain-single/a100/bf16":     {7.8, 0, 0},
 		"vtrain-multi/a100/bf16":      {8.6, 0, 0},

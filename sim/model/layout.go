@@ -98,6 +98,12 @@ type Layout struct {
 	ZeRO                 int  // 0: plain data parallelism; 1: optimizer sharded; 2: + gradients; 3: + weights (FSDP)
 	TPOverlap            bool // overlap tensor-parallel collectives with the matrix products
 	DPOverlap            bool // overlap data-parallel collectives with the backward (and forward) pass
+	// CPRing exchanges context-parallel keys and values around a ring of
+	// point-to-point sends, each overlapped with the attention of the
+	// block already present (Megatron-Core's cp_comm_type p2p, Transformer
+	// Engine's default), instead of gathering them all before attention
+	// (Llama 3's all-gather variant, the default).
+	CPRing bool
 }
 
 // GPUs is tp·pp·cp·dp.

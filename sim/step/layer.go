@@ -251,7 +251,57 @@ func (k *coster) cpKV(name string, op cluster.Collective) {
 	k.add(task{name: name, stream: cpStream, kind: kCP, dur: k.c.CollectiveTime(op, k.cp, bytes)})
 }
 
+// ring reports whether the context-parallel exchange runs as a ring of
+// point-to-point steps overlapped with the attention (fused kernels only:
+// an unfused attention gathers).
+func (k *coster) ring() bool { return k.l.CP > 1 && k.l.CPRing && k.t.Attention.Fused() }
+
+// ringAttention is the attention of a context-parallel ring (forward, or
+// with backward its backward): cp steps, each the fused kernel over one
+// rank's block of keys and values (1/cp of the FLOPs) while the next block
+// arrives from a neighbour (a step of a ring all-gather over the CP group;
+// in the backward the partial K/V gradients travel the ring as well, a
+// step of a reduce-scatter). Each step after the first also rescales and
+// merges the partial outputs (read both, write one, 2 bytes each).
+func (k *coster) ringAttention(backward bool) {
+	cp := float64(k.l.CP)
+	bytes := cp * k.tokens * 2 * k.kvHeads * k.hd * 2 // the whole K/V of the CP group
+	step := k.c.CollectiveTime(cluster.AllGather, k.cp, bytes) / (cp - 1)
+	name := "attention"
+	if backward {
+		step += k.c.CollectiveTime(cluster.ReduceScatter, k.cp, bytes) / (cp - 1)
+		name = "attention backward"
+	}
+	fa2 := k.t.Attention == model.Flash2
+	piece := task{name: name + " block", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs()/cp, backward, fa2)}
+	send := task{name: "K/V ring step", stream: cpStream, kind: kCP, dur: step}
+	if backward {
+		send.name = "K/V and dK/dV ring step"
+	}
+	prevSend := k.prev
+	k.add(piece)
+	for i := 1; i < k.l.CP; i++ {
+		s := k.side(send, prevSend)
+		prevSend = s
+		k.add(piece)
+		k.tasks[k.prev].after = append(k.tasks[k.prev].after, s)
+		if !backward {
+			k.mem("attention merge", 3*2*k.tokens*k.heads*k.hd, cluster.Stream)
+		}
+	}
+	if backward {
+		// the last partial K/V gradients reach their owner before the
+		// input gradients leave the layer
+		last := k.side(send, k.prev)
+		k.add(task{name: "dK/dV ring wait", stream: computeStream, kind: kCompute, after: []int{last}, inner: true})
+	}
+}
+
 func (k *coster) attentionForward() {
+	if k.ring() {
+		k.ringAttention(false)
+		return
+	}
 	if k.t.Attention.Fused() {
 		k.add(task{name: "attention", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs(), false, k.t.Attention == model.Flash2)})
 		return
@@ -268,6 +318,10 @@ func (k *coster) attentionForward() {
 }
 
 func (k *coster) attentionBackward() {
+	if k.ring() {
+		k.ringAttention(true)
+		return
+	}
 	if k.t.Attention.Fused() {
 		k.add(task{name: "attention backward", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs(), true, k.t.Attention == model.Flash2)})
 		return
@@ -315,7 +369,9 @@ func (k *coster) layerForward() {
 	if k.a.MLP == model.SwiGLU {
 		k.mem("rotary", 4*k.tokens*(k.heads+k.kvHeads)*k.hd, cluster.Stream)
 	}
-	k.cpKV("K/V all-gather", cluster.AllGather)
+	if !k.ring() {
+		k.cpKV("K/V all-gather", cluster.AllGather)
+	}
 	k.attentionForward()
 	k.cast("attention output", k.tokens*k.heads*k.hd)
 	k.gemmThenReduce("attention out", h, k.heads*k.hd)
@@ -358,7 +414,9 @@ func (k *coster) layerBackward() {
 	k.cast("attention out output gradient", k.rows*h)
 	k.backwardLinear("attention out", h, k.heads*k.hd, true, false, false)
 	k.attentionBackward()
-	k.cpKV("dK/dV reduce-scatter", cluster.ReduceScatter)
+	if !k.ring() {
+		k.cpKV("dK/dV reduce-scatter", cluster.ReduceScatter)
+	}
 	if k.a.MLP == model.SwiGLU {
 		k.mem("rotary backward", 4*k.tokens*(k.heads+k.kvHeads)*k.hd, cluster.Stream)
 	}
