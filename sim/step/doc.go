@@ -14,6 +14,31 @@
 // that pipeline, Transformer Engine style, and only what does not hide
 // behind the products is exposed.
 //
+// Four software and hardware effects shape a layer's schedule, each from a
+// measurement or a documented fit:
+//
+//   - The host issues every kernel and collective in order, HostOverheadS
+//     of CPU time each (model.Training; default 65 µs, fitted on vTrain's
+//     1,440 single-node A100 rows, which eager Megatron-DeepSpeed makes
+//     host-bound; scenarios/validation.HostOverheadErrors re-derives it). A
+//     kernel cannot start before it is issued: long kernels hide the host,
+//     passes of many short ones wait for it (counted as compute).
+//   - A kernel that runs beside a collective on the same GPU is slowed by
+//     cluster.ComputeModel.CommSlowdown (5.2%, the H100 soak's product rate
+//     beside a concurrent copy), inside a layer (overlapped tensor- and
+//     context-parallel collectives) and beside the data-parallel buckets
+//     that overlap the backward passes.
+//   - 8- and 4-bit training quantizes, as Transformer Engine does, the
+//     tensors that feed a product and come from a kernel that cannot write
+//     them quantized (attention's output, the gradients entering each
+//     product): a memory-bound cast writing row- and column-wise copies, and
+//     with current scaling an amax pass before it.
+//   - With tp_comm_overlap the all-gathers pipeline with their products as a
+//     ring exchange (the local shard's product starts at once, forward and
+//     backward), and the reduce-scatters follow the product pieces; with
+//     cp_comm p2p the context-parallel K/V blocks travel a ring, each step
+//     overlapped with the attention of the block already present.
+//
 // The pipeline is then simulated on the event kernel (package sim), one
 // representative tensor×context-parallel group per (stage, replica): every
 // forward and backward pass of every micro batch through every virtual chunk,
