@@ -91,9 +91,9 @@ func TestComputeModelFitsH100Measurements(t *testing.T) {
 		predFP8 = append(predFP8, g.GEMMTime(x.M, x.N, x.K, FP8))
 		measFP8 = append(measFP8, math.Sqrt(x.Seconds*r2.FP8[i].Seconds))
 	}
-	var predF, measF, predB, measB []float64
+	var predF, measF, predB, measB, predF2, measF2, predB2, measB2 []float64
 	for i, x := range r1.Attention {
-		if x.Backend != "cudnn" || x.ErrorMsg != "" {
+		if (x.Backend != "cudnn" && x.Backend != "flash") || x.ErrorMsg != "" {
 			continue
 		}
 		y := r2.Attention[i]
@@ -101,9 +101,14 @@ func TestComputeModelFitsH100Measurements(t *testing.T) {
 		if x.Causal {
 			f /= 2
 		}
-		predF, measF = append(predF, g.AttentionTime(f, false)), append(measF, math.Sqrt(x.Fwd*y.Fwd))
-		predB = append(predB, g.AttentionTime(f, true))
-		measB = append(measB, math.Sqrt((x.FwdBwd-x.Fwd)*(y.FwdBwd-y.Fwd)))
+		mf, mb := math.Sqrt(x.Fwd*y.Fwd), math.Sqrt((x.FwdBwd-x.Fwd)*(y.FwdBwd-y.Fwd))
+		if x.Backend == "flash" { // FlashAttention-2
+			predF2, measF2 = append(predF2, g.FusedAttentionTime(f, false, true)), append(measF2, mf)
+			predB2, measB2 = append(predB2, g.FusedAttentionTime(f, true, true)), append(measB2, mb)
+			continue
+		}
+		predF, measF = append(predF, g.AttentionTime(f, false)), append(measF, mf)
+		predB, measB = append(predB, g.AttentionTime(f, true)), append(measB, mb)
 	}
 	for _, c := range []struct {
 		name       string
@@ -116,6 +121,8 @@ func TestComputeModelFitsH100Measurements(t *testing.T) {
 		{"fp8 GEMM", predFP8, measFP8, 15, 0.11},
 		{"attention forward", predF, measF, 19, 0.105},
 		{"attention backward", predB, measB, 19, 0.14},
+		{"FlashAttention-2 forward", predF2, measF2, 19, 0.107},
+		{"FlashAttention-2 backward", predB2, measB2, 19, 0.099},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if len(c.pred) != c.wantN {
