@@ -1,0 +1,63 @@
+package plots
+
+import (
+	"hash/fnv"
+	"image/color"
+
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// causeMark is how one interruption cause is drawn: a colour and a marker
+// shape, so that two causes differ in shape as well as colour (readable in
+// greyscale and by colour-blind readers).
+type causeMark struct {
+	color color.Color
+	shape draw.GlyphDrawer
+}
+
+// causeMarks fixes the colour and shape of every cause of the built-in
+// failure profiles (cluster/failure, Llama 3 Table 5), and of the
+// interruptions that are not failures, so that a cause looks the same in
+// every chart of every scenario whatever its rank.
+var causeMarks = map[string]causeMark{
+	"faulty_gpu":                      {vermillion, draw.CircleGlyph{}},
+	"software_bug":                    {blue, draw.SquareGlyph{}},
+	"network_switch_or_cable":         {orange, draw.TriangleGlyph{}},
+	"host_maintenance":                {purple, draw.PyramidGlyph{}},
+	"gpu_sram_memory":                 {skyBlue, draw.CrossGlyph{}},
+	"gpu_system_processor":            {green, draw.PlusGlyph{}},
+	"nic":                             {black, draw.RingGlyph{}},
+	"nccl_watchdog_timeout":           {vermillion, draw.BoxGlyph{}},
+	"silent_data_corruption":          {blue, draw.RingGlyph{}},
+	"gpu_thermal_interface_or_sensor": {orange, draw.SquareGlyph{}},
+	"ssd":                             {purple, draw.CircleGlyph{}},
+	"power_supply":                    {skyBlue, draw.TriangleGlyph{}},
+	"server_chassis":                  {green, draw.BoxGlyph{}},
+	"io_expansion_board":              {black, draw.CrossGlyph{}},
+	"dependency":                      {vermillion, draw.PlusGlyph{}},
+	"cpu":                             {blue, draw.PyramidGlyph{}},
+	"system_memory":                   {orange, draw.RingGlyph{}},
+}
+
+// Marks of the rows that are not a single failure cause.
+var (
+	otherMark   = causeMark{grey, draw.RingGlyph{}}
+	plannedMark = causeMark{black, draw.TriangleGlyph{}}
+	slowMark    = causeMark{color.RGBA{0x8c, 0x7a, 0x00, 0xff}, draw.SquareGlyph{}} // dark yellow: a slow node
+)
+
+var markColors = []color.Color{vermillion, blue, orange, purple, skyBlue, green, black}
+var markShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}}
+
+// markOf is the fixed mark of a cause: from causeMarks, or for a cause a
+// scenario names itself, a colour and a shape picked by a hash of its
+// name (the same in every chart and every run).
+func markOf(cause string) causeMark {
+	if m, ok := causeMarks[cause]; ok {
+		return m
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(cause))
+	v := h.Sum32()
+	return causeMark{markColors[v%uint32(len(markColors))], markShapes[(v/7)%uint32(len(markShapes))]}
+}
