@@ -61,3 +61,7 @@ func markOf(cause string) causeMark {
 	v := h.Sum32()
 	return causeMark{markColors[v%uint32(len(markColors))], markShapes[(v/7)%uint32(len(markShapes))]}
 }
+
+var whiteC = color.White
+
+func colorOf(r, g, b uint8) color.Color { return color.RGBA{r, g, b, 0xff} }

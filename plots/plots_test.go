@@ -129,8 +129,8 @@ func TestUtilizationPhasesAndLemons(t *testing.T) {
 
 func TestBreakdownStacks(t *testing.T) {
 	bars := []BreakdownBar{
-		{"a", run.Breakdown{Compute: 4, TPComm: 0.5, CPComm: 0.1, PPBubble: 0.6, PPComm: 0.02, DPComm: 0.06, Optimizer: 0.003, Straggler: 0.3}},
-		{"b", run.Breakdown{Compute: 3, PPBubble: 5}},
+		{Label: "a", Breakdown: run.Breakdown{Compute: 4, TPComm: 0.5, CPComm: 0.1, PPBubble: 0.6, PPComm: 0.02, DPComm: 0.06, Optimizer: 0.003, Straggler: 0.3}},
+		{Label: "b", Breakdown: run.Breakdown{Compute: 3, PPBubble: 5}},
 	}
 	st := BreakdownStacks(bars)
 	if len(st) != 8 {
@@ -169,7 +169,7 @@ func TestBadInput(t *testing.T) {
 	if _, err := Breakdown("x", nil); err != ErrNoData {
 		t.Errorf("no bars: %v", err)
 	}
-	if _, err := Breakdown("x", []BreakdownBar{{"nan", run.Breakdown{Compute: math.NaN()}}}); err == nil {
+	if _, err := Breakdown("x", []BreakdownBar{{Label: "nan", Breakdown: run.Breakdown{Compute: math.NaN()}}}); err == nil {
 		t.Error("NaN accepted")
 	}
 	if _, err := Memory("x", nil, 80, "gpu"); err != ErrNoData {
@@ -184,7 +184,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func fixtureChart(t *testing.T) *Chart {
-	c, err := Breakdown("Where the step goes", []BreakdownBar{{"as run", fixture().Breakdown}})
+	c, err := Breakdown("Where the step goes", []BreakdownBar{{Label: "as run", Breakdown: fixture().Breakdown}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestGolden(t *testing.T) {
 			b := r.Breakdown
 			b2 := b
 			b2.TPComm, b2.Compute = 2, 72
-			return Breakdown("Where the step goes", []BreakdownBar{{"as run", b}, {"tp_comm_overlap: true", b2}})
+			return Breakdown("Where the step goes", []BreakdownBar{{Label: "as run", Breakdown: b, Stage: 3, Stages: 4}, {Label: "tp_comm_overlap: true", Breakdown: b2, Stage: 3, Stages: 4}})
 		},
 		"memory": func() (*Chart, error) {
 			return Memory("Peak memory per GPU by pipeline stage", stages(), 80, "h100-sxm")

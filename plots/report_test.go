@@ -21,7 +21,7 @@ func reportData(t *testing.T) ReportData {
 	for _, f := range []func() (*Chart, error){
 		func() (*Chart, error) { return Utilization(r) },
 		func() (*Chart, error) {
-			return Breakdown("Where the step goes", []BreakdownBar{{"as run", r.Breakdown}})
+			return Breakdown("Where the step goes", []BreakdownBar{{Label: "as run", Breakdown: r.Breakdown}})
 		},
 		func() (*Chart, error) { return Memory("Memory", stages(), 80, "h100-sxm") },
 		func() (*Chart, error) { return WallClock(r) },

@@ -351,6 +351,11 @@ func Utilization(r run.Result) (*Chart, error) {
 	if !(maxRate > 0) || !finite(maxRate, endS) {
 		return nil, fmt.Errorf("plots: utilization: no throughput in the result")
 	}
+	if !slices.ContainsFunc(r.Timeline, func(e run.Event) bool {
+		return e.Kind == "failure" || e.Kind == "planned" || e.Kind == "lemon" || e.Kind == "relaunch"
+	}) {
+		return nil, &NotDrawn{"utilization", fmt.Sprintf("no interruptions in the run: useful throughput is the step's %s TFLOPS per GPU throughout, less %s checkpoint stalls.", sig(maxRate), sig(r.Checkpoints))}
+	}
 	trials := fmt.Sprintf("Monte Carlo trial 0 of %d", r.Trials)
 
 	// The interruption strip.
