@@ -4,6 +4,10 @@ import (
 	"hash/fnv"
 	"image/color"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
@@ -65,3 +69,26 @@ func markOf(cause string) causeMark {
 var whiteC = color.White
 
 func colorOf(r, g, b uint8) color.Color { return color.RGBA{r, g, b, 0xff} }
+
+// freeLabels writes text at data points without reserving room for it
+// around the plotting area (plotter.Labels does, and a long or rotated
+// label then squeezes the data to nothing); the text may run past the
+// axes' ends.
+type freeLabels struct {
+	xys    plotter.XYs
+	labels []string
+	style  text.Style
+	offset vg.Point
+}
+
+func newFreeLabels(xys plotter.XYs, labels []string, style text.Style, offset vg.Point) *freeLabels {
+	return &freeLabels{xys, labels, style, offset}
+}
+
+// Plot implements plot.Plotter.
+func (l *freeLabels) Plot(c draw.Canvas, p *plot.Plot) {
+	tx, ty := p.Transforms(&c)
+	for i, xy := range l.xys {
+		c.FillText(l.style, vg.Point{X: tx(xy.X) + l.offset.X, Y: ty(xy.Y) + l.offset.Y}, l.labels[i])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
@@ -92,7 +93,7 @@ func ScalingReplanned(s ScalingPlan) (*Chart, error) {
 		money.Y.Label.Text = "cost (" + currencyWord(s.Currency) + ", millions)"
 		moneyOf = func(z PlannedSize) float64 { return z.Cost / 1e6 }
 	}
-	ettr := newPlot("", "GPUs (log scale)", "ETTR (productive / wall clock)", gridBoth)
+	ettr := newPlot("", "GPUs (log scale)", "ETTR", gridBoth)
 	var dxy, mxy, exy plotter.XYs
 	var errs plotter.YErrors
 	var dText, mText []string
@@ -146,31 +147,11 @@ func ScalingReplanned(s ScalingPlan) (*Chart, error) {
 	if err != nil {
 		return nil, err
 	}
-	label := func(p *plot.Plot, xys plotter.XYs, t []string, rot bool) error {
-		l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: t})
-		if err != nil {
-			return err
-		}
-		for i := range l.TextStyle {
-			l.TextStyle[i].Font = face(9, false)
-			l.TextStyle[i].Handler = plot.DefaultTextHandler
-			if rot {
-				l.TextStyle[i].YAlign = text.YTop
-			}
-		}
-		l.Offset = vg.Point{X: 6, Y: 4}
-		if rot {
-			l.Offset = vg.Point{X: 6, Y: -4}
-		}
-		p.Add(l)
-		return nil
-	}
-	if err := label(days, dxy, dText, true); err != nil {
-		return nil, err
-	}
-	if err := label(money, mxy, mText, false); err != nil {
-		return nil, err
-	}
+	small := text.Style{Color: black, Font: font.From(face(9, false), 9), Handler: plot.DefaultTextHandler}
+	dStyle := small
+	dStyle.YAlign = text.YTop
+	days.Add(newFreeLabels(dxy, dText, dStyle, vg.Point{X: 6, Y: -5}))
+	money.Add(newFreeLabels(mxy, mText, small, vg.Point{X: 6, Y: 4}))
 	legend := []entry{{"days to train, mean and 90% of trials; best layout at each size", ds}}
 	if priced {
 		legend = append(legend, entry{"cost (" + currencyWord(s.Currency) + ")", ms})
@@ -218,15 +199,9 @@ func ScalingReplanned(s ScalingPlan) (*Chart, error) {
 		}
 		sc.GlyphStyle = draw.GlyphStyle{Color: black, Radius: 4, Shape: draw.CrossGlyph{}}
 		days.Add(sc)
-		l, err := plotter.NewLabels(plotter.XYLabels{XYs: bad, Labels: badText})
-		if err != nil {
-			return nil, err
-		}
-		for i := range l.TextStyle {
-			l.TextStyle[i] = text.Style{Color: black, Font: face(9, false), Handler: plot.DefaultTextHandler, Rotation: math.Pi / 2, XAlign: text.XLeft, YAlign: text.YCenter}
-		}
-		l.Offset = vg.Point{Y: 8}
-		days.Add(l)
+		up := small
+		up.Rotation, up.XAlign, up.YAlign = math.Pi/2, text.XLeft, text.YCenter
+		days.Add(newFreeLabels(bad, badText, up, vg.Point{Y: 8}))
 		legend = append(legend, entry{"size with no feasible layout (reason written up the chart)", sc})
 	}
 	for _, m := range []struct {
@@ -263,7 +238,7 @@ func ScalingReplanned(s ScalingPlan) (*Chart, error) {
 	money.Y.Min, money.Y.Max = 0, maxM*1.25
 	money.Y.Tick.Marker = linearTicks{N: 5}
 	ettr.Y.Min, ettr.Y.Max = max(0, minE-0.1), 1
-	ettr.Y.Tick.Marker = linearTicks{N: 5, Scale: 100, Suffix: "%"}
+	ettr.Y.Tick.Marker = linearTicks{N: 3, Scale: 100, Suffix: "%"}
 	head := legendPanel(title, width, legend)
 	head.p.Title.TextStyle.Font = face(12, true)
 	return newChart("scaling", title, width, head, panel{p: days, h: 3.4}, panel{p: money, h: 2.0}, panel{p: ettr, h: 1.8}), nil

@@ -485,7 +485,7 @@ func Utilization(r run.Result) (*Chart, error) {
 	const width = 10.0
 	head := legendPanel(zoomTitle, width, zoomLegend)
 	head.p.Title.TextStyle.Font = face(11, true)
-	return newChart("utilization", strip.Title.Text, width, panel{p: strip, h: 0.75 + 0.17*float64(len(names))}, panel{p: whole, h: 3.3}, head, panel{p: zoom, h: 2.6}), nil
+	return newChart("utilization", strip.Title.Text, width, panel{p: strip, h: 0.95 + 0.19*float64(len(names))}, panel{p: whole, h: 3.3}, head, panel{p: zoom, h: 2.6}), nil
 }
 
 // trialETTR is trial 0's productive time over its wall-clock time.
