@@ -143,7 +143,10 @@ func fallbackFonts(svg string) string {
 // InlineSVG returns the chart as an <svg> element for an HTML page: the SVG
 // without its XML prelude, scaled by its viewBox to the width of its box,
 // with an accessible title.
-func (c *Chart) InlineSVG() (string, error) {
+func (c *Chart) InlineSVG() (string, error) { return c.inlineSVG(c.Title) }
+
+// inlineSVG is InlineSVG with alt as the accessible name.
+func (c *Chart) inlineSVG(alt string) (string, error) {
 	var b strings.Builder
 	if err := c.Render(&b, "svg"); err != nil {
 		return "", err
@@ -155,7 +158,7 @@ func (c *Chart) InlineSVG() (string, error) {
 	}
 	s = s[i:]
 	// Let CSS size it; the viewBox keeps the aspect ratio.
-	s = strings.Replace(s, "<svg width=", `<svg role="img" aria-label="`+htmlAttr(c.Title)+`" data-width=`, 1)
+	s = strings.Replace(s, "<svg width=", `<svg role="img" aria-label="`+htmlAttr(alt)+`" data-width=`, 1)
 	s = strings.Replace(s, " height=", " data-height=", 1)
 	return s, nil
 }
