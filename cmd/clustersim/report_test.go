@@ -25,7 +25,11 @@ func TestRunPlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths := strings.Fields(out.String())
-	for _, name := range []string{"utilization", "breakdown", "scaling", "checkpoint", "interruptions", "wallclock", "memory"} {
+	// memory is not drawn: llama3-8b has one pipeline stage (a note says so)
+	if !strings.Contains(errb.String(), "memory not drawn: one pipeline stage") {
+		t.Errorf("no note for the memory chart: %q", errb.String())
+	}
+	for _, name := range []string{"utilization", "breakdown", "scaling", "checkpoint", "interruptions", "wallclock"} {
 		for _, ext := range []string{"png", "svg"} {
 			p := filepath.Join(dir, name+"."+ext)
 			if !strings.Contains(out.String(), p) {
@@ -44,8 +48,8 @@ func TestRunPlot(t *testing.T) {
 			}
 		}
 	}
-	if len(paths) != 14 {
-		t.Errorf("%d paths printed, want 14", len(paths))
+	if len(paths) != 12 {
+		t.Errorf("%d paths printed, want 12", len(paths))
 	}
 }
 
