@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -18,7 +19,36 @@ import (
 type BreakdownBar struct {
 	Label     string
 	Breakdown run.Breakdown
+	// Stage and Stages say which pipeline stage the breakdown was read on
+	// (step.Result.CriticalStage, counted from 0) out of how many; the
+	// compute part differs between stages, so the bar says which it is.
+	// Stages 0 means not known: the bar then says "the stage that finishes
+	// last", which is where run.Result's breakdown is read.
+	Stage, Stages int
 }
+
+// stageWords says which stage a bar's compute is read on.
+func (b BreakdownBar) stageWords() string {
+	if b.Stages > 0 {
+		return fmt.Sprintf("stage %d of %d", b.Stage+1, b.Stages)
+	}
+	return "the last stage to finish"
+}
+
+// keyWords turns the scenario and result keys a caller may put in a title
+// or label into words: "breakdown_s" is "the step's parts",
+// "tp_comm_overlap: true" is "TP comm overlap on".
+var keyWords = strings.NewReplacer(
+	" (breakdown_s)", "", "breakdown_s", "the step's parts",
+	"tp_comm_overlap: true", "TP comm overlap on", "tp_comm_overlap: false", "TP comm overlap off",
+	"dp_comm_overlap: true", "DP comm overlap on", "dp_comm_overlap: false", "DP comm overlap off",
+	"virtual_stages: 1", "no interleaving, 1 virtual stage", "virtual_stages: 2", "interleaved, 2 virtual stages",
+	"virtual_stages", "virtual stages", "tp_comm_overlap", "TP comm overlap", "dp_comm_overlap", "DP comm overlap",
+)
+
+// Words is a title or label with the scenario and result keys it quotes
+// put into words (see keyWords); text without keys is unchanged.
+func Words(s string) string { return keyWords.Replace(s) }
 
 // BreakdownPart is one part of breakdown_s, in stacking order.
 type BreakdownPart struct {
@@ -63,9 +93,18 @@ func breakdownTotal(b run.Breakdown) float64 {
 // Breakdown is where the step goes: one horizontal bar per entry, stacked
 // from breakdown_s, with the step time and the compute share at its end.
 // Parts that are zero in every bar are left out of the legend.
+//
+// Titles and labels that quote keys (breakdown_s, tp_comm_overlap: true)
+// are put into words ([Words]). Each bar's end label says which stage its
+// compute share is read on.
 func Breakdown(title string, bars []BreakdownBar) (*Chart, error) {
 	if len(bars) == 0 {
 		return nil, ErrNoData
+	}
+	title = Words(title)
+	bars = slices.Clone(bars)
+	for i := range bars {
+		bars[i].Label = Words(bars[i].Label)
 	}
 	stacks := BreakdownStacks(bars)
 	longest := 0.0
@@ -118,7 +157,7 @@ func Breakdown(title string, bars []BreakdownBar) (*Chart, error) {
 	for i, b := range bars {
 		t := breakdownTotal(b.Breakdown)
 		xys = append(xys, plotter.XY{X: t, Y: float64(n - 1 - i)})
-		labels = append(labels, fmt.Sprintf(" %s s (compute %.0f%%)", sig(t), 100*b.Breakdown.Compute/t))
+		labels = append(labels, fmt.Sprintf("%s s (compute %.0f%%, on %s)", sig(t), 100*b.Breakdown.Compute/t, b.stageWords()))
 	}
 	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
 	if err != nil {
@@ -127,6 +166,7 @@ func Breakdown(title string, bars []BreakdownBar) (*Chart, error) {
 	for i := range lb.TextStyle {
 		lb.TextStyle[i] = text.Style{Color: color.Black, Font: face(10, false), Handler: plot.DefaultTextHandler, YAlign: text.YCenter}
 	}
+	lb.Offset = vg.Point{X: barLabelGap} // SVG collapses a leading space: an offset keeps the gap
 	p.Add(lb)
 	names := make([]string, n)
 	for i, b := range bars {
@@ -135,7 +175,7 @@ func Breakdown(title string, bars []BreakdownBar) (*Chart, error) {
 	p.NominalY(names...)
 	p.Y.Min, p.Y.Max = -0.7, float64(n)-0.3
 	p.Y.Tick.Label.Font = face(10, false)
-	p.X.Min, p.X.Max = 0, longest*1.3
+	p.X.Min, p.X.Max = 0, longest*1.45
 	p.X.Tick.Marker = linearTicks{N: 8}
 	head := legendPanel(title, width, legend)
 	return newChart("breakdown", title, width, head, panel{p: p, h: plotH}), nil

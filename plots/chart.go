@@ -143,7 +143,10 @@ func fallbackFonts(svg string) string {
 // InlineSVG returns the chart as an <svg> element for an HTML page: the SVG
 // without its XML prelude, scaled by its viewBox to the width of its box,
 // with an accessible title.
-func (c *Chart) InlineSVG() (string, error) {
+func (c *Chart) InlineSVG() (string, error) { return c.inlineSVG(c.Title) }
+
+// inlineSVG is InlineSVG with alt as the accessible name.
+func (c *Chart) inlineSVG(alt string) (string, error) {
 	var b strings.Builder
 	if err := c.Render(&b, "svg"); err != nil {
 		return "", err
@@ -155,7 +158,7 @@ func (c *Chart) InlineSVG() (string, error) {
 	}
 	s = s[i:]
 	// Let CSS size it; the viewBox keeps the aspect ratio.
-	s = strings.Replace(s, "<svg width=", `<svg role="img" aria-label="`+htmlAttr(c.Title)+`" data-width=`, 1)
+	s = strings.Replace(s, "<svg width=", `<svg role="img" aria-label="`+htmlAttr(alt)+`" data-width=`, 1)
 	s = strings.Replace(s, " height=", " data-height=", 1)
 	return s, nil
 }
@@ -259,8 +262,27 @@ func newPlot(title, xLabel, yLabel string, grid gridLines) *plot.Plot {
 	return p
 }
 
+// barLabelGap is the gap between a bar's end and its label. A leading
+// space would do in PNG, but SVG collapses it and the label touches the
+// bar.
+const barLabelGap = vg.Length(4)
+
 // ErrNoData is returned by chart constructors given nothing to plot.
 var ErrNoData = errors.New("plots: no data to plot")
+
+// NotDrawn is the error of a chart that would be degenerate (one bar, a
+// flat line, every trial the same): Reason says in one line what it would
+// have shown, for the page to print instead of the picture. It is an
+// ErrNoData (errors.Is), so callers that skip empty charts skip it too.
+type NotDrawn struct {
+	Chart  string // the chart's name, e.g. "memory"
+	Reason string // one line, e.g. "one pipeline stage: 61 GiB of 80 GiB per GPU"
+}
+
+func (e *NotDrawn) Error() string { return "plots: " + e.Chart + " not drawn: " + e.Reason }
+
+// Is makes a NotDrawn an ErrNoData.
+func (e *NotDrawn) Is(target error) bool { return target == ErrNoData }
 
 // finite reports whether every value is a finite number.
 func finite(vs ...float64) bool {

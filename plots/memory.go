@@ -28,11 +28,62 @@ var MemoryParts = []MemoryPart{
 	{"reserved (CUDA context, NCCL, workspaces)", func(m model.Memory) float64 { return m.Reserved }, lightGrey},
 }
 
+// MemoryPhase is the peak memory per pipeline stage of one phase of a run
+// (a one-phase run has one).
+type MemoryPhase struct {
+	Name   string         // e.g. "long context"
+	GPUs   int            // GPUs in the phase
+	SeqLen int            // its context length (tokens)
+	Layout string         // its layout in a few words, e.g. "tp8 pp16 cp2 mb1 v8"
+	Stages []model.Memory // one per pipeline stage
+}
+
+// FullestPhase is the index of the phase whose fullest stage holds the
+// most memory (the first such on a tie), or -1 when there is none.
+func FullestPhase(phases []MemoryPhase) int {
+	best, most := -1, -1.0
+	for i, ph := range phases {
+		for _, m := range ph.Stages {
+			if t := m.Total(); t > most {
+				best, most = i, t
+			}
+		}
+	}
+	return best
+}
+
+// MemoryOfRun is the memory chart of the fullest phase of a run: the one
+// closest to the GPU's capacity, which is the one that decides whether the
+// layout fits. The title names the phase when there are several.
+func MemoryOfRun(phases []MemoryPhase, capacityGiB float64, gpu string) (*Chart, error) {
+	i := FullestPhase(phases)
+	if i < 0 {
+		return nil, ErrNoData
+	}
+	ph := phases[i]
+	title := "Peak memory per GPU by pipeline stage"
+	if ph.Layout != "" {
+		title += " (" + ph.Layout + ")"
+	}
+	if len(phases) > 1 {
+		title = fmt.Sprintf("Peak memory per GPU by pipeline stage in the fullest phase, %s (%s GPUs, seq %s", ph.Name, thousands(ph.GPUs), thousands(ph.SeqLen))
+		if ph.Layout != "" {
+			title += ", " + ph.Layout
+		}
+		title += ")"
+	}
+	return Memory(title, ph.Stages, capacityGiB, gpu)
+}
+
 // Memory is the peak memory of one GPU of each pipeline stage, stacked by
 // kind, against the GPU's capacity (capacityGiB, of gpu).
 func Memory(title string, stages []model.Memory, capacityGiB float64, gpu string) (*Chart, error) {
 	if len(stages) == 0 {
 		return nil, ErrNoData
+	}
+	if len(stages) == 1 {
+		return nil, &NotDrawn{"memory", fmt.Sprintf("one pipeline stage: %s GiB of the %s's %s GiB per GPU, %s GiB free (weights, gradients and optimizer %s GiB, activations %s GiB).",
+			sig(stages[0].Total()/gib), gpu, sig(capacityGiB), sig(capacityGiB-stages[0].Total()/gib), sig((stages[0].Weights+stages[0].Gradients+stages[0].Optimizer)/gib), sig(stages[0].Activations/gib))}
 	}
 	n := len(stages)
 	const width = 10.0

@@ -129,8 +129,8 @@ func TestUtilizationPhasesAndLemons(t *testing.T) {
 
 func TestBreakdownStacks(t *testing.T) {
 	bars := []BreakdownBar{
-		{"a", run.Breakdown{Compute: 4, TPComm: 0.5, CPComm: 0.1, PPBubble: 0.6, PPComm: 0.02, DPComm: 0.06, Optimizer: 0.003, Straggler: 0.3}},
-		{"b", run.Breakdown{Compute: 3, PPBubble: 5}},
+		{Label: "a", Breakdown: run.Breakdown{Compute: 4, TPComm: 0.5, CPComm: 0.1, PPBubble: 0.6, PPComm: 0.02, DPComm: 0.06, Optimizer: 0.003, Straggler: 0.3}},
+		{Label: "b", Breakdown: run.Breakdown{Compute: 3, PPBubble: 5}},
 	}
 	st := BreakdownStacks(bars)
 	if len(st) != 8 {
@@ -169,7 +169,7 @@ func TestBadInput(t *testing.T) {
 	if _, err := Breakdown("x", nil); err != ErrNoData {
 		t.Errorf("no bars: %v", err)
 	}
-	if _, err := Breakdown("x", []BreakdownBar{{"nan", run.Breakdown{Compute: math.NaN()}}}); err == nil {
+	if _, err := Breakdown("x", []BreakdownBar{{Label: "nan", Breakdown: run.Breakdown{Compute: math.NaN()}}}); err == nil {
 		t.Error("NaN accepted")
 	}
 	if _, err := Memory("x", nil, 80, "gpu"); err != ErrNoData {
@@ -184,7 +184,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func fixtureChart(t *testing.T) *Chart {
-	c, err := Breakdown("Where the step goes", []BreakdownBar{{"as run", fixture().Breakdown}})
+	c, err := Breakdown("Where the step goes", []BreakdownBar{{Label: "as run", Breakdown: fixture().Breakdown}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestGolden(t *testing.T) {
 			b := r.Breakdown
 			b2 := b
 			b2.TPComm, b2.Compute = 2, 72
-			return Breakdown("Where the step goes", []BreakdownBar{{"as run", b}, {"tp_comm_overlap: true", b2}})
+			return Breakdown("Where the step goes", []BreakdownBar{{Label: "as run", Breakdown: b, Stage: 3, Stages: 4}, {Label: "tp_comm_overlap: true", Breakdown: b2, Stage: 3, Stages: 4}})
 		},
 		"memory": func() (*Chart, error) {
 			return Memory("Peak memory per GPU by pipeline stage", stages(), 80, "h100-sxm")
@@ -306,5 +306,75 @@ func TestSave(t *testing.T) {
 	}
 	if _, err := fixtureChart(t).Save(filepath.Join(dir, "missing")); err == nil {
 		t.Error("saved into a missing directory")
+	}
+}
+
+// TestZoomHeights: the zoom draws each stretch at its useful rate — the
+// defect was every state drawn at the phase's full rate. The fixture's
+// stretches (see fixture): 400 training, 0 down, 0 redo; a slow node at
+// factor 1.25 gives 400/1.25 = 320.
+func TestZoomHeights(t *testing.T) {
+	r := fixture()
+	r.Timeline = append(r.Timeline, run.Event{TimeS: 9000, Kind: "lemon", Factor: 1.25})
+	segs, err := UtilizationSegments(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"training": 400, "down: restart (no progress)": 0, "redoing lost work (no progress)": 0, "checkpoint stall": 0, "training with a slow node": 320}
+	got := map[string]bool{}
+	for _, z := range zoomStretches(r, segs, 0, 1e9) {
+		w, ok := want[z.State]
+		if !ok {
+			t.Errorf("unknown state %q", z.State)
+			continue
+		}
+		got[z.State] = true
+		if math.Abs(z.Height-w) > 1e-9 {
+			t.Errorf("%s drawn at %g TFLOPS, want %g", z.State, z.Height, w)
+		}
+	}
+	for s := range want {
+		if !got[s] {
+			t.Errorf("no %s stretch", s)
+		}
+	}
+}
+
+// TestCauseMarksFixed: a cause has the same colour and shape whatever its
+// rank in the run (the defect: colours went by rank).
+func TestCauseMarksFixed(t *testing.T) {
+	a := []run.Event{{Kind: "failure", Cause: "faulty_gpu"}, {Kind: "failure", Cause: "software_bug"}, {Kind: "failure", Cause: "software_bug"}}
+	b := []run.Event{{Kind: "failure", Cause: "faulty_gpu"}, {Kind: "failure", Cause: "faulty_gpu"}, {Kind: "failure", Cause: "software_bug"}}
+	find := func(rows []causeGroup, label string) causeGroup {
+		for _, r := range rows {
+			if r.label == label {
+				return r
+			}
+		}
+		t.Fatalf("no row %q", label)
+		return causeGroup{}
+	}
+	for _, l := range []string{"faulty GPU", "software bug"} {
+		x, y := find(interruptionRows(a, 5, 1), l), find(interruptionRows(b, 5, 1), l)
+		if x.color != y.color || x.shape != y.shape {
+			t.Errorf("%s: drawn differently in two runs", l)
+		}
+	}
+	// Shapes tell the built-in causes apart without colour: no two of the
+	// Table 5 causes share both colour and shape.
+	seen := map[causeMark]string{}
+	for c, m := range causeMarks {
+		if o, ok := seen[m]; ok {
+			t.Errorf("%s and %s look the same", c, o)
+		}
+		seen[m] = c
+	}
+	if markOf("my_cause") != markOf("my_cause") {
+		t.Error("an unknown cause's mark is not stable")
+	}
+	// Slow-node periods: from the lemon to its replacement, or the end.
+	rows := interruptionRows([]run.Event{{TimeS: 86400, Kind: "lemon", Factor: 1.2}, {TimeS: 2 * 86400, Kind: "lemon_replaced"}, {TimeS: 3 * 86400, Kind: "lemon", Factor: 1.2}}, 5, 4)
+	if s := find(rows, "slow node").spans; len(s) != 2 || s[0] != [2]float64{1, 2} || s[1] != [2]float64{3, 4} {
+		t.Errorf("slow-node spans %v, want [1 2] [3 4]", s)
 	}
 }

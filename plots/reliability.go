@@ -67,7 +67,7 @@ func Interruptions(r run.Result, planned []string) (*Chart, error) {
 		if total := r.Interruptions + r.PlannedInterruptions; total > 0 {
 			share = 100 * c.Count / total
 		}
-		labels = append(labels, fmt.Sprintf(" %s (%.0f%%)", sig(c.Count), share))
+		labels = append(labels, fmt.Sprintf("%s (%.0f%%)", sig(c.Count), share))
 		most = max(most, c.Count)
 	}
 	if !(most > 0) {
@@ -97,6 +97,7 @@ func Interruptions(r run.Result, planned []string) (*Chart, error) {
 	for i := range lb.TextStyle {
 		lb.TextStyle[i] = text.Style{Color: color.Black, Font: face(9, false), Handler: plot.DefaultTextHandler, YAlign: text.YCenter}
 	}
+	lb.Offset = vg.Point{X: barLabelGap}
 	p.Add(lb)
 	p.NominalY(names...)
 	p.X.Min, p.X.Max = 0, most*1.18
@@ -118,6 +119,9 @@ func WallClock(r run.Result) (*Chart, error) {
 		if !finite(v) {
 			return nil, fmt.Errorf("plots: wall clock: trial days %g", v)
 		}
+	}
+	if lo, hi := slices.Min(d), slices.Max(d); hi-lo < 1e-9*max(1, hi) {
+		return nil, &NotDrawn{"wallclock", fmt.Sprintf("every one of the %d Monte Carlo trials takes %s days: with no failures to vary, there is no spread to show.", len(d), sig(hi))}
 	}
 	bins := min(max(int(math.Ceil(math.Sqrt(float64(len(d))))), 5), 30)
 	const width = 10.0

@@ -21,7 +21,7 @@ func reportData(t *testing.T) ReportData {
 	for _, f := range []func() (*Chart, error){
 		func() (*Chart, error) { return Utilization(r) },
 		func() (*Chart, error) {
-			return Breakdown("Where the step goes", []BreakdownBar{{"as run", r.Breakdown}})
+			return Breakdown("Where the step goes", []BreakdownBar{{Label: "as run", Breakdown: r.Breakdown}})
 		},
 		func() (*Chart, error) { return Memory("Memory", stages(), 80, "h100-sxm") },
 		func() (*Chart, error) { return WallClock(r) },
@@ -220,4 +220,94 @@ func ExampleCauseLabel() {
 func ExampleHuman() {
 	fmt.Println(Human(15.6e12), "tokens,", Human(30.84e6), "GPU-hours,", Human(16384), "GPUs")
 	// Output: 15.6 trillion tokens, 30.8 million GPU-hours, 16,384 GPUs
+}
+
+// TestReportAnswers: the four answers in the first screen, from the
+// optional fields; absent ones say so instead of printing zeros; text is
+// escaped; the headline uses the run's GPUs per phase.
+func TestReportAnswers(t *testing.T) {
+	d := reportData(t)
+	render := func(d ReportData) (*html.Node, string) {
+		var buf bytes.Buffer
+		if err := Report(&buf, d); err != nil {
+			t.Fatal(err)
+		}
+		checkWellFormed(t, buf.Bytes())
+		doc, err := html.Parse(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc, buf.String()
+	}
+	byID := func(doc *html.Node, id string) string {
+		n := find(doc, func(n *html.Node) bool { return attr(n, "id") == id })
+		if len(n) != 1 {
+			t.Fatalf("%d elements #%s", len(n), id)
+		}
+		return textOf(n[0])
+	}
+	// absent: each answer says what is missing, no zeros
+	doc, _ := render(d)
+	for id, want := range map[string]string{"answer-layout": "no layout search", "answer-cost": "cost not priced", "answer-bigger": "no scaling study"} {
+		if got := byID(doc, id); !strings.Contains(got, want) {
+			t.Errorf("%s: %q lacks %q", id, got, want)
+		}
+	}
+	// present
+	cost, energy := 68e6, run.Interval{Mean: 41.2}
+	d.Result.Cost, d.Result.EnergyMWh, d.Currency = &cost, &energy, "USD"
+	d.Recommended = &LayoutAnswer{AsRun: "tp8 pp16 cp1 mb1 v8", AsRunDays: 70, Best: "tp8 pp8 cp1 mb1 v4", BestDays: 65.31, Feasible: 11000}
+	d.Bigger = &SizeAnswer{GPUs: 32768, Layout: "tp8 pp16 cp2", Days: 36, GPUHours: 28.3e6, Cost: 56.6e6, Why: "beyond it each halving of days costs 20% more"}
+	d.Sensitivity = sensitivity().Bars
+	d.Description = `A "quoted" <script>alert('x')</script> run on 16,384 H100s`
+	d.Provenance = &Provenance{Version: "v1.2.3", Revision: "abc123", Date: "2026-12-01", ScenarioFile: "# my comment <b>\nname: x\n"}
+	d.Constants = []Constant{{"GEMM efficiency", "68.5% of peak", "cluster/compute.go"}}
+	doc, page := render(d)
+	for id, want := range map[string][]string{
+		// 70 → 65.31 days: (70 − 65.31)/70 = 6.7% faster
+		"answer-layout": {"tp8 pp8 cp1 mb1 v4", "6.7% faster", "11,000"},
+		"answer-cost":   {"41.2 MWh", "68 million USD", "GPU-hours"},
+		"answer-sure":   {"± 7.8%", "Monte Carlo", "model error (step time)"},
+		"answer-bigger": {"32,768 GPUs", "56.6 million USD"},
+	} {
+		got := byID(doc, id)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", id, got, w)
+			}
+		}
+	}
+	if strings.Contains(page, "<script>") || !strings.Contains(page, "&lt;script&gt;") || !strings.Contains(page, "&#34;quoted&#34;") {
+		t.Error("description not escaped")
+	}
+	// The run used 1,024 GPUs, the description says 16,384: the page says so.
+	if got := byID(doc, "answer"); !strings.Contains(got, "this run used 1,024 GPUs") {
+		t.Errorf("no note on the description's GPU count: %q", got)
+	}
+	if got := byID(doc, "scenario-file"); !strings.Contains(got, "# my comment <b>") {
+		t.Errorf("scenario file %q", got)
+	}
+	if got := byID(doc, "constants"); !strings.Contains(got, "68.5% of peak") {
+		t.Errorf("constants %q", got)
+	}
+	if got := byID(doc, "provenance"); !strings.Contains(got, "v1.2.3") || !strings.Contains(got, "abc123") {
+		t.Errorf("provenance %q", got)
+	}
+	// Multi-phase: the headline gives the GPUs of each phase.
+	d.Result = multiPhase()
+	doc, _ = render(d)
+	if got := byID(doc, "answer-cost"); !strings.Contains(got, "8,192 (short context) then 16,384 (long context)") {
+		t.Errorf("headline %q", got)
+	}
+	// Every chart has an accessible name; a not-drawn chart says why.
+	d.Charts = append(d.Charts, ReportChart{Caption: "memory", NotDrawn: "one pipeline stage"})
+	doc, _ = render(d)
+	for _, s := range find(doc, func(n *html.Node) bool { return n.DataAtom == atom.Svg }) {
+		if attr(s, "aria-label") == "" || attr(s, "role") != "img" {
+			t.Error("a chart without alt text")
+		}
+	}
+	if got := byID(doc, "not-drawn-memory"); !strings.Contains(got, "one pipeline stage") {
+		t.Errorf("not-drawn %q", got)
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
@@ -212,12 +213,16 @@ type causeGroup struct {
 	color color.Color
 	shape draw.GlyphDrawer
 	times []float64 // days
+	// spans are the slow-node periods (days), from "lemon" to
+	// "lemon_replaced" or the end of the run; only on the slow-node row.
+	spans [][2]float64
 }
 
 // interruptionRows groups trial 0's interruptions: the most frequent
 // unexpected causes by name, the rest as "other failures", planned
-// maintenance, and slow nodes.
-func interruptionRows(tl []run.Event, top int) []causeGroup {
+// maintenance, and slow nodes (with the periods they were in the job).
+// Colours and shapes are fixed per cause (markOf), not by rank.
+func interruptionRows(tl []run.Event, top int, endDays float64) []causeGroup {
 	counts := map[string]int{}
 	for _, e := range tl {
 		if e.Kind == "failure" {
@@ -229,16 +234,17 @@ func interruptionRows(tl []run.Event, top int) []causeGroup {
 		names = append(names, n)
 	}
 	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b)) })
-	palette := []color.Color{vermillion, orange, purple, blue, green, skyBlue}
 	var rows []causeGroup
 	index := map[string]int{}
 	for i, n := range names {
 		if i < top || len(names) == top+1 {
 			index[n] = len(rows)
-			rows = append(rows, causeGroup{label: CauseLabel(n), color: palette[len(rows)%len(palette)], shape: draw.CircleGlyph{}})
+			m := markOf(n)
+			rows = append(rows, causeGroup{label: CauseLabel(n), color: m.color, shape: m.shape})
 		}
 	}
 	other, planned, lemon := -1, -1, -1
+	slowSince := -1.0
 	for _, e := range tl {
 		d := e.TimeS / 86400
 		switch e.Kind {
@@ -247,7 +253,7 @@ func interruptionRows(tl []run.Event, top int) []causeGroup {
 			if !ok {
 				if other < 0 {
 					other = len(rows)
-					rows = append(rows, causeGroup{label: "other failures", color: grey, shape: draw.CircleGlyph{}})
+					rows = append(rows, causeGroup{label: "other failures", color: otherMark.color, shape: otherMark.shape})
 				}
 				i = other
 			}
@@ -255,16 +261,27 @@ func interruptionRows(tl []run.Event, top int) []causeGroup {
 		case "planned":
 			if planned < 0 {
 				planned = len(rows)
-				rows = append(rows, causeGroup{label: "planned maintenance", color: black, shape: draw.TriangleGlyph{}})
+				rows = append(rows, causeGroup{label: "planned maintenance", color: plannedMark.color, shape: plannedMark.shape})
 			}
 			rows[planned].times = append(rows[planned].times, d)
 		case "lemon":
 			if lemon < 0 {
 				lemon = len(rows)
-				rows = append(rows, causeGroup{label: "slow node", color: green, shape: draw.SquareGlyph{}})
+				rows = append(rows, causeGroup{label: "slow node", color: slowMark.color, shape: slowMark.shape})
 			}
 			rows[lemon].times = append(rows[lemon].times, d)
+			if slowSince < 0 {
+				slowSince = d
+			}
+		case "lemon_replaced":
+			if lemon >= 0 && slowSince >= 0 {
+				rows[lemon].spans = append(rows[lemon].spans, [2]float64{slowSince, d})
+			}
+			slowSince = -1
 		}
+	}
+	if lemon >= 0 && slowSince >= 0 {
+		rows[lemon].spans = append(rows[lemon].spans, [2]float64{slowSince, max(endDays, slowSince)})
 	}
 	return rows
 }
@@ -334,10 +351,15 @@ func Utilization(r run.Result) (*Chart, error) {
 	if !(maxRate > 0) || !finite(maxRate, endS) {
 		return nil, fmt.Errorf("plots: utilization: no throughput in the result")
 	}
+	if !slices.ContainsFunc(r.Timeline, func(e run.Event) bool {
+		return e.Kind == "failure" || e.Kind == "planned" || e.Kind == "lemon" || e.Kind == "relaunch"
+	}) {
+		return nil, &NotDrawn{"utilization", fmt.Sprintf("no interruptions in the run: useful throughput is the step's %s TFLOPS per GPU throughout, less %s checkpoint stalls.", sig(maxRate), sig(r.Checkpoints))}
+	}
 	trials := fmt.Sprintf("Monte Carlo trial 0 of %d", r.Trials)
 
 	// The interruption strip.
-	rows := interruptionRows(r.Timeline, 5)
+	rows := interruptionRows(r.Timeline, 5, days)
 	strip := newPlot(fmt.Sprintf("Utilization over the run (%s)", trials), "", "", gridV)
 	names := make([]string, len(rows))
 	for i, row := range rows {
@@ -347,6 +369,15 @@ func Utilization(r run.Result) (*Chart, error) {
 		for k, t := range row.times {
 			xys[k] = plotter.XY{X: t, Y: y}
 		}
+		// slow-node periods: a bar from the node's slowing to its replacement
+		for _, sp := range row.spans {
+			ln, err := plotter.NewLine(plotter.XYs{{X: sp[0], Y: y}, {X: sp[1], Y: y}})
+			if err != nil {
+				return nil, err
+			}
+			ln.Color, ln.Width = row.color, 3
+			strip.Add(ln)
+		}
 		if len(xys) == 0 {
 			continue
 		}
@@ -354,7 +385,7 @@ func Utilization(r run.Result) (*Chart, error) {
 		if err != nil {
 			return nil, err
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: row.color, Radius: 2.2, Shape: row.shape}
+		sc.GlyphStyle = draw.GlyphStyle{Color: row.color, Radius: 2.4, Shape: row.shape}
 		strip.Add(sc)
 	}
 	if len(rows) == 0 {
@@ -377,6 +408,12 @@ func Utilization(r run.Result) (*Chart, error) {
 	for _, b := range bins {
 		line = append(line, plotter.XY{X: b.StartS / 86400, Y: b.TFLOPS}, plotter.XY{X: b.EndS / 86400, Y: b.TFLOPS})
 	}
+	if len(r.Phases) > 1 {
+		// the phases as shaded bands behind the curve, each labelled
+		if err := phaseBands(whole, r, PhaseStartDays(r), days, maxRate*1.15); err != nil {
+			return nil, err
+		}
+	}
 	zoomA, zoomB := zoomWindow(r.Timeline, endS, min(6*3600, endS))
 	shade, err := plotter.NewPolygon(plotter.XYs{{X: zoomA / 86400, Y: 0}, {X: zoomB / 86400, Y: 0}, {X: zoomB / 86400, Y: maxRate * 1.2}, {X: zoomA / 86400, Y: maxRate * 1.2}})
 	if err != nil {
@@ -394,12 +431,7 @@ func Utilization(r run.Result) (*Chart, error) {
 	whole.Add(ln)
 	// the failure-free rate of each phase
 	var free plotter.XYs
-	phaseStart := map[int]float64{0: 0}
-	for _, e := range r.Timeline {
-		if e.Kind == "phase" {
-			phaseStart[e.Phase] = e.TimeS / 86400
-		}
-	}
+	phaseStart := PhaseStartDays(r)
 	for i, p := range r.Phases {
 		a, ok := phaseStart[i]
 		if !ok {
@@ -453,7 +485,7 @@ func Utilization(r run.Result) (*Chart, error) {
 	const width = 10.0
 	head := legendPanel(zoomTitle, width, zoomLegend)
 	head.p.Title.TextStyle.Font = face(11, true)
-	return newChart("utilization", strip.Title.Text, width, panel{p: strip, h: 0.75 + 0.17*float64(len(names))}, panel{p: whole, h: 3.3}, head, panel{p: zoom, h: 2.6}), nil
+	return newChart("utilization", strip.Title.Text, width, panel{p: strip, h: 0.95 + 0.19*float64(len(names))}, panel{p: whole, h: 3.3}, head, panel{p: zoom, h: 2.6}), nil
 }
 
 // trialETTR is trial 0's productive time over its wall-clock time.
@@ -468,55 +500,180 @@ func trialETTR(r run.Result) float64 {
 	return work / (r.TrialWallClockDays[0] * 86400)
 }
 
-// zoomPanel draws [a, b) in detail: its title, the panel and its legend.
-func zoomPanel(r run.Result, segs []Segment, rows []causeGroup, a, b, maxRate float64) (string, *plot.Plot, []entry, error) {
-	hours := func(t float64) float64 { return t / 3600 }
-	title := fmt.Sprintf("Zoom: %s to %s, the %s with the most interruptions", clock(a), clock(b), Duration(b-a))
-	p := newPlot("", "wall clock (day and time of day; day 0 starts at the start of the run)", "useful TFLOPS per GPU", gridH)
-	fills := map[State]color.Color{Training: blue, Redo: orange, Down: color.NRGBA{0xd5, 0x5e, 0x00, 0x60}}
-	var legend []entry
-	seen := map[State]bool{}
-	// Checkpoint stalls last seconds: at this scale they are drawn as part
-	// of training, and their completions as ticks.
-	var blocks []Segment
+// PhaseStartDays is when each phase of trial 0 starts, in days (phase 0
+// at 0); a phase the trial never reached is absent.
+func PhaseStartDays(r run.Result) map[int]float64 {
+	start := map[int]float64{0: 0}
+	for _, e := range r.Timeline {
+		if e.Kind == "phase" {
+			if _, ok := start[e.Phase]; !ok || e.Phase == 0 {
+				start[e.Phase] = e.TimeS / 86400
+			}
+		}
+	}
+	return start
+}
+
+// phaseLabel is a phase in a few words: its name, GPUs and context length.
+func phaseLabel(p run.PhaseResult) string {
+	s := p.Name
+	if s == "" {
+		s = "phase"
+	}
+	if p.GPUs > 0 {
+		s += fmt.Sprintf(": %s GPUs", thousands(p.GPUs))
+	}
+	if p.SeqLen > 0 {
+		s += fmt.Sprintf(", seq %s", thousands(p.SeqLen))
+	}
+	return s
+}
+
+// phaseBands shades every other phase of a multi-phase run on p (x in
+// days, y from 0 to top) and writes each phase's label at the top of its
+// band.
+func phaseBands(p *plot.Plot, r run.Result, start map[int]float64, endDays, top float64) error {
+	var xys plotter.XYs
+	var labels []string
+	for i, ph := range r.Phases {
+		a, ok := start[i]
+		if !ok {
+			continue
+		}
+		b := endDays
+		for j := i + 1; j < len(r.Phases); j++ {
+			if s, ok := start[j]; ok {
+				b = s
+				break
+			}
+		}
+		if i%2 == 1 {
+			band, err := plotter.NewPolygon(plotter.XYs{{X: a, Y: 0}, {X: b, Y: 0}, {X: b, Y: top}, {X: a, Y: top}})
+			if err != nil {
+				return err
+			}
+			band.Color = color.NRGBA{0x00, 0x00, 0x00, 0x10}
+			band.LineStyle.Width = 0
+			p.Add(band)
+		}
+		if i > 0 {
+			edge, err := plotter.NewLine(plotter.XYs{{X: a, Y: 0}, {X: a, Y: top}})
+			if err != nil {
+				return err
+			}
+			edge.Color, edge.Width, edge.Dashes = grey, 0.8, []vg.Length{2, 2}
+			p.Add(edge)
+		}
+		xys = append(xys, plotter.XY{X: a, Y: top})
+		labels = append(labels, phaseLabel(ph))
+	}
+	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
+	if err != nil {
+		return err
+	}
+	for i := range lb.TextStyle {
+		lb.TextStyle[i].Font = face(9, false)
+		lb.TextStyle[i].YAlign = text.YTop
+	}
+	lb.Offset = vg.Point{X: 3, Y: -3}
+	p.Add(lb)
+	return nil
+}
+
+// zoomFill is the colour of each state in the zoom: training at the
+// phase's rate, training slowed by a slow node, and the states that make
+// no progress (drawn at zero useful rate, marked on the state ribbon).
+var zoomFill = map[string]color.Color{
+	"training":                        blue,
+	"training with a slow node":       skyBlue,
+	"redoing lost work (no progress)": orange,
+	"down: restart (no progress)":     vermillion,
+	"checkpoint stall":                black,
+}
+
+// zoomStretch is one stretch of the zoom: its state in words and the
+// height it is drawn at (its useful TFLOPS per GPU).
+type zoomStretch struct {
+	StartS, EndS float64
+	State        string
+	Height       float64
+}
+
+// zoomStretches clips the segments to [a, b) and names their states.
+func zoomStretches(r run.Result, segs []Segment, a, b float64) []zoomStretch {
+	var out []zoomStretch
 	for _, s := range segs {
 		if s.EndS <= a || s.StartS >= b {
 			continue
 		}
-		s.StartS, s.EndS = max(s.StartS, a), min(s.EndS, b)
-		if s.State == Checkpointing {
-			s.State, s.TFLOPS = Training, r.Phases[s.Phase].TFLOPSPerGPU
+		st := "training"
+		switch {
+		case s.State == Down:
+			st = "down: restart (no progress)"
+		case s.State == Redo:
+			st = "redoing lost work (no progress)"
+		case s.State == Checkpointing:
+			st = "checkpoint stall"
+		case s.Phase < len(r.Phases) && s.TFLOPS < r.Phases[s.Phase].TFLOPSPerGPU*(1-1e-9):
+			st = "training with a slow node"
 		}
-		if n := len(blocks); n > 0 && blocks[n-1].State == s.State && blocks[n-1].EndS == s.StartS && blocks[n-1].Phase == s.Phase {
-			blocks[n-1].EndS = s.EndS
-			continue
-		}
-		blocks = append(blocks, s)
+		out = append(out, zoomStretch{max(s.StartS, a), min(s.EndS, b), st, s.TFLOPS})
 	}
-	for _, s := range blocks {
-		x0, x1 := hours(s.StartS), hours(s.EndS)
-		h := r.Phases[s.Phase].TFLOPSPerGPU
-		poly, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: 0}, {X: x1, Y: 0}, {X: x1, Y: h}, {X: x0, Y: h}})
+	return out
+}
+
+// zoomPanel draws [a, b) in detail: its title, the panel and its legend.
+// Each stretch is drawn at its useful rate (the segment's TFLOPS): full
+// height while training at the phase's rate, lower while a slow node is in
+// the job, zero while down, redoing lost work or stalled by a checkpoint.
+// A ribbon under the axis says which state each stretch is in.
+func zoomPanel(r run.Result, segs []Segment, rows []causeGroup, a, b, maxRate float64) (string, *plot.Plot, []entry, error) {
+	hours := func(t float64) float64 { return t / 3600 }
+	title := fmt.Sprintf("Zoom: %s to %s, the %s with the most interruptions", clock(a), clock(b), Duration(b-a))
+	p := newPlot("", "wall clock (day and time of day; day 0 starts at the start of the run)", "useful TFLOPS per GPU", gridH)
+	var legend []entry
+	seen := map[string]bool{}
+	ribbonLo, ribbonHi := -0.085*maxRate, -0.03*maxRate
+	for _, z := range zoomStretches(r, segs, a, b) {
+		x0, x1 := hours(z.StartS), hours(z.EndS)
+		c := zoomFill[z.State]
+		if z.Height > 0 {
+			poly, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: 0}, {X: x1, Y: 0}, {X: x1, Y: z.Height}, {X: x0, Y: z.Height}})
+			if err != nil {
+				return "", nil, nil, err
+			}
+			poly.Color, poly.LineStyle.Width = c, 0
+			p.Add(poly)
+		}
+		rib, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: ribbonLo}, {X: x1, Y: ribbonLo}, {X: x1, Y: ribbonHi}, {X: x0, Y: ribbonHi}})
 		if err != nil {
 			return "", nil, nil, err
 		}
-		poly.Color = fills[s.State]
-		poly.LineStyle.Width = 0
-		p.Add(poly)
-		if !seen[s.State] {
-			seen[s.State] = true
+		rib.Color, rib.LineStyle.Width = c, 0
+		p.Add(rib)
+		seen[z.State] = true
+	}
+	for _, st := range []string{"training", "training with a slow node", "down: restart (no progress)", "redoing lost work (no progress)", "checkpoint stall"} {
+		if seen[st] {
+			legend = append(legend, entry{st, swatch{zoomFill[st]}})
 		}
 	}
-	for _, s := range []State{Training, Redo, Down} {
-		if seen[s] {
-			legend = append(legend, entry{s.String(), swatch{fills[s]}})
-		}
-	}
-	// checkpoints: a tick each below the axis line
+	// checkpoints: a tick each on the ribbon; the interval quoted is that
+	// of the phase the zoom shows
 	var ticks plotter.XYs
+	zoomPhase := -1
+	for _, s := range segs {
+		if s.EndS > a && s.StartS < b {
+			zoomPhase = s.Phase
+			break
+		}
+	}
 	for _, e := range r.Timeline {
 		if e.Kind == "checkpoint" && e.TimeS >= a && e.TimeS < b {
-			ticks = append(ticks, plotter.XY{X: hours(e.TimeS), Y: -0.045 * maxRate})
+			ticks = append(ticks, plotter.XY{X: hours(e.TimeS), Y: (ribbonLo + ribbonHi) / 2})
+			if zoomPhase < 0 {
+				zoomPhase = e.Phase
+			}
 		}
 	}
 	if len(ticks) > 0 {
@@ -524,12 +681,16 @@ func zoomPanel(r run.Result, segs []Segment, rows []causeGroup, a, b, maxRate fl
 		if err != nil {
 			return "", nil, nil, err
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: black, Radius: 3, Shape: vtick{}}
+		sc.GlyphStyle = draw.GlyphStyle{Color: black, Radius: 4, Shape: vtick{}}
 		p.Add(sc)
-		ck := r.Phases[0].Checkpoint
-		legend = append(legend, entry{fmt.Sprintf("checkpoint written (every %s of training; %s in the run)", Duration(ck.IntervalS), sig(r.Checkpoints)), sc})
+		ck := r.Phases[min(max(zoomPhase, 0), len(r.Phases)-1)].Checkpoint
+		which := ""
+		if len(r.Phases) > 1 {
+			which = " in " + phaseLabel(r.Phases[min(max(zoomPhase, 0), len(r.Phases)-1)])
+		}
+		legend = append(legend, entry{fmt.Sprintf("checkpoint written (every %s of training%s; %s in the run)", Duration(ck.IntervalS), which, sig(r.Checkpoints)), sc})
 	}
-	// interruptions: a marker each above the bars, in the strip's colours
+	// interruptions: a marker each above the bars, in the strip's marks
 	for _, row := range rows {
 		var xys plotter.XYs
 		for _, d := range row.times {
@@ -550,7 +711,7 @@ func zoomPanel(r run.Result, segs []Segment, rows []causeGroup, a, b, maxRate fl
 	}
 	p.X.Min, p.X.Max = hours(a), hours(b)
 	p.X.Tick.Marker = clockTicks{}
-	p.Y.Min, p.Y.Max = -0.09*maxRate, maxRate*1.15
+	p.Y.Min, p.Y.Max = -0.1*maxRate, maxRate*1.15
 	p.Y.Tick.Marker = nonNegativeTicks{linearTicks{N: 4}}
 	return title, p, legend, nil
 }

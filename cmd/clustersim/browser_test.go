@@ -9,6 +9,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -61,6 +63,19 @@ func TestBrowserReport(t *testing.T) {
 	if err := runReport(context.Background(), &streams{out: &bytes.Buffer{}, err: &errb}, &reportOptions{scenario: "llama3-405b", sets: []string{"trials=8"}, out: page}); err != nil {
 		t.Fatal(err)
 	}
+	for _, vp := range []struct {
+		name string
+		w, h int
+	}{{"desktop", 1400, 900}, {"phone", 390, 844}} {
+		t.Run(vp.name, func(t *testing.T) { browse(t, page, vp.w, vp.h) })
+	}
+}
+
+// browse renders page in a window w×h CSS pixels and checks it: no console
+// problems, no horizontal overflow, the four answers inside the first
+// viewport, every chart drawn with alt text. $SCREENSHOT_DIR keeps the
+// screenshots (NAME-W.png).
+func browse(t *testing.T, page string, w, h int) {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium(t)),
 		chromedp.Flag("headless", true),
@@ -72,7 +87,7 @@ func TestBrowserReport(t *testing.T) {
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.UserDataDir(profile(t)),
-		chromedp.WindowSize(1366, 900),
+		chromedp.WindowSize(w, h),
 	}
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
@@ -97,12 +112,21 @@ func TestBrowserReport(t *testing.T) {
 	})
 	var shot []byte
 	var charts int
-	var widths []float64
+	var heights []float64
+	var overflow struct {
+		ScrollWidth, InnerWidth, InnerHeight float64
+	}
+	var answers map[string]float64 // answer id → its bottom edge (px from the top of the page)
+	var unlabelled []string
 	if err := chromedp.Run(ctx,
+		emulation.SetDeviceMetricsOverride(int64(w), int64(h), 1, w < 600),
 		chromedp.Navigate("file://"+page),
 		chromedp.WaitVisible("#card-days", chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelectorAll("figure svg").length`, &charts),
-		chromedp.Evaluate(`Array.from(document.querySelectorAll("figure svg")).map(s => s.getBoundingClientRect().height)`, &widths),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("figure svg")).map(s => s.getBoundingClientRect().height)`, &heights),
+		chromedp.Evaluate(`({ScrollWidth: document.documentElement.scrollWidth, InnerWidth: window.innerWidth, InnerHeight: window.innerHeight})`, &overflow),
+		chromedp.Evaluate(`Object.fromEntries(["answer-layout","answer-cost","answer-sure","answer-bigger"].map(id => { const e = document.getElementById(id); return [id, e ? e.getBoundingClientRect().bottom + window.scrollY : -1]; }))`, &answers),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("svg, img")).filter(e => !(e.getAttribute("aria-label") || e.getAttribute("alt"))).map(e => e.outerHTML.slice(0, 80))`, &unlabelled),
 		chromedp.CaptureScreenshot(&shot),
 	); err != nil {
 		t.Fatal(err)
@@ -112,16 +136,30 @@ func TestBrowserReport(t *testing.T) {
 	if len(problems) > 0 {
 		t.Errorf("the page logged problems: %v", problems)
 	}
-	if charts != 7 {
-		t.Errorf("%d charts rendered, want 7", charts)
+	if charts < 5 {
+		t.Errorf("%d charts rendered, want at least 5", charts)
 	}
-	for i, h := range widths {
-		if h < 100 {
-			t.Errorf("chart %d is %g px high", i, h)
+	for i, hh := range heights {
+		if hh < 100 {
+			t.Errorf("chart %d is %g px high", i, hh)
 		}
 	}
-	if out := os.Getenv("SCREENSHOT"); out != "" {
-		_ = os.WriteFile(out, shot, 0o644)
+	if overflow.ScrollWidth > overflow.InnerWidth {
+		t.Errorf("%d px wide: the page is %g px wide in a %g px window (horizontal overflow)", w, overflow.ScrollWidth, overflow.InnerWidth)
+	}
+	for _, id := range []string{"answer-layout", "answer-cost", "answer-sure", "answer-bigger"} {
+		b, ok := answers[id]
+		if !ok || b < 0 {
+			t.Errorf("%d px: no #%s", w, id)
+		} else if b > overflow.InnerHeight {
+			t.Errorf("%d px: #%s ends at %g px, below the first screen (%g px)", w, id, b, overflow.InnerHeight)
+		}
+	}
+	if len(unlabelled) > 0 {
+		t.Errorf("charts without alt text: %v", unlabelled)
+	}
+	if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("report-%d.png", w)), shot, 0o644)
 	}
 	img, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {

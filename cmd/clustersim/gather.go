@@ -349,6 +349,10 @@ func (f *figures) charts() ([]plots.ReportChart, error) {
 	var out []plots.ReportChart
 	for _, m := range makers {
 		c, err := m.make()
+		if nd := (*plots.NotDrawn)(nil); errors.As(err, &nd) {
+			out = append(out, plots.ReportChart{NotDrawn: nd.Reason, Caption: nd.Chart})
+			continue
+		}
 		if errors.Is(err, plots.ErrNoData) {
 			continue
 		}

@@ -78,6 +78,10 @@ func runPlot(ctx context.Context, io *streams, o *plotOptions) error {
 		return err
 	}
 	for _, c := range charts {
+		if c.Chart == nil {
+			fmt.Fprintf(io.err, "note: %s not drawn: %s\n", c.Caption, c.NotDrawn)
+			continue
+		}
 		paths, err := c.Chart.Save(o.out)
 		if err != nil {
 			return err

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -92,6 +94,8 @@ func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 		ScenarioYAML: string(yaml),
 		Assumptions:  assumptions(f.spec, f.res),
 		Notes:        f.notes,
+		Constants:    constants(f.spec),
+		Provenance:   provenance(o.scenario),
 	}
 	for _, r := range rows {
 		d.Validation = append(d.Validation, plots.ValidationRow{Case: r.Case, Metric: r.Metric, Bound: r.Bound, Published: r.Published, Predicted: r.Predicted, ErrorPct: r.ErrorPct, Source: r.Source, ByConstruction: r.ByConstruction})
@@ -136,7 +140,8 @@ func assumptions(s run.Spec, r run.Result) []plots.Assumption {
 			m.BandPct, m.Basis)
 	}
 	add("Compute", "cluster/calibration/measure.py and its H100 SXM runs of 2026-11-26 (cluster/testdata)",
-		"Matrix products run at a shape-dependent efficiency fitted to measured GEMMs (large bf16 products ~80%% of peak on H100); attention has its own fitted efficiency, lower in backward; element-wise kernels are memory bound.")
+		"Matrix products run at a shape-dependent efficiency fitted to measured GEMMs (large bf16 products %.1f%% of %s's peak); attention has its own fitted efficiency (%.1f%% forward, %.1f%% backward); element-wise kernels are memory bound.",
+		100*gpu.Compute.GEMMEfficiency, gpu.Name, 100*gpu.Compute.AttnFwdEfficiency, 100*gpu.Compute.AttnBwdEfficiency)
 	add("Communication", "nccl-tests bus bandwidths (cluster/gpu.go); Llama 3 §3.3.1 for the fabric",
 		"Collectives use the alpha-beta model with the bus bandwidth NCCL achieves, not the line rate: NVLink inside a node, %g Gb/s per GPU inside %d-node pods, divided by %g between pods; %g µs latency per hop.",
 		st.Cluster.Network.ScaleOutGbps, st.Cluster.Network.NodesPerPod, st.Cluster.Network.Oversubscription, st.Cluster.Network.LatencyS*1e6)
@@ -176,3 +181,42 @@ func assumptions(s run.Spec, r run.Result) []plots.Assumption {
 }
 
 func sig3(v float64) string { return fmt.Sprintf("%.3g", v) }
+
+// constants are the hardware constants of the run's GPU, as the model uses
+// them (cluster.GPU).
+func constants(s run.Spec) []plots.Constant {
+	g := s.Step.Cluster.GPU
+	c := g.Compute
+	src := "cluster/gpu.go, cluster/compute.go (" + g.Name + ")"
+	pct := func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
+	return []plots.Constant{
+		{Name: "GEMM efficiency, large bf16 products", Value: pct(c.GEMMEfficiency) + " of peak", Source: src},
+		{Name: "attention efficiency, forward / backward", Value: pct(c.AttnFwdEfficiency) + " / " + pct(c.AttnBwdEfficiency), Source: src},
+		{Name: "HBM capacity", Value: sig3(g.HBMGiB) + " GiB", Source: src},
+		{Name: "TDP", Value: sig3(g.TDPWatts) + " W", Source: src},
+		{Name: "GPUs per node", Value: fmt.Sprint(g.GPUsPerNode), Source: src},
+		{Name: "scale-out bandwidth per GPU", Value: sig3(s.Step.Cluster.Network.ScaleOutGbps) + " Gb/s", Source: "the scenario's cluster.network"},
+	}
+}
+
+// provenance is the build and the scenario file behind a page.
+func provenance(scenario string) *plots.Provenance {
+	p := &plots.Provenance{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), ScenarioPath: scenario}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		p.Version = bi.Main.Version
+		for _, kv := range bi.Settings {
+			switch kv.Key {
+			case "vcs.revision":
+				p.Revision = kv.Value + p.Revision
+			case "vcs.modified":
+				if kv.Value == "true" {
+					p.Revision += "+dirty"
+				}
+			}
+		}
+	}
+	if b, err := os.ReadFile(scenario); err == nil {
+		p.ScenarioFile = string(b)
+	}
+	return p
+}
