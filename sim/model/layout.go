@@ -92,6 +92,13 @@ type Layout struct {
 	ZeRO                 int  // 0: plain data parallelism; 1: optimizer sharded; 2: + gradients; 3: + weights (FSDP)
 	TPOverlap            bool // overlap tensor-parallel collectives with the matrix products
 	DPOverlap            bool // overlap data-parallel collectives with the backward (and forward) pass
+	// EP and ETP are the expert-parallel and expert-tensor-parallel sizes
+	// of a MoE model (0 means 1), folded into the tp·cp·dp ranks of a
+	// stage as Megatron-Core does (see ExpertDP and moe.go).
+	EP, ETP int
+	// PipeSchedule is the pipeline schedule (the zero value: 1F1B,
+	// interleaved when VirtualStages > 1).
+	PipeSchedule PipeSchedule
 }
 
 // GPUs is tp·pp·cp·dp.
@@ -225,6 +232,9 @@ func (l Layout) Validate(a Arch, t Training, gpus int) error {
 	if _, err := l.ChunkLayers(a); err != nil {
 		errs = append(errs, err)
 	}
+	if err := l.validateExperts(a); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -269,6 +279,13 @@ func (l Layout) ChunkLayers(a Arch) ([]int, error) {
 		}
 		layers[0]--
 		layers[k-1]--
+	case a.IsMoE() && k >= 2 && k <= a.Layers+2:
+		// Mixture-of-experts recipes give Megatron-Core an explicit
+		// pipeline layout (pipeline_model_parallel_layout, e.g.
+		// Megatron-Bridge's DeepSeek-V3 recipes): counting the embedding
+		// and the loss as one layer each, the layers+2 slots are spread as
+		// evenly as the chunks allow.
+		return unevenChunks(a.Layers, k), nil
 	default:
 		var ok []string
 		for p := 1; p <= a.Layers; p++ {
