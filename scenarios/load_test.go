@@ -151,7 +151,7 @@ func TestStrict(t *testing.T) {
 		{"nvlink domain not whole trays", edit(4, "  gpu: gb200\n  nvlink_domain: 6"), nil,
 			[]wantErr{{"t.yaml", 5, "cluster.nvlink_domain", []string{"6 must be a positive multiple of cluster.gpus_per_node (4)"}}}},
 		{"unknown model", edit(2, "model: llama3-9b"), nil,
-			[]wantErr{{"t.yaml", 2, "model", []string{`unknown model "llama3-9b"`, "gpt3-175b, llama3-405b, llama3-70b, llama3-8b"}}}},
+			[]wantErr{{"t.yaml", 2, "model", []string{`unknown model "llama3-9b"`, "gpt3-175b, kimi-k2, llama3-405b, llama3-70b, llama3-8b"}}}},
 		{"unknown failure profile", small + "failures:\n  profile: llama4\n", nil,
 			[]wantErr{{"t.yaml", 14, "failures.profile", []string{`unknown failure profile "llama4" (did you mean "llama3"?); valid: llama3, none`}}}},
 		{"bad custom profile unit", small + "failures:\n  profile:\n    gpu_fault:\n      rate: 1e-4\n      per: gpus\n", nil,

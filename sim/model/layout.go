@@ -166,6 +166,16 @@ type Training struct {
 	// collective, seconds: a pass whose kernels are shorter than their
 	// launches waits for the host (see DefaultHostOverheadS).
 	HostOverheadS float64
+	// CapacityFactor caps the tokens each expert takes at this multiple of
+	// the balanced share, dropping the rest (Switch Transformer, GShard);
+	// 0 is dropless.
+	CapacityFactor float64
+	// RouterConcentration is the concentration α of the symmetric
+	// Dirichlet distribution from which each expert's share of the routed
+	// tokens is drawn (seeded): small α spreads the load, large α
+	// balances it; 0 means perfectly balanced routing (what
+	// Megatron-Bridge's benchmarks force).
+	RouterConcentration float64
 }
 
 // DefaultHostOverheadS is the default CPU time a framework spends issuing

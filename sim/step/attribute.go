@@ -176,6 +176,7 @@ func (pn *plan) attribute(x *replica, tails []stageTail, r int, stepEnd float64)
 		b.Compute += parts[kCompute]
 		b.TPComm += parts[kTP]
 		b.CPComm += parts[kCP]
+		b.EPComm += parts[kEP]
 		b.DPComm += x.extra[k]
 		prev = e
 	}

@@ -19,6 +19,7 @@ type Breakdown struct {
 	Compute   float64 // kernels on the critical stage
 	TPComm    float64 // exposed tensor-parallel collectives
 	CPComm    float64 // exposed context-parallel collectives
+	EPComm    float64 // exposed expert-parallel all-to-alls (MoE dispatch and combine)
 	PPBubble  float64 // waiting for the neighbouring stage (and for slower stages at the end)
 	PPComm    float64 // waiting for point-to-point transfers between stages
 	DPComm    float64 // exposed data-parallel collectives (gradients, parameter gathers)
@@ -28,7 +29,7 @@ type Breakdown struct {
 
 // Sum is the total of the parts.
 func (b Breakdown) Sum() float64 {
-	return b.Compute + b.TPComm + b.CPComm + b.PPBubble + b.PPComm + b.DPComm + b.Optimizer + b.Straggler
+	return b.Compute + b.TPComm + b.CPComm + b.EPComm + b.PPBubble + b.PPComm + b.DPComm + b.Optimizer + b.Straggler
 }
 
 // Result is what Simulate returns.
@@ -142,7 +143,7 @@ func newPlan(s Spec) *plan {
 	return pn
 }
 
-func sum(p partsOf) float64 { return p[0] + p[1] + p[2] }
+func sum(p partsOf) float64 { return p[0] + p[1] + p[2] + p[3] }
 
 // stageTail is when a stage's passes, data-parallel collectives and
 // optimizer end.
@@ -340,7 +341,7 @@ func HardwareFLOPsPerToken(a model.Arch, l model.Layout, t model.Training) float
 	}
 	switch l.Recompute {
 	case model.RecomputeFull:
-		f += 2*float64(a.Layers)*(a.AttentionParams()+a.MLPParams()) + core
+		f += 2*a.ActiveLayerMatmulParams() + core
 	case model.RecomputeSelective:
 		if t.Attention == model.Unfused {
 			f += core
