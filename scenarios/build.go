@@ -503,8 +503,8 @@ func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, 
 		DPOverlap:     deref(p.DPCommOverlap, true),
 
 		RecomputeElementwise: deref(p.RecomputeElementwise, false),
-		EP:                   deref(p.EP, 1),
-		ETP:                  deref(p.ETP, 1),
+		EP:                   deref(p.EP, 0), // 0 means 1 (model.Layout.EPSize)
+		ETP:                  deref(p.ETP, 0),
 	}
 	if p.Schedule != nil {
 		sc, err := model.ParsePipeSchedule(*p.Schedule)
@@ -514,7 +514,7 @@ func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, 
 		}
 		l.PipeSchedule = sc
 	}
-	if l.EP < 1 || l.ETP < 1 {
+	if p.EP != nil && l.EP < 1 || p.ETP != nil && l.ETP < 1 {
 		d.errKey(prefix+"parallelism.ep", "ep %d and etp %d must be >= 1", l.EP, l.ETP)
 		ok = false
 	}
