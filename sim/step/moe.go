@@ -81,17 +81,20 @@ func gamma(rng *rand.Rand, alpha float64) float64 {
 	}
 }
 
-// epRanks are the global ranks of rank 0's expert-parallel group: expert
-// parallelism folds into the tp·cp·dp ranks of a stage (model.Layout.ExpertDP)
-// with expert tensor parallelism innermost, so member i is the stage's
-// folded rank q = i·etp, which sits in data-parallel replica q/(tp·cp) at
-// offset q mod tp·cp (rank order [TP, CP, PP, DP]).
+// epRanks are the global ranks of rank 0's expert-parallel group, for
+// pricing its all-to-alls. The group is placed on consecutive ranks, etp
+// apart: Megatron-Core orders the expert ranks tp-cp-ep-dp-pp (pp
+// outermost; megatron/core/parallel_state.py, order "tp-cp-ep-dp-pp"), so
+// an expert-parallel group fills an NVLink domain before it leaves it. (The
+// rest of the simulator keeps Llama 3's [TP, CP, PP, DP] order for the
+// dense groups; for the all-to-alls, which cross the network tiers every
+// layer, placement is the first-order effect, and Megatron's is the one
+// the MoE recipes run.)
 func epRanks(l model.Layout) []int {
-	ep, etp, w := l.EPSize(), l.ETPSize(), l.TP*l.CP
+	ep, etp := l.EPSize(), l.ETPSize()
 	out := make([]int, ep)
 	for i := range out {
-		q := i * etp
-		out[i] = q/w*w*l.PP + q%w
+		out[i] = i * etp
 	}
 	return out
 }
