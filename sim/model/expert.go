@@ -25,6 +25,20 @@ func (l Layout) ExpertDP() int {
 
 func (l Layout) validateExperts(a Arch) error {
 	var errs []error
+	switch l.PipeSchedule {
+	case SchedZBH1, SchedDualPipe:
+		if l.VirtualStages > 1 {
+			errs = append(errs, &FieldError{"parallelism.schedule", l.PipeSchedule, "runs one chunk per stage: use virtual_stages: 1"})
+		}
+	case Sched1F1B, SchedInterleaved:
+	default:
+		errs = append(errs, &FieldError{"parallelism.schedule", l.PipeSchedule, "must be 1f1b, interleaved, zb-h1 or dualpipe"})
+	}
+	if l.PipeSchedule == SchedDualPipe {
+		if l.PP%2 != 0 {
+			errs = append(errs, &FieldError{"parallelism.pp", l.PP, "must be even for dualpipe (micro batches enter from both ends)"})
+		}
+	}
 	ep, etp := l.EPSize(), l.ETPSize()
 	if l.EP < 0 || l.ETP < 0 {
 		return &FieldError{"parallelism.ep", l.EP, "ep and etp must be >= 1"}

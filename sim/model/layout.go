@@ -242,6 +242,9 @@ func (l Layout) Validate(a Arch, t Training, gpus int) error {
 	if _, err := l.ChunkLayers(a); err != nil {
 		errs = append(errs, err)
 	}
+	if m := l.MicroBatches(t); l.PipeSchedule == SchedDualPipe && t.GlobalBatch > 0 && l.DP*l.MicroBatch > 0 && (m%2 != 0 || m < 2*l.PP) {
+		add("training.global_batch", t.GlobalBatch, "gives %d micro batches per step; dualpipe needs an even number, at least 2·pp = %d (deepseek-ai/DualPipe)", m, 2*l.PP)
+	}
 	if err := l.validateExperts(a); err != nil {
 		errs = append(errs, err)
 	}

@@ -193,6 +193,9 @@ func (a Arch) StageParams(l Layout) ([]float64, error) {
 // and computes the gradient in place before casting it back to bf16, so at
 // its peak it holds 6 bytes per logit.
 func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
+	if l.PipeSchedule == SchedDualPipe {
+		return dualPipeMemory(a, l, t)
+	}
 	if a.IsMoE() {
 		return moeStageMemory(a, l, t)
 	}

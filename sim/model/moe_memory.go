@@ -109,3 +109,35 @@ func moeStageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 	}
 	return out, nil
 }
+
+// dualPipeMemory is StageMemory under DualPipe: rank r holds the
+// parameters (weights, gradients, optimizer state) of stages r and pp−1−r
+// (DualPipe keeps two copies of the model, arXiv:2412.19437 §3.2.1 and
+// Table 2: "2×" parameters), and activations of pp+1 micro batches where
+// 1F1B's first stage holds pp (Table 2: PP+1 against PP), taken as the
+// fullest 1F1B stage's times (pp+1)/pp on every rank.
+func dualPipeMemory(a Arch, l Layout, t Training) ([]Memory, error) {
+	one := l
+	one.PipeSchedule = Sched1F1B
+	mem, err := StageMemory(a, one, t)
+	if err != nil {
+		return nil, err
+	}
+	p := l.PP
+	act := 0.0
+	for _, m := range mem {
+		act = max(act, m.Activations)
+	}
+	out := make([]Memory, p)
+	for r := range out {
+		o := mem[p-1-r]
+		out[r] = Memory{
+			Weights:     mem[r].Weights + o.Weights,
+			Gradients:   mem[r].Gradients + o.Gradients,
+			Optimizer:   mem[r].Optimizer + o.Optimizer,
+			Activations: act * float64(p+1) / float64(p),
+			Reserved:    ReservedBytes,
+		}
+	}
+	return out, nil
+}

@@ -105,6 +105,10 @@ type Costs struct {
 	Buckets [][][]Bucket
 	// Optimizer[r] is stage r's optimizer step, seconds.
 	Optimizer []float64
+	// Weight[j] is the weight-gradient part of chunk j's backward pass
+	// (its weight-gradient products and their accumulation), which
+	// zero-bubble schedules run as a pass of its own.
+	Weight    []float64
 	ZeRO      int
 	DPOverlap bool
 }
@@ -154,6 +158,10 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 				f[i] += hf[i]
 				b[i] += hb[i]
 			}
+		}
+		co.Weight = append(co.Weight, nd*pc.LayerWeight+nm*pc.MoELayerWeight)
+		if j == K-1 {
+			co.Weight[j] += pc.HeadWeight
 		}
 		co.Forward[j] = PassCost{Compute: f[kCompute], TP: f[kTP], CP: f[kCP], EP: f[kEP]}
 		co.Backward[j] = PassCost{Compute: b[kCompute], TP: b[kTP], CP: b[kCP], EP: b[kEP]}

@@ -96,6 +96,7 @@ type plan struct {
 	blocking []float64 // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
 	layerFwd timeline
 	layerBwd timeline
+	weight   []float64 // per model chunk: the weight-gradient part of its backward pass (zero-bubble schedules)
 }
 
 func newPlan(s Spec) *plan {
@@ -113,11 +114,12 @@ func newPlan(s Spec) *plan {
 	for j := range pn.parts {
 		pn.parts[j] = [2]partsOf{co.Forward[j].parts(), co.Backward[j].parts()}
 	}
-	pn.pl = newPipeline(p, v, m, func(r int, o model.Op) float64 {
-		if o.Backward {
-			return co.Backward[o.Chunk*p+r].Total()
-		}
-		return co.Forward[o.Chunk*p+r].Total()
+	if l.PipeSchedule == model.SchedDualPipe {
+		dualPipeCosts(&co)
+	}
+	pn.weight = co.Weight
+	pn.pl = newPipeline(p, v, m, l.PipeSchedule, func(r int, o model.Op) float64 {
+		return sum(pn.opParts(r, o))
 	}, func(from, to int) float64 {
 		if from > to {
 			from, to = to, from
@@ -379,7 +381,7 @@ func (pn *plan) noisyStep(k int) float64 {
 	var needed []int
 	for r := 0; r < pn.pl.p; r++ {
 		for i, o := range pn.pl.ops[r] {
-			last := i == pn.pl.n-1 || (o.Backward && (l.ZeRO >= 2 || pn.pl.lastBwd[r][o.Chunk] == i))
+			last := i == len(pn.pl.ops[r])-1 || (o.Backward && (l.ZeRO >= 2 || pn.pl.lastBwd[r][o.Chunk] == i))
 			if last {
 				needed = append(needed, r*pn.pl.n+i)
 			}
