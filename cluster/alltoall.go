@@ -49,3 +49,47 @@ func (c Cluster) AllToAllTime(ranks []int, bytes float64) float64 {
 	}
 	return max(nv, nic) + c.alpha(top)
 }
+
+// PeerTiers counts, for the first of ranks, how many of the others share
+// its NVLink domain, how many its pod only, and how many lie across the
+// spine (the consecutive layout of Spans).
+func (c Cluster) PeerTiers(ranks []int) (domain, pod, spine int) {
+	if len(ranks) == 0 {
+		return 0, 0, 0
+	}
+	d, g, npp := c.Domain(), c.GPUsPerNode, c.Network.NodesPerPod
+	me := ranks[0]
+	for _, r := range ranks[1:] {
+		switch {
+		case r/d == me/d:
+			domain++
+		case r/g/npp == me/g/npp:
+			pod++
+		default:
+			spine++
+		}
+	}
+	return domain, pod, spine
+}
+
+// ExchangeTime is the seconds of an exchange in which one GPU moves nvlink
+// bytes over NVLink and pod and spine bytes through its NIC at once (as
+// AllToAllTime prices them), plus one step latency of the farthest tier
+// with traffic.
+func (c Cluster) ExchangeTime(nvlink, pod, spine float64) float64 {
+	checkBytes(nvlink)
+	checkBytes(pod)
+	checkBytes(spine)
+	if nvlink+pod+spine == 0 {
+		return 0
+	}
+	top := TierNVLink
+	switch {
+	case spine > 0:
+		top = TierSpine
+	case pod > 0:
+		top = TierPod
+	}
+	nic := pod/c.TierBusBW(TierPod, ReduceScatter) + spine/c.TierBusBW(TierSpine, ReduceScatter)
+	return max(nvlink/c.GPU.NVLinkRingBusBW, nic) + c.alpha(top)
+}

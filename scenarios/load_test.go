@@ -136,7 +136,7 @@ func TestStrict(t *testing.T) {
 			// 405B over tp 8 alone: 94.5 GiB of bf16 weights per GPU.
 			[]wantErr{{"builtin/llama3-405b.yaml", p405, "parallelism", []string{"GiB per GPU on stage 0 (weights 94.5,", "but h100-sxm has 80.0 GiB", "try a larger pp or tp, zero: 3"}}}},
 		{"unknown GPU", edit(4, "  gpu: h100"), nil,
-			[]wantErr{{"t.yaml", 4, "cluster.gpu", []string{`unknown gpu "h100" (did you mean "h100-sxm"?); valid: a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm`}}}},
+			[]wantErr{{"t.yaml", 4, "cluster.gpu", []string{`unknown gpu "h100" (did you mean "h100-sxm"?); valid: a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm, h800`}}}},
 		{"fp8 without fp8 tensor cores", edit(4, "  gpu: a100-sxm-80g") + "  precision: fp8\n", nil,
 			[]wantErr{{"t.yaml", 13, "training.precision", []string{"a100-sxm-80g lacks"}}}},
 		{"fp8 params without fp8", edit(4, "  gpu: a100-sxm-80g") + "  fp8_params: true\n", nil,

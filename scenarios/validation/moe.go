@@ -53,7 +53,6 @@ func moeCase(c Case, r measuredRow) Case {
 		c.Unmodelled = why
 		return c
 	}
-	c.Model = b
 	r.Model = measuredModel{Builtin: b}
 	s := measuredScenario(r)
 	if r.EP != nil {
@@ -64,4 +63,23 @@ func moeCase(c Case, r measuredRow) Case {
 	}
 	c.Spec = func() (run.Spec, error) { return leastRecompute(s) }
 	return c
+}
+
+// GroupDeepSeek is the group of DeepSeek-V3's published pre-training cost.
+const GroupDeepSeek = "deepseek-v3-report/h800/fp8"
+
+// deepseekCase is DeepSeek-V3's published pre-training cost: 2.664M H800
+// GPU-hours for 14.8T tokens on 2,048 H800s (arXiv:2412.19437 Table 1),
+// against the whole run of the deepseek-v3 built-in scenario.
+func deepseekCase() Case {
+	return Case{
+		Name:   "deepseek-v3 pre-training, 2,048 H800s",
+		Source: "arXiv:2412.19437 Table 1 (2.664M H800 GPU-hours of pre-training, 14.8T tokens)",
+		Group:  GroupDeepSeek,
+		Spec:   builtin("deepseek-v3"),
+		Whole:  true,
+		Metrics: []Metric{
+			{Name: "gpu_hours", Published: 2.664e6, Run: func(r run.Result) float64 { return r.GPUHours }},
+		},
+	}
 }

@@ -42,3 +42,13 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+func TestGroupProbe(t *testing.T) {
+	if os.Getenv("MOEPROBE") == "" {
+		t.Skip()
+	}
+	groups, all := Groups(allRows(t))
+	for _, g := range append(groups, all) {
+		fmt.Printf("%-40s compared %4d mae %5.1f unmodelled %3d refused %d worst %+.1f %s\n", g.Group, g.Compared, g.MAE, g.Unmodelled, g.Refused, g.Worst.ErrorPct, g.Worst.Case)
+	}
+}

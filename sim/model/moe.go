@@ -20,6 +20,12 @@ type MoE struct {
 	SharedExperts int // always-active experts per MoE layer
 	SharedFFN     int // one shared expert's FFN width (0 = ExpertFFN)
 	DenseLayers   int // leading layers with a dense FFN of width Arch.FFNHidden
+	// GroupLimit, when > 0, is node-limited routing (DeepSeek-V3 §2.1.2,
+	// config.json topk_group): each token's experts lie on at most
+	// GroupLimit nodes, and the dispatch sends each token once to each
+	// node it needs, to be forwarded over NVLink there (DeepSeek's DeepEP
+	// kernels, §3.2.2), in fp8 when training in an 8-bit precision (§3.3.3).
+	GroupLimit int
 }
 
 // MLA is multi-head latent attention (DeepSeek-V2, arXiv:2405.04434 §2.1;
@@ -256,10 +262,11 @@ var moeBuiltins = []Arch{
 	// v_head_dim 128), the first 3 layers dense (first_k_dense_replace,
 	// intermediate_size 18432), then 256 routed experts of width 2048
 	// (moe_intermediate_size), 8 per token, and 1 shared expert; vocabulary
-	// 129,280, untied. 671B parameters, 37B active (the paper; the
+	// 129,280, untied; node-limited routing to at most 4 of 8 groups
+	// (topk_group 4, n_group 8). 671B parameters, 37B active (the paper; the
 	// multi-token-prediction module's 14B are not counted).
 	{Name: "deepseek-v3", Layers: 61, Hidden: 7168, FFNHidden: 18432, Heads: 128, KVHeads: 128, Vocab: 129280, MLP: SwiGLU,
-		MoE: MoE{Experts: 256, TopK: 8, ExpertFFN: 2048, SharedExperts: 1, DenseLayers: 3},
+		MoE: MoE{Experts: 256, TopK: 8, ExpertFFN: 2048, SharedExperts: 1, DenseLayers: 3, GroupLimit: 4},
 		MLA: MLA{QLoRARank: 1536, KVLoRARank: 512, QKNopeHeadDim: 128, QKRopeHeadDim: 64, VHeadDim: 128}},
 	// Kimi K2 (moonshotai/Kimi-K2-Instruct config.json; arXiv:2507.20534):
 	// DeepSeek-V3's architecture with 64 heads, 384 routed experts, one

@@ -33,13 +33,34 @@ func (a Arch) MoEActivationBytesPerToken(l Layout, t Training) float64 {
 	b.FFNHidden = 1
 	perF := b.ActivationBytesPerToken(l, t) - base // bytes per unit of FFN width, split over tp
 	tp := float64(l.TP)
+	selective := l.Recompute == RecomputeSelective
+	if selective && a.IsMLA() {
+		// Megatron-Core's recompute module "mla_up_proj" (and DeepSeek-V3
+		// §3.2.3): Q, K and V are recomputed from the stored latents.
+		heads, hd := float64(a.Heads)/tp, float64(a.HeadDim())
+		m := a.MLA
+		base += -(2*heads*hd + 2*2*heads*hd) + 2*float64(m.QLoRARank+m.KVLoRARank+m.QKRopeHeadDim)
+	}
 	rows := 1.0 // the MoE block's tokens per token of the slice
 	if l.SequenceParallel {
 		rows = 1 / tp
 	}
 	h, fe := float64(a.Hidden), float64(a.MoE.ExpertFFN)
 	lin := matmulInputBytes(t)
-	routed := rows * float64(a.MoE.TopK) * (lin*h + perF*fe*tp/float64(l.ETPSize()) + 2*h)
+	actF := perF * tp // bytes per unit of expert width: the activation's input and, unless recomputed, output
+	if selective && !l.RecomputeElementwise {
+		// Megatron-Core's recompute module "moe_act": the experts'
+		// activation output is recomputed.
+		actF -= lin
+	}
+	if lin < 2 && a.MoE.GroupLimit > 0 {
+		// DeepSeek-V3 §3.3.3 ("Low-Precision Storage"): the experts'
+		// SwiGLU inputs are cached in fp8. (Node-limited routing stands
+		// for DeepSeek's training stack here; Megatron-Core keeps them in
+		// bf16.)
+		actF -= float64(a.mlpMatrices()-1) * (2 - lin)
+	}
+	routed := rows * float64(a.MoE.TopK) * (lin*h + actF*fe/float64(l.ETPSize()) + 2*h)
 	shared := perF * float64(a.MoE.SharedExperts) * float64(a.sharedFFN())
 	router := rows * 4 * float64(a.MoE.Experts)
 	return base + routed + shared + router

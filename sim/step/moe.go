@@ -174,6 +174,16 @@ func (k *coster) attnHalfForward() {
 func (k *coster) attnHalfBackward() {
 	h := float64(k.a.Hidden)
 	hr := k.rows * h
+	if k.a.IsMLA() && k.l.Recompute == model.RecomputeSelective {
+		// recompute module "mla_up_proj": Q, K and V from the latents
+		m := k.a.MLA
+		qin := float64(m.QLoRARank)
+		if qin == 0 {
+			qin = h
+		}
+		k.add(k.gemmTask("Q up recompute", k.tokens, k.heads*float64(m.QKNopeHeadDim+m.QKRopeHeadDim), qin))
+		k.add(k.gemmTask("KV up recompute", k.tokens, k.heads*float64(m.QKNopeHeadDim+m.VHeadDim), float64(m.KVLoRARank)))
+	}
 	k.mem("norm backward", 6*hr, cluster.Reduce)
 	k.mem("residual backward", k.residualBytes(), cluster.Stream)
 	if k.l.RecomputeElementwise {
@@ -276,6 +286,39 @@ func (k *coster) dispatchBytes() float64 {
 	return 2 * k.rows * float64(k.a.MoE.TopK) * k.moe.busiest * float64(k.a.Hidden)
 }
 
+// exchange is a dispatch or combine all-to-all. Without node-limited
+// routing (MoE.GroupLimit 0) it is AllToAllTime of dispatchBytes: every
+// routed copy travels on its own (Megatron-Core's alltoall dispatcher).
+// With it, a token crosses the network once per remote node it needs, the
+// expected number of distinct nodes among top_k experts spread evenly over
+// the N nodes of the group, N·(1−(1−1/N)^top_k), at most GroupLimit, of
+// which (N−1)/N are remote; every copy still crosses NVLink once (sent or
+// forwarded), and the dispatch travels in fp8 in 8-bit training.
+func (k *coster) exchange(name string, dispatch bool) task {
+	m := k.a.MoE
+	if m.GroupLimit <= 0 {
+		return k.a2a(name, k.dispatchBytes())
+	}
+	dom, pod, spine := k.c.PeerTiers(k.moe.ep)
+	n := float64(len(k.moe.ep))
+	elem := 2.0
+	if dispatch && k.t.Precision != cluster.BF16 {
+		elem = 1 + 1.0/128 // fp8 with a scale per 128 elements (§3.3.2)
+	}
+	h := float64(k.a.Hidden)
+	copies := k.rows * float64(m.TopK) * k.moe.busiest
+	nv := copies * elem * h * (n - 1) / n
+	remote := float64(pod + spine)
+	if remote == 0 {
+		return task{name: name, stream: epStream, kind: kEP, dur: k.c.ExchangeTime(nv, 0, 0)}
+	}
+	nodes := n / float64(dom+1)
+	distinct := min(float64(m.GroupLimit), nodes*(1-math.Pow(1-1/nodes, float64(m.TopK))))
+	ib := k.rows * k.moe.busiest * distinct * (nodes - 1) / nodes * elem * h
+	t := k.c.ExchangeTime(nv, ib*float64(pod)/remote, ib*float64(spine)/remote)
+	return task{name: name, stream: epStream, kind: kEP, dur: t}
+}
+
 func (k *coster) etpColl(name string, op cluster.Collective, bytes float64) {
 	if k.l.ETPSize() == 1 {
 		return
@@ -298,7 +341,7 @@ func (k *coster) moeForward() {
 	k.mem("router top-k", 12*k.rows*E, cluster.Reduce)
 	copies := k.rows * float64(m.TopK) * k.moe.busiest
 	k.mem("permute", 4*copies*h, cluster.Stream)
-	d := k.side(k.a2a("dispatch all-to-all", k.dispatchBytes()), k.prev)
+	d := k.side(k.exchange("dispatch all-to-all", true), k.prev)
 	if m.SharedExperts > 0 {
 		k.denseMLP("shared expert", float64(m.SharedExperts)*float64(k.a.MoE.SharedFFN+m.ExpertFFN*btoi(k.a.MoE.SharedFFN == 0)))
 	}
@@ -310,7 +353,7 @@ func (k *coster) moeForward() {
 	k.actRows(recv, f, false)
 	k.add(k.groupedTask("expert down", groups, per, h, f))
 	k.etpColl("expert reduce-scatter", cluster.ReduceScatter, 2*recv*h)
-	c := k.side(k.a2a("combine all-to-all", k.dispatchBytes()), k.prev)
+	c := k.side(k.exchange("combine all-to-all", false), k.prev)
 	k.add(task{name: "combine wait", stream: computeStream, kind: kCompute, after: []int{c}, inner: true})
 	k.mem("unpermute", 4*copies*h+2*k.rows*h, cluster.Stream)
 }
@@ -332,7 +375,7 @@ func (k *coster) moeBackward() {
 	E := float64(m.Experts)
 	copies := k.rows * float64(m.TopK) * k.moe.busiest
 	k.mem("unpermute backward", 4*copies*h+2*k.rows*h, cluster.Stream)
-	c := k.side(k.a2a("combine backward all-to-all", k.dispatchBytes()), k.prev)
+	c := k.side(k.exchange("combine backward all-to-all", true), k.prev)
 	if m.SharedExperts > 0 {
 		k.denseMLPBackward("shared expert", float64(m.SharedExperts)*float64(k.a.MoE.SharedFFN+m.ExpertFFN*btoi(k.a.MoE.SharedFFN == 0)))
 	}
@@ -340,8 +383,8 @@ func (k *coster) moeBackward() {
 	groups, per, f, up := k.expertShape()
 	recv := per * float64(groups)
 	k.etpColl("expert grad all-gather", cluster.AllGather, 2*recv*h)
-	if k.l.RecomputeElementwise {
-		k.actRows(recv, f, false)
+	if k.l.RecomputeElementwise || k.l.Recompute == model.RecomputeSelective {
+		k.actRows(recv, f, false) // recompute module "moe_act"
 	}
 	k.cast("expert down output gradient", recv*h)
 	k.add(k.groupedTask("expert down dgrad", groups, per, f, h))
@@ -355,7 +398,7 @@ func (k *coster) moeBackward() {
 		k.mem("expert gradient accumulation", float64(groups)*3*h*f*(g+2+g), cluster.Stream)
 	}
 	k.etpColl("expert grad reduce-scatter", cluster.ReduceScatter, 2*recv*h)
-	d := k.side(k.a2a("dispatch backward all-to-all", k.dispatchBytes()), k.prev)
+	d := k.side(k.exchange("dispatch backward all-to-all", false), k.prev)
 	k.add(task{name: "dispatch backward wait", stream: computeStream, kind: kCompute, after: []int{d}, inner: true})
 	k.mem("permute backward", 4*copies*h, cluster.Stream)
 	k.mem("router backward", 12*k.rows*E, cluster.Reduce)
