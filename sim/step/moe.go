@@ -39,17 +39,28 @@ func ExpertLoad(experts, ep int, alpha, capacity float64, seed uint64) (busiest,
 			load[e] *= float64(experts) / sum
 		}
 	}
+	return capLoads(load, ep, capacity)
+}
+
+// capLoads caps each expert's load (relative to the balanced share) at
+// capacity when capacity > 0, and returns the busiest of ep GPUs' mean load
+// over their experts/ep consecutive experts and the fraction dropped.
+func capLoads(load []float64, ep int, capacity float64) (busiest, dropped float64) {
+	experts := len(load)
 	if capacity > 0 {
+		capped := make([]float64, experts)
 		for e, x := range load {
+			capped[e] = x
 			if x > capacity {
 				dropped += x - capacity
-				load[e] = capacity
+				capped[e] = capacity
 			}
 		}
+		load = capped
 		dropped /= float64(experts)
 	}
 	per := experts / max(ep, 1)
-	for g := 0; g < experts; g += per {
+	for g := 0; g+per <= experts; g += per {
 		s := 0.0
 		for _, x := range load[g : g+per] {
 			s += x
