@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/clustersim/clustersim/cluster"
+	"github.com/clustersim/clustersim/sim/model"
 )
 
 // PassCost is one pass's noiseless seconds on the compute stream of one GPU,
@@ -111,6 +112,8 @@ type Costs struct {
 	Weight    []float64
 	ZeRO      int
 	DPOverlap bool
+	// Schedule is the pipeline schedule the costs are for.
+	Schedule model.PipeSchedule
 }
 
 // NewCosts prices s. It fails when the layout does not split the model or
@@ -136,7 +139,7 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 	}
 	p, v := l.PP, l.VirtualStages
 	K := len(chunks)
-	co := Costs{PP: p, VirtualStages: v, MicroBatches: m, ChunkLayers: chunks, ZeRO: l.ZeRO, DPOverlap: l.DPOverlap,
+	co := Costs{PP: p, VirtualStages: v, MicroBatches: m, ChunkLayers: chunks, ZeRO: l.ZeRO, DPOverlap: l.DPOverlap, Schedule: l.PipeSchedule,
 		Forward: make([]PassCost, K), Backward: make([]PassCost, K)}
 	lf, lb := pc.LayerForward.parts(), pc.LayerBackward.parts()
 	mf, mb := pc.MoELayerForward.parts(), pc.MoELayerBackward.parts()
@@ -397,6 +400,9 @@ func (co Costs) blocking() bool { return co.ZeRO == 2 && !co.DPOverlap }
 // below the simulated step by those; for a single stage without ZeRO-3 it
 // is the simulated step up to rounding.
 func (co Costs) LowerBound() float64 {
+	if co.Schedule == model.SchedZBH1 || co.Schedule == model.SchedDualPipe {
+		return co.workBound()
+	}
 	p, v, m := co.PP, co.VirtualStages, float64(co.MicroBatches)
 	gatherFirst := co.ZeRO == 3 || (co.ZeRO == 1 || co.ZeRO == 2) && co.DPOverlap
 	bwd := func(r, c int) float64 {

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/clustersim/clustersim/cluster"
-	"github.com/clustersim/clustersim/sim/model"
 )
 
 // newMoEState prices the expert load of s (ExpertLoad with the spec's seed)
@@ -135,5 +134,3 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts) {
 		co.Optimizer[r] = c.GPU.MemoryTime(local*(30+gb), cluster.Stream)
 	}
 }
-
-var _ = model.Sched1F1B

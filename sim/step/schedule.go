@@ -73,3 +73,43 @@ func dualPipeCosts(co *Costs) {
 	}
 	co.Buckets, co.Optimizer = bk, opt
 }
+
+// workBound is a lower bound of the noiseless step under any schedule: the
+// busiest stage's passes one after another, then its optimizer step. Under
+// ZB-H1 a stage runs every micro batch's forward and backward pass of its
+// chunk; under DualPipe rank r runs half the micro batches through stage r
+// and half through stage pp−1−r, and an overlapped pair may hide the
+// expert-parallel all-to-alls, which the bound therefore leaves out.
+// LowerBound uses it for the zero-bubble schedules, whose head and drain
+// differ from 1F1B's.
+func (co Costs) workBound() float64 {
+	p, m := co.PP, float64(co.MicroBatches)
+	// head[r]: the first micro batch's forward passes and transfers
+	// through stages 0..r−1 (fed at rank 0); tail[r]: through stages
+	// r+1..pp−1 (fed at the last rank, DualPipe's other direction).
+	head, tail := make([]float64, p), make([]float64, p)
+	for r := 1; r < p; r++ {
+		head[r] = head[r-1] + co.Forward[r-1].Total() + co.P2P[r-1]
+	}
+	for r := p - 2; r >= 0; r-- {
+		tail[r] = tail[r+1] + co.Forward[r+1].Total() + co.P2P[r]
+	}
+	best := 0.0
+	for r := 0; r < p; r++ {
+		var w float64
+		if co.Schedule == model.SchedDualPipe {
+			o := p - 1 - r
+			noEP := func(c PassCost) float64 { return c.Total() - c.EP }
+			w = m / 2 * (noEP(co.Forward[r]) + noEP(co.Backward[r]) + noEP(co.Forward[o]) + noEP(co.Backward[o]))
+			w += co.Optimizer[r] + co.Optimizer[o] + min(head[r], tail[r])
+		} else {
+			for c := 0; c < co.VirtualStages; c++ {
+				j := c*p + r
+				w += m * (co.Forward[j].Total() + co.Backward[j].Total())
+			}
+			w += co.Optimizer[r] + head[r]
+		}
+		best = max(best, w)
+	}
+	return best
+}
