@@ -76,10 +76,22 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts) {
 		gradOp = cluster.AllReduce
 	}
 	gb := float64(t.GradBytes)
+	type priced struct{ dense, expert, grad, gather float64 }
+	var memo [8]priced // most buckets repeat a few sizes
+	memoN := 0
 	priceSplit := func(dense, expert float64) (grad, gather float64) {
+		for _, e := range memo[:memoN] {
+			if e.dense == dense && e.expert == expert {
+				return e.grad, e.gather
+			}
+		}
 		grad = c.CollectiveTime(gradOp, dpGroup, dense*gb) + c.CollectiveTime(gradOp, edp, expert*gb)
 		if l.ZeRO >= 1 {
 			gather = c.CollectiveTime(cluster.AllGather, dpGroup, dense*2) + c.CollectiveTime(cluster.AllGather, edp, expert*2)
+		}
+		if memoN < len(memo) {
+			memo[memoN] = priced{dense, expert, grad, gather}
+			memoN++
 		}
 		return grad, gather
 	}
