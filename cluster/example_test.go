@@ -21,7 +21,7 @@ func ExampleLookupGPU() {
 	// Output:
 	// h100-sxm: 989.4 TFLOPS bf16, 1979 TFLOPS fp8, 80 GiB at 3.35 TB/s
 	// NVLink busbw: ring 370 GB/s, NVLS 480 GB/s
-	// cluster: unknown gpu "h100" (valid: a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm)
+	// cluster: unknown gpu "h100" (valid: a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm, h800)
 }
 
 func ExampleCluster_CollectiveTime() {

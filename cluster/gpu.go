@@ -357,6 +357,29 @@ var catalog = [...]GPU{
 		Compute:         h100Compute, // measured, compute.go
 	},
 	{
+		// The H800 is the H100 SXM for the Chinese market: the same GH100
+		// compute and HBM3, NVLink cut to 400 GB/s (NVIDIA H800 product
+		// brief; "an H100 with 400 GB/s NVLink"). DeepSeek-V3's cluster
+		// (arXiv:2412.19437 §3.1): 8 H800s per node on NVLink and NVSwitch,
+		// 400 Gb/s InfiniBand per GPU; "NVLink offers a bandwidth of 160
+		// GB/s" against IB's 50 GB/s (§3.2.2), which is the effective
+		// per-GPU NVLink bandwidth used here.
+		Name:            "h800",
+		BF16TFLOPS:      989.4,   // as H100 SXM (same GH100 compute)
+		FP8TFLOPS:       1979,    // as H100 SXM
+		HBMGiB:          80,      // as H100 SXM: 80 GB HBM3
+		HBMBandwidth:    3.35e12, // as H100 SXM
+		NVLinkGBps:      400,     // NVIDIA H800 SXM: NVLink 400 GB/s
+		NICGbps:         400,     // DeepSeek-V3 §3.1: 400 Gb/s InfiniBand per GPU
+		TDPWatts:        700,     // as H100 SXM
+		SMs:             132,     // GH100 SXM5
+		GPUsPerNode:     8,       // HGX H800
+		NVLinkRingBusBW: h800NVLinkBusBW,
+		NVLSBusBW:       h800NVLinkBusBW * hopperNVLSBusBW / hopperNVLinkRingBusBW, // NVLink SHARP's gain on H100 (480/370), at the H800's link rate: an assumption
+		HostBandwidth:   pcie5Host,
+		Compute:         h100Compute, // the same GH100 silicon at the same 700 W
+	},
+	{
 		Name:            "h200-sxm",
 		BF16TFLOPS:      989.4,  // NVIDIA H200 datasheet (same GH100 compute as H100)
 		FP8TFLOPS:       1979,   // NVIDIA H200 datasheet: 3,958 with sparsity / 2
@@ -423,6 +446,12 @@ const (
 	// all_reduce_perf in coreweave/nccl-tests pull request 43 peaks at
 	// 835-847 GB/s on the same NVLink5 generation.
 	b200NVLSBusBW = 830e9
+
+	// h800NVLinkBusBW: DeepSeek-V3 technical report (arXiv:2412.19437
+	// §3.2.2): on their H800 nodes "NVLink offers a bandwidth of 160 GB/s",
+	// the achieved figure they balance IB traffic against. It is 0.4 of
+	// the 400 GB/s datasheet figure, close to H100's 370/900 = 0.41.
+	h800NVLinkBusBW = 160e9
 )
 
 // LookupGPU returns the catalog entry named name (exact, lower case). An

@@ -43,6 +43,7 @@ const (
 // the pipeline schedule) tractable.
 const (
 	maxLayers      = 100_000
+	maxExperts     = 1 << 16 // routed experts per layer (ExpertLoad allocates one float per expert)
 	maxHeads       = 1 << 16
 	maxScheduleOps = 1_000_000  // micro batches per step × virtual stages
 	maxPipelineOps = 20_000_000 // × pp
@@ -259,6 +260,25 @@ func (d *decoder) arch(m Model) (model.Arch, bool) {
 		a.MLP = mlp
 	}
 	a.Dropout = deref(m.Dropout, a.MLP == model.GELU)
+	a.HeadDimSize = deref(m.HeadDim, 0)
+	if e := m.MoE; e != nil {
+		a.MoE = model.MoE{Experts: e.Experts, TopK: e.TopK, ExpertFFN: e.ExpertFFNHidden,
+			SharedExperts: deref(e.SharedExperts, 0), SharedFFN: deref(e.SharedFFNHidden, 0), DenseLayers: deref(e.DenseLayers, 0)}
+		if a.MoE.Experts < 1 {
+			d.errKey("model.moe.experts", "%d must be >= 1", a.MoE.Experts)
+			ok = false
+		} else if a.MoE.Experts > maxExperts {
+			d.errKey("model.moe.experts", "%d is more than clustersim models (at most %d)", a.MoE.Experts, maxExperts)
+			ok = false
+		}
+	}
+	if q := m.MLA; q != nil {
+		a.MLA = model.MLA{QLoRARank: deref(q.QLoRARank, 0), KVLoRARank: q.KVLoRARank, QKNopeHeadDim: q.QKNopeHeadDim, QKRopeHeadDim: q.QKRopeHeadDim, VHeadDim: q.VHeadDim}
+		if a.MLA.KVLoRARank < 1 {
+			d.errKey("model.mla.kv_lora_rank", "%d must be >= 1", a.MLA.KVLoRARank)
+			ok = false
+		}
+	}
 	for _, f := range []struct {
 		key      string
 		v, limit int
@@ -373,6 +393,20 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 		d.errKey("training.fp8_scaling", "%s", oneOf("fp8_scaling", t.FP8Scaling, []string{"delayed", "current"}))
 		ok = false
 	}
+	if t.CapacityFactor != nil {
+		tr.CapacityFactor = float64(*t.CapacityFactor)
+		if !(tr.CapacityFactor > 0 && tr.CapacityFactor <= 1e3) {
+			d.errKey("training.capacity_factor", "%s must be in (0, 1000] (leave it out for dropless routing)", formatQuantity(tr.CapacityFactor))
+			ok = false
+		}
+	}
+	if t.RouterConcentration != nil {
+		tr.RouterConcentration = float64(*t.RouterConcentration)
+		if !(tr.RouterConcentration >= 0 && tr.RouterConcentration <= 1e6) {
+			d.errKey("training.router_concentration", "%s must be in [0, 1e6] (0 = perfectly balanced)", formatQuantity(tr.RouterConcentration))
+			ok = false
+		}
+	}
 	tr.HostOverheadS = model.DefaultHostOverheadS
 	if t.HostOverheadUS != nil {
 		v := float64(*t.HostOverheadUS)
@@ -457,6 +491,7 @@ func bits(x int) int {
 // layout resolves a parallelism block with its defaults for gpus GPUs.
 // prefix is "" or "phases.N." for the keys.
 func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, bool) {
+	ok := true
 	l := model.Layout{
 		TP:            deref(p.TP, 1),
 		PP:            deref(p.PP, 1),
@@ -468,9 +503,22 @@ func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, 
 		DPOverlap:     deref(p.DPCommOverlap, true),
 
 		RecomputeElementwise: deref(p.RecomputeElementwise, false),
+		EP:                   deref(p.EP, 0), // 0 means 1 (model.Layout.EPSize)
+		ETP:                  deref(p.ETP, 0),
+	}
+	if p.Schedule != nil {
+		sc, err := model.ParsePipeSchedule(*p.Schedule)
+		if err != nil {
+			d.errKey(prefix+"parallelism.schedule", "%s", oneOf("schedule", *p.Schedule, model.PipeScheduleNames()))
+			ok = false
+		}
+		l.PipeSchedule = sc
+	}
+	if p.EP != nil && l.EP < 1 || p.ETP != nil && l.ETP < 1 {
+		d.errKey(prefix+"parallelism.ep", "ep %d and etp %d must be >= 1", l.EP, l.ETP)
+		ok = false
 	}
 	l.SequenceParallel = deref(p.SequenceParallel, l.TP > 1)
-	ok := true
 	if p.CPComm != nil {
 		switch *p.CPComm {
 		case "all-gather":
@@ -796,6 +844,11 @@ func overlay(p *Parallelism, o Parallelism) {
 		p.CPComm = o.CPComm
 	}
 	setB(&p.RecomputeElementwise, o.RecomputeElementwise)
+	set(&p.EP, o.EP)
+	set(&p.ETP, o.ETP)
+	if o.Schedule != nil {
+		p.Schedule = o.Schedule
+	}
 }
 
 // failures builds the interruption model.

@@ -14,7 +14,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"gpt3-175b", "llama3-405b", "llama3-405b-128k", "llama3-405b-8k", "llama3-405b-pretrain", "llama3-70b", "llama3-8b"}
+	want := []string{"deepseek-v3", "gpt3-175b", "llama3-405b", "llama3-405b-128k", "llama3-405b-8k", "llama3-405b-pretrain", "llama3-70b", "llama3-8b"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}

@@ -74,6 +74,13 @@ func (l errorList) err() error {
 
 // suggest returns ` (did you mean "x"?)` when one of valid is close to s.
 func suggest(s string, valid []string) string {
+	for _, v := range valid {
+		// A family name without its variant, e.g. h100 for h100-sxm, even
+		// where another name is fewer edits away (h800).
+		if len(s) >= 3 && strings.HasPrefix(strings.ToLower(v), strings.ToLower(s)+"-") {
+			return fmt.Sprintf(" (did you mean %q?)", v)
+		}
+	}
 	best, bestD := "", 1<<30
 	for _, v := range valid {
 		d := editDistance(strings.ToLower(s), strings.ToLower(v))

@@ -40,6 +40,28 @@ type Model struct {
 	MLP            string `yaml:"mlp,omitempty"`             // swiglu (default) | gelu
 	TiedEmbeddings *bool  `yaml:"tied_embeddings,omitempty"` // default false
 	Dropout        *bool  `yaml:"dropout,omitempty"`         // default: true for gelu, false for swiglu
+	HeadDim        *int   `yaml:"head_dim,omitempty"`        // default hidden/heads
+	MoE            *MoE   `yaml:"moe,omitempty"`             // mixture-of-experts blocks; default dense
+	MLA            *MLA   `yaml:"mla,omitempty"`             // multi-head latent attention; default MHA/GQA
+}
+
+// MoE is a model's mixture-of-experts blocks (model.MoE).
+type MoE struct {
+	Experts         int  `yaml:"experts"`                     // routed experts per MoE layer, required
+	TopK            int  `yaml:"top_k"`                       // experts per token, required
+	ExpertFFNHidden int  `yaml:"expert_ffn_hidden"`           // one routed expert's FFN width, required
+	SharedExperts   *int `yaml:"shared_experts,omitempty"`    // default 0
+	SharedFFNHidden *int `yaml:"shared_ffn_hidden,omitempty"` // default expert_ffn_hidden
+	DenseLayers     *int `yaml:"dense_layers,omitempty"`      // leading dense layers, default 0
+}
+
+// MLA is multi-head latent attention (model.MLA).
+type MLA struct {
+	QLoRARank     *int `yaml:"q_lora_rank,omitempty"` // default 0: a full query projection
+	KVLoRARank    int  `yaml:"kv_lora_rank"`
+	QKNopeHeadDim int  `yaml:"qk_nope_head_dim"`
+	QKRopeHeadDim int  `yaml:"qk_rope_head_dim"`
+	VHeadDim      int  `yaml:"v_head_dim"`
 }
 
 // Cluster is the hardware.
@@ -82,6 +104,11 @@ type Parallelism struct {
 	// CPComm is how context-parallel ranks exchange keys and values.
 	CPComm        *string `yaml:"cp_comm,omitempty"`         // all-gather (default, Llama 3) | p2p (a ring overlapped with attention, Megatron-Core)
 	DPCommOverlap *bool   `yaml:"dp_comm_overlap,omitempty"` // default true
+	EP            *int    `yaml:"ep,omitempty"`              // expert parallelism, default 1; folds into tp·cp·dp
+	ETP           *int    `yaml:"etp,omitempty"`             // expert tensor parallelism, default 1
+	// Schedule is the pipeline schedule: 1f1b (default; interleaved when
+	// virtual_stages > 1) | interleaved | zb-h1 | dualpipe.
+	Schedule *string `yaml:"schedule,omitempty"`
 }
 
 // Training is what the run consumes.
@@ -99,6 +126,13 @@ type Training struct {
 	// launched, microseconds.
 	HostOverheadUS *Quantity `yaml:"host_overhead_us,omitempty"` // default model.DefaultHostOverheadS
 	FP8Scaling     string    `yaml:"fp8_scaling,omitempty"`      // delayed (default) | current; precision fp8 only
+	// CapacityFactor caps each expert's tokens at this multiple of the
+	// balanced share, dropping the rest; absent (null) is dropless.
+	CapacityFactor *Quantity `yaml:"capacity_factor,omitempty"`
+	// RouterConcentration is the Dirichlet concentration of the experts'
+	// shares of the tokens (seeded): smaller spreads the load more; absent
+	// or 0 is perfectly balanced routing.
+	RouterConcentration *Quantity `yaml:"router_concentration,omitempty"`
 }
 
 // Stragglers is the noise model (step.Noise) and the number of noisy steps

@@ -52,7 +52,14 @@
 //     Megatron-Bridge's fp8 rows (published as FP8-CS), delayed (TE's default) for NeMo 24.07.
 //   - failures none, default stragglers, one trial.
 //
-// MoE rows are listed as "unmodelled: MoE not yet modelled". A row whose
+// MoE rows (moe: true) take the same recipe with the built-in architecture
+// their model_name names (DeepSeekV3 → deepseek-v3, Kimi_K2 → kimi-k2,
+// Qwen3_235B_a22B → qwen3-235b-a22b, Qwen3_30B_a3B → qwen3-30b-a3b, GPT OSS
+// 120B → gpt-oss-120b; each sourced from its config.json in sim/model), ep
+// from the row, etp 1, perfectly balanced routing (the source forces it) and
+// dropless routing, or capacity factor 1.0 for the "tokendrop" rows; their
+// groups are megatron-bridge-moe/GPU/precision. Nemotron 3 (hybrid Mamba)
+// and DeepSeek-V4 Flash rows are "unmodelled" with the reason (moe.go). A row whose
 // GPU or precision the catalog lacks (gb200, gb300, mxfp8, nvfp4) is listed
 // as "unmodelled" with the scenarios package's own error; such rows light
 // up by themselves when the catalog gains the hardware. Any other refusal

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/clustersim/clustersim/cluster"
 	"github.com/clustersim/clustersim/sim/run"
@@ -50,7 +51,7 @@ func FitEfficiencies(ctx context.Context) ([]FitResult, error) {
 	}
 	groups := map[FitGroup][]*row{}
 	for _, c := range Suite() {
-		if c.Spec == nil || c.Unmodelled != "" || len(c.Metrics) != 1 || c.Metrics[0].Name != "step_time_s" {
+		if c.Spec == nil || c.Unmodelled != "" || len(c.Metrics) != 1 || c.Metrics[0].Name != "step_time_s" || strings.Contains(c.Group, "-moe") {
 			continue
 		}
 		rs, err := c.Spec()

@@ -118,8 +118,7 @@ func measuredCase(r measuredRow) (Case, error) {
 	}
 	c.Metrics = []Metric{m}
 	if r.MoE {
-		c.Unmodelled = "MoE not yet modelled"
-		return c, nil
+		return moeCase(c, r), nil
 	}
 	s := measuredScenario(r)
 	c.Spec = func() (run.Spec, error) { return leastRecompute(s) }

@@ -201,6 +201,7 @@ func headline() ([]Case, error) {
 				Step: func(r step.Result) float64 { return r.HFU * 312 }}},
 		})
 	}
+	cs = append(cs, deepseekCase())
 	return cs, nil
 }
 

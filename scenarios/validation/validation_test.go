@@ -148,10 +148,15 @@ func TestGroups(t *testing.T) {
 	want := map[string]int{
 		GroupLlama3Table4: 3, GroupLlama3Rel: 1, GroupLlama3Card: 1, GroupMegatron: 10,
 		"nemo24.07/h100/fp8": 12, "nemo24.03-longctx/h100/fp8": 9,
-		"megatron-bridge/h100/fp8": 31, "megatron-bridge/h100/bf16": 5,
-		"megatron-bridge/b200/fp8": 7, "megatron-bridge/b200/bf16": 5, "megatron-bridge/b200/mxfp8": 22, "megatron-bridge/b200/nvfp4": 2,
-		"megatron-bridge/gb200/fp8": 18, "megatron-bridge/gb200/bf16": 7, "megatron-bridge/gb200/mxfp8": 55, "megatron-bridge/gb200/nvfp4": 14,
-		"megatron-bridge/gb300/fp8": 12, "megatron-bridge/gb300/bf16": 7, "megatron-bridge/gb300/mxfp8": 54, "megatron-bridge/gb300/nvfp4": 14,
+		// Dense rows, and the MoE rows in their own groups (issue 11).
+		"megatron-bridge/h100/fp8": 13, "megatron-bridge/b200/fp8": 4, "megatron-bridge/b200/mxfp8": 4,
+		"megatron-bridge/gb200/fp8": 15, "megatron-bridge/gb200/mxfp8": 13, "megatron-bridge/gb200/nvfp4": 9,
+		"megatron-bridge/gb300/fp8": 12, "megatron-bridge/gb300/mxfp8": 10, "megatron-bridge/gb300/nvfp4": 9,
+		"megatron-bridge-moe/h100/fp8": 18, "megatron-bridge-moe/h100/bf16": 5,
+		"megatron-bridge-moe/b200/fp8": 3, "megatron-bridge-moe/b200/bf16": 5, "megatron-bridge-moe/b200/mxfp8": 18, "megatron-bridge-moe/b200/nvfp4": 2,
+		"megatron-bridge-moe/gb200/fp8": 3, "megatron-bridge-moe/gb200/bf16": 7, "megatron-bridge-moe/gb200/mxfp8": 42, "megatron-bridge-moe/gb200/nvfp4": 5,
+		"megatron-bridge-moe/gb300/bf16": 7, "megatron-bridge-moe/gb300/mxfp8": 44, "megatron-bridge-moe/gb300/nvfp4": 5,
+		GroupDeepSeek:             1,
 		"vtrain-single/a100/bf16": 1440, "vtrain-multi/a100/bf16": 73,
 	}
 	got := map[string]int{}
@@ -257,11 +262,11 @@ func TestRecipes(t *testing.T) {
 // reason, not dropped.
 func TestStatuses(t *testing.T) {
 	rows := allRows(t)
-	if n := len(rows); n != 1808 { // 6 + 3 + 2 + 10 headline metrics, 274 + 1,440 + 73 suite rows
-		t.Errorf("%d rows, want 1808", n)
+	if n := len(rows); n != 1809 { // 6 + 3 + 2 + 10 + 1 (DeepSeek-V3) headline metrics, 274 + 1,440 + 73 suite rows
+		t.Errorf("%d rows, want 1809", n)
 	}
 	for _, c := range []struct{ caseName, status string }{
-		{"mb2608-gb300-deepseekv3-mxfp8-256", "unmodelled: MoE not yet modelled"},
+		{"mb2608-gb300-nemotron3nano-mxfp8-8", "unmodelled: hybrid Mamba-Transformer MoE (Nemotron 3): Mamba layers not modelled"},
 	} {
 		for _, r := range rows {
 			if r.Case == c.caseName && !strings.HasPrefix(r.Status, c.status) {
@@ -403,18 +408,31 @@ func TestSuiteAccuracy(t *testing.T) {
 		GroupMegatron:                 {2.3, 0, 0},
 		"nemo24.07/h100/fp8":          {8.6, 0, 0},
 		"nemo24.03-longctx/h100/fp8":  {10.6, 0, 0},
-		"megatron-bridge/h100/fp8":    {4.1, 18, 0},
-		"megatron-bridge/b200/fp8":    {4.7, 3, 0},
-		"megatron-bridge/b200/mxfp8":  {3.5, 18, 0},
-		"megatron-bridge/gb200/fp8":   {7.5, 3, 0},
-		"megatron-bridge/gb200/mxfp8": {6.9, 42, 0},
-		"megatron-bridge/gb200/nvfp4": {7.7, 5, 0},
+		"megatron-bridge/h100/fp8":    {4.1, 0, 0},
+		"megatron-bridge/b200/fp8":    {4.7, 0, 0},
+		"megatron-bridge/b200/mxfp8":  {3.5, 0, 0},
+		"megatron-bridge/gb200/fp8":   {7.5, 0, 0},
+		"megatron-bridge/gb200/mxfp8": {6.9, 0, 0},
+		"megatron-bridge/gb200/nvfp4": {7.7, 0, 0},
 		"megatron-bridge/gb300/fp8":   {6.7, 0, 0},
-		"megatron-bridge/gb300/mxfp8": {9.2, 44, 0},
-		"megatron-bridge/gb300/nvfp4": {3.1, 5, 1},
+		"megatron-bridge/gb300/mxfp8": {9.2, 0, 0},
+		"megatron-bridge/gb300/nvfp4": {3.1, 0, 1},
 		"vtrain-single/a100/bf16":     {7.8, 0, 0},
 		"vtrain-multi/a100/bf16":      {8.6, 0, 0},
-		"all":                         {7.7, 164, 1},
+		// The MoE rows (issue 11), at the figures of their first model:
+		// far from the issue's 8% (see the package doc).
+		"megatron-bridge-moe/h100/fp8":    {24.5, 4, 0},
+		"megatron-bridge-moe/h100/bf16":   {29.2, 0, 0},
+		"megatron-bridge-moe/b200/fp8":    {24.4, 0, 0},
+		"megatron-bridge-moe/b200/bf16":   {39.9, 0, 0},
+		"megatron-bridge-moe/b200/mxfp8":  {31.6, 3, 0},
+		"megatron-bridge-moe/gb200/fp8":   {25.5, 0, 0},
+		"megatron-bridge-moe/gb200/bf16":  {36.8, 0, 0},
+		"megatron-bridge-moe/gb200/mxfp8": {17.4, 13, 1},
+		"megatron-bridge-moe/gb300/bf16":  {26.6, 0, 0},
+		"megatron-bridge-moe/gb300/mxfp8": {17.0, 13, 0},
+		GroupDeepSeek:                     {11.7, 0, 0},
+		"all":                             {8.8, 45, 2}, // with the MoE rows; the dense groups above are unchanged
 	}
 	groups, all := Groups(rows)
 	for _, g := range append(groups, all) {

@@ -51,18 +51,25 @@ type Arch struct {
 	// Dropout says whether the model trains with dropout, whose masks are
 	// kept for the backward pass (GPT-3 and Megatron do; Llama does not).
 	Dropout bool
+	// HeadDimSize is the width of one attention head where it is not
+	// hidden/heads (Qwen3, GPT-OSS); 0 means hidden/heads.
+	HeadDimSize int
+	// MoE makes the feed-forward blocks mixtures of experts (moe.go).
+	MoE MoE
+	// MLA makes attention multi-head latent attention (moe.go).
+	MLA MLA
 }
 
 // The built-in architectures. Llama 3: arXiv:2407.21783 Table 3, vocabulary
 // 128,256 from the released configs (reference/published.yaml
 // "architectures"). GPT-3 175B: Brown et al. 2020 Table 2.1, with the GPT-2
 // BPE vocabulary padded to 51,200 as Megatron-LM does.
-var builtins = []Arch{
+var builtins = append([]Arch{
 	{Name: "llama3-8b", Layers: 32, Hidden: 4096, FFNHidden: 14336, Heads: 32, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
 	{Name: "llama3-70b", Layers: 80, Hidden: 8192, FFNHidden: 28672, Heads: 64, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
 	{Name: "llama3-405b", Layers: 126, Hidden: 16384, FFNHidden: 53248, Heads: 128, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
 	{Name: "gpt3-175b", Layers: 96, Hidden: 12288, FFNHidden: 49152, Heads: 96, KVHeads: 96, Vocab: 51200, MLP: GELU, Dropout: true},
-}
+}, moeBuiltins...)
 
 // LookupArch returns the built-in architecture called name.
 func LookupArch(name string) (Arch, error) {
@@ -109,7 +116,7 @@ func (a Arch) Validate() error {
 	pos("heads", a.Heads)
 	pos("kv_heads", a.KVHeads)
 	pos("vocab", a.Vocab)
-	if a.Heads > 0 && a.Hidden%a.Heads != 0 {
+	if a.Heads > 0 && a.HeadDimSize == 0 && !a.IsMLA() && a.Hidden%a.Heads != 0 {
 		errs = append(errs, &FieldError{"model.heads", a.Heads, fmt.Sprintf("must divide hidden (%d)", a.Hidden)})
 	}
 	if a.KVHeads > 0 && a.Heads > 0 && a.Heads%a.KVHeads != 0 {
@@ -118,11 +125,28 @@ func (a Arch) Validate() error {
 	if a.MLP != SwiGLU && a.MLP != GELU {
 		errs = append(errs, &FieldError{"model.mlp", a.MLP, "must be swiglu or gelu"})
 	}
+	if a.HeadDimSize < 0 {
+		errs = append(errs, &FieldError{"model.head_dim", a.HeadDimSize, "must be >= 0 (0 = hidden/heads)"})
+	}
+	if err := a.validateMoE(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
-// HeadDim is h / a.
-func (a Arch) HeadDim() int { return a.Hidden / a.Heads }
+// HeadDim is h / a, or HeadDimSize where set. Under MLA it is the mean of
+// the query/key and the value head widths, (nope+rope+v)/2, so that the
+// attention core's FLOPs (QKᵀ over nope+rope, AV over v) are those of
+// heads·HeadDim-wide attention.
+func (a Arch) HeadDim() int {
+	switch {
+	case a.IsMLA():
+		return (a.MLA.QKNopeHeadDim + a.MLA.QKRopeHeadDim + a.MLA.VHeadDim) / 2
+	case a.HeadDimSize > 0:
+		return a.HeadDimSize
+	}
+	return a.Hidden / a.Heads
+}
 
 // AttnDim is h_attn = heads · head_dim (= h for the built-ins).
 func (a Arch) AttnDim() int { return a.Heads * a.HeadDim() }
@@ -140,12 +164,20 @@ func (a Arch) mlpMatrices() int {
 // AttentionParams is the parameter count of one layer's attention: Q and O
 // (h·h_attn each) and K and V (h·kv_dim each). Biases are not modelled.
 func (a Arch) AttentionParams() float64 {
+	if a.IsMLA() {
+		return a.mlaParams()
+	}
 	h := float64(a.Hidden)
 	return 2*h*float64(a.AttnDim()) + 2*h*float64(a.KVDim())
 }
 
-// MLPParams is the parameter count of one layer's feed-forward block.
+// MLPParams is the parameter count of one layer's feed-forward block; for a
+// MoE model, the mean over the layers of every expert's (see moe.go).
 func (a Arch) MLPParams() float64 {
+	if a.IsMoE() {
+		l := float64(a.Layers)
+		return (float64(a.MoE.DenseLayers)*a.DenseMLPParams() + float64(a.MoELayers())*a.MoEMLPParams()) / l
+	}
 	return float64(a.mlpMatrices()) * float64(a.Hidden) * float64(a.FFNHidden)
 }
 
@@ -178,15 +210,16 @@ func (a Arch) MatmulParams() float64 {
 }
 
 // ModelFLOPsPerToken is 6·N_matmul + 6·L·s·h_attn at sequence length seq:
-// the causal convention of PaLM and Llama 3 (see the package doc).
+// the causal convention of PaLM and Llama 3 (see the package doc), with
+// N_matmul over the active parameters of a MoE model.
 func (a Arch) ModelFLOPsPerToken(seq int) float64 {
-	return 6*a.MatmulParams() + 6*float64(a.Layers)*float64(seq)*float64(a.AttnDim())
+	return 6*a.ActiveMatmulParams() + 6*float64(a.Layers)*float64(seq)*float64(a.AttnDim())
 }
 
 // NonCausalFLOPsPerToken counts attention without the causal mask,
 // 6·N_matmul + 12·L·s·h_attn, as NVIDIA's published recipes do.
 func (a Arch) NonCausalFLOPsPerToken(seq int) float64 {
-	return 6*a.MatmulParams() + 12*float64(a.Layers)*float64(seq)*float64(a.AttnDim())
+	return 6*a.ActiveMatmulParams() + 12*float64(a.Layers)*float64(seq)*float64(a.AttnDim())
 }
 
 // AttentionCoreFwdFLOPsPerToken is the forward FLOPs of QKᵀ and AV for one

@@ -16,6 +16,14 @@
 // up to ~8% at long sequences; [Arch.ModelFLOPsPerToken] takes the causal
 // convention and [Arch.NonCausalFLOPsPerToken] exposes the other.
 //
+// For a mixture-of-experts model N_matmul counts the active parameters
+// only: the attention, dense and shared blocks, the routers, top_k routed
+// experts per MoE layer and the head ([Arch.ActiveMatmulParams]), the
+// convention of the DeepSeek-V3 and Qwen3 reports ("37B activated").
+// Parameter counts ([Arch.Params]) and memory count every expert; experts
+// are split over ep·etp and their optimizer state over the
+// expert-data-parallel ranks ([Layout.ExpertDP]).
+//
 // Hardware FLOPs add recomputation: selective recompute re-runs the attention
 // core (QKᵀ, softmax, AV) in the backward pass, full recompute the whole
 // forward pass of every layer.

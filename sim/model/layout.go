@@ -104,6 +104,13 @@ type Layout struct {
 	// Engine's default), instead of gathering them all before attention
 	// (Llama 3's all-gather variant, the default).
 	CPRing bool
+	// EP and ETP are the expert-parallel and expert-tensor-parallel sizes
+	// of a MoE model (0 means 1), folded into the tp·cp·dp ranks of a
+	// stage as Megatron-Core does (see ExpertDP and moe.go).
+	EP, ETP int
+	// PipeSchedule is the pipeline schedule (the zero value: 1F1B,
+	// interleaved when VirtualStages > 1).
+	PipeSchedule PipeSchedule
 }
 
 // GPUs is tp·pp·cp·dp.
@@ -171,6 +178,16 @@ type Training struct {
 	// collective, seconds: a pass whose kernels are shorter than their
 	// launches waits for the host (see DefaultHostOverheadS).
 	HostOverheadS float64
+	// CapacityFactor caps the tokens each expert takes at this multiple of
+	// the balanced share, dropping the rest (Switch Transformer, GShard);
+	// 0 is dropless.
+	CapacityFactor float64
+	// RouterConcentration is the concentration α of the symmetric
+	// Dirichlet distribution from which each expert's share of the routed
+	// tokens is drawn (seeded): small α spreads the load, large α
+	// balances it; 0 means perfectly balanced routing (what
+	// Megatron-Bridge's benchmarks force).
+	RouterConcentration float64
 }
 
 // DefaultHostOverheadS is the default CPU time a framework spends issuing
@@ -237,6 +254,12 @@ func (l Layout) Validate(a Arch, t Training, gpus int) error {
 	if _, err := l.ChunkLayers(a); err != nil {
 		errs = append(errs, err)
 	}
+	if m := l.MicroBatches(t); l.PipeSchedule == SchedDualPipe && t.GlobalBatch > 0 && l.DP*l.MicroBatch > 0 && (m%2 != 0 || m < 2*l.PP) {
+		add("training.global_batch", t.GlobalBatch, "gives %d micro batches per step; dualpipe needs an even number, at least 2·pp = %d (deepseek-ai/DualPipe)", m, 2*l.PP)
+	}
+	if err := l.validateExperts(a); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -281,6 +304,13 @@ func (l Layout) ChunkLayers(a Arch) ([]int, error) {
 		}
 		layers[0]--
 		layers[k-1]--
+	case a.IsMoE() && k >= 2 && k <= a.Layers+2:
+		// Mixture-of-experts recipes give Megatron-Core an explicit
+		// pipeline layout (pipeline_model_parallel_layout, e.g.
+		// Megatron-Bridge's DeepSeek-V3 recipes): counting the embedding
+		// and the loss as one layer each, the layers+2 slots are spread as
+		// evenly as the chunks allow.
+		return unevenChunks(a.Layers, k), nil
 	default:
 		var ok []string
 		for p := 1; p <= a.Layers; p++ {

@@ -149,6 +149,9 @@ func (a Arch) ActivationBytesPerToken(l Layout, t Training) float64 {
 // its layers and, on the chunk that has them, the embedding and the head,
 // all split over tp (the vocabulary is split over tp as in Megatron-LM).
 func (a Arch) StageParams(l Layout) ([]float64, error) {
+	if a.IsMoE() {
+		return a.moeStageParams(l)
+	}
 	chunks, err := l.ChunkLayers(a)
 	if err != nil {
 		return nil, err
@@ -190,6 +193,12 @@ func (a Arch) StageParams(l Layout) ([]float64, error) {
 // and computes the gradient in place before casting it back to bf16, so at
 // its peak it holds 6 bytes per logit.
 func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
+	if l.PipeSchedule == SchedDualPipe {
+		return dualPipeMemory(a, l, t)
+	}
+	if a.IsMoE() {
+		return moeStageMemory(a, l, t)
+	}
 	params, err := a.StageParams(l)
 	if err != nil {
 		return nil, err

@@ -3,8 +3,17 @@ package model
 // Op is one pass of one micro batch through one virtual chunk of a stage.
 type Op struct {
 	MicroBatch int
-	Chunk      int // virtual chunk on the stage, 0..v-1
+	Chunk      int // virtual chunk on the stage, 0..v-1 (DualPipe: the direction, 0 or 1)
 	Backward   bool
+	// Split marks a backward pass that computes only the input gradient;
+	// its weight gradient runs later as a pass of its own, marked Weight
+	// (and Backward), as zero-bubble schedules do (schedule_zb.go).
+	Split, Weight bool
+	// Paired marks DualPipe's overlapped pair: this forward pass run
+	// together with the full backward pass of micro batch PairMicroBatch
+	// of chunk PairChunk.
+	Paired                    bool
+	PairMicroBatch, PairChunk int
 }
 
 // Schedule returns the order in which stage runs its forward and backward

@@ -62,6 +62,8 @@ const (
 	ReasonInterleave = "interleaving needs the micro batches per step to be a multiple of pp"
 	ReasonSize       = "too many passes per step to simulate"
 	ReasonMemory     = "does not fit in GPU memory"
+	ReasonExperts    = "ep does not divide tp·cp·dp"
+	ReasonDualPipe   = "dualpipe needs an even number of micro batches, at least 2·pp"
 )
 
 // Ranked is one layout with its simulated step, with the JSON keys of
@@ -81,6 +83,8 @@ type Ranked struct {
 	SequenceParallel     bool         `json:"sequence_parallel"`
 	TPCommOverlap        bool         `json:"tp_comm_overlap"`
 	DPCommOverlap        bool         `json:"dp_comm_overlap"`
+	EP                   int          `json:"ep,omitempty"`          // expert parallelism (MoE models)
+	Schedule             string       `json:"schedule,omitempty"`    // pipeline schedule, when not 1F1B
 	StepTimeS            float64      `json:"step_time_s"`           // mean of the noisy steps, as run reports it
 	NoiselessStepTimeS   float64      `json:"noiseless_step_time_s"` // the step without stragglers
 	LowerBoundS          float64      `json:"lower_bound_s"`
@@ -144,6 +148,7 @@ type passKey struct {
 	tp, cp, mb int
 	rec        model.Recompute
 	ew, ovl    bool
+	ep         int // MoE layers depend on the expert-parallel size
 }
 
 // boundSlack keeps the pruning safe from rounding: a bound is computed
@@ -213,7 +218,7 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 		}
 		sp := base
 		sp.Layout = l
-		k := passKey{l.TP, l.CP, l.MicroBatch, l.Recompute, l.RecomputeElementwise, l.TPOverlap}
+		k := passKey{l.TP, l.CP, l.MicroBatch, l.Recompute, l.RecomputeElementwise, l.TPOverlap, l.EP}
 		pc, ok := costs[k]
 		if !ok {
 			pc = step.LayerPassCosts(sp)
@@ -427,6 +432,7 @@ func ranked(l model.Layout, r step.Result, lb, mem float64, rank int, res Result
 		TP: l.TP, PP: l.PP, CP: l.CP, DP: l.DP, MicroBatch: l.MicroBatch, VirtualStages: l.VirtualStages,
 		Recompute: l.Recompute.String(), RecomputeElementwise: l.RecomputeElementwise, ZeRO: l.ZeRO,
 		SequenceParallel: l.SequenceParallel, TPCommOverlap: l.TPOverlap, DPCommOverlap: l.DPOverlap,
+		EP: l.EP, Schedule: scheduleName(l.PipeSchedule),
 		StepTimeS: r.StepTime, NoiselessStepTimeS: r.NoiselessStepTime, LowerBoundS: lb, TokensPerS: r.TokensPerSecond,
 		TFLOPSPerGPU: r.TFLOPSPerGPU, MFU: r.MFU, HFU: r.HFU,
 		MemoryGiBPerGPU: mem / (1 << 30),

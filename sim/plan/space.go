@@ -25,7 +25,7 @@ func enumerate(a model.Arch, t model.Training, gpus, perNode, domain int, dpOver
 		}
 	}
 	for _, tp := range tpCandidates(a, gpus, perNode, domain, opt.AllowCrossNodeTP) {
-		for _, pp := range ppCandidates(a.Layers) {
+		for _, pp := range ppCandidatesFor(a, gpus) {
 			for cp := 1; cp <= maxCP; cp *= 2 {
 				for _, v := range virtualCandidates(a.Layers, pp) {
 					for _, mb := range opt.MicroBatches {
@@ -35,11 +35,15 @@ func enumerate(a model.Arch, t model.Training, gpus, perNode, domain int, dpOver
 									if ovl && tp == 1 {
 										continue // nothing to overlap
 									}
-									l := model.Layout{TP: tp, PP: pp, CP: cp, DP: 1, MicroBatch: mb, VirtualStages: v,
-										SequenceParallel: tp > 1, Recompute: md.r, RecomputeElementwise: md.ew,
-										ZeRO: zero, TPOverlap: ovl, DPOverlap: dpOverlap}
-									if err := fn(l, check(&l, a, t, gpus)); err != nil {
-										return err
+									for _, ep := range epCandidates(a) {
+										for _, sc := range scheduleCandidates(pp, v) {
+											l := model.Layout{TP: tp, PP: pp, CP: cp, DP: 1, MicroBatch: mb, VirtualStages: v,
+												SequenceParallel: tp > 1, Recompute: md.r, RecomputeElementwise: md.ew,
+												ZeRO: zero, TPOverlap: ovl, DPOverlap: dpOverlap, EP: ep, PipeSchedule: sc}
+											if err := fn(l, check(&l, a, t, gpus)); err != nil {
+												return err
+											}
+										}
 									}
 								}
 							}
@@ -71,6 +75,12 @@ func check(l *model.Layout, a model.Arch, t model.Training, gpus int) string {
 	m := l.MicroBatches(t)
 	if l.VirtualStages > 1 && m%l.PP != 0 {
 		return ReasonInterleave
+	}
+	if (l.TP*l.CP*l.DP)%(l.EPSize()*l.ETPSize()) != 0 {
+		return ReasonExperts
+	}
+	if l.PipeSchedule == model.SchedDualPipe && (m%2 != 0 || m < 2*l.PP) {
+		return ReasonDualPipe
 	}
 	if ops := float64(m) * float64(l.VirtualStages); ops*float64(l.PP) > maxPipelineOps {
 		return ReasonSize

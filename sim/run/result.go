@@ -8,6 +8,7 @@ type Breakdown struct {
 	Compute   float64 `json:"compute"`
 	TPComm    float64 `json:"tp_comm"`
 	CPComm    float64 `json:"cp_comm"`
+	EPComm    float64 `json:"ep_comm,omitempty"` // MoE expert-parallel all-to-alls; absent for dense models
 	PPBubble  float64 `json:"pp_bubble"`
 	PPComm    float64 `json:"pp_comm"`
 	DPComm    float64 `json:"dp_comm"`
@@ -16,7 +17,8 @@ type Breakdown struct {
 }
 
 func breakdownOf(b step.Breakdown) Breakdown {
-	return Breakdown{b.Compute, b.TPComm, b.CPComm, b.PPBubble, b.PPComm, b.DPComm, b.Optimizer, b.Straggler}
+	return Breakdown{Compute: b.Compute, TPComm: b.TPComm, CPComm: b.CPComm, EPComm: b.EPComm, PPBubble: b.PPBubble, PPComm: b.PPComm,
+		DPComm: b.DPComm, Optimizer: b.Optimizer, Straggler: b.Straggler}
 }
 
 // Interval is a mean and a 90% interval (5th and 95th percentiles) over

@@ -69,14 +69,17 @@ func (pn *plan) timeline(x *replica, tails []stageTail) Timeline {
 			k := r*n + i
 			tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "compute", Name: passName(o.Backward, o.MicroBatch, o.Chunk),
 				Start: x.st[k].start, End: x.done[k], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
-			if j := pn.pl.prod[k]; j >= 0 {
+			for slot, j := range pn.pl.prod[k] {
+				if j < 0 {
+					continue
+				}
 				d := x.done[j]
 				dir := "activations"
-				if o.Backward {
+				if o.Backward || slot == 1 {
 					dir = "gradients"
 				}
 				tl.Spans = append(tl.Spans, Span{Stage: r, Stream: "pp", Name: fmt.Sprintf("recv %s from stage %d", dir, int(j)/n),
-					Start: d, End: d + pn.pl.delay[k], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
+					Start: d, End: d + pn.pl.delay[k][slot], MicroBatch: o.MicroBatch, Chunk: o.Chunk, Backward: o.Backward})
 			}
 		}
 		if st := tails[r]; st.slowdown > 0 {
@@ -155,9 +158,11 @@ func (pn *plan) attribute(x *replica, tails []stageTail, r int, stepEnd float64)
 				gather = max(gather, x.z3Ready[k])
 			}
 			arrival, prodDone := 0.0, 0.0
-			if j := pn.pl.prod[k]; j >= 0 {
-				prodDone = x.done[j]
-				arrival = prodDone + pn.pl.delay[k]
+			for slot, j := range pn.pl.prod[k] {
+				if j >= 0 && x.done[j]+pn.pl.delay[k][slot] > arrival {
+					prodDone = x.done[j]
+					arrival = prodDone + pn.pl.delay[k][slot]
+				}
 			}
 			switch {
 			case gather >= arrival && gather > prev:
@@ -168,14 +173,11 @@ func (pn *plan) attribute(x *replica, tails []stageTail, r int, stepEnd float64)
 				b.PPBubble += gap - comm
 			}
 		}
-		d := 0
-		if o.Backward {
-			d = 1
-		}
-		parts := pn.parts[o.Chunk*pn.pl.p+r][d]
+		parts := pn.opParts(r, o)
 		b.Compute += parts[kCompute]
 		b.TPComm += parts[kTP]
 		b.CPComm += parts[kCP]
+		b.EPComm += parts[kEP]
 		b.DPComm += x.extra[k]
 		prev = e
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/clustersim/clustersim/cluster"
+	"github.com/clustersim/clustersim/sim/model"
 )
 
 // PassCost is one pass's noiseless seconds on the compute stream of one GPU,
@@ -12,12 +13,15 @@ import (
 // kernels wait for (what is hidden behind them is not counted).
 type PassCost struct {
 	Compute, TP, CP float64
+	EP              float64 // exposed expert-parallel all-to-alls (MoE)
 }
 
 // Total is the pass's duration.
-func (p PassCost) Total() float64 { return p.Compute + p.TP + p.CP }
+func (p PassCost) Total() float64 { return p.Compute + p.TP + p.CP + p.EP }
 
-func (p PassCost) parts() partsOf { return partsOf{kCompute: p.Compute, kTP: p.TP, kCP: p.CP} }
+func (p PassCost) parts() partsOf {
+	return partsOf{kCompute: p.Compute, kTP: p.TP, kCP: p.CP, kEP: p.EP}
+}
 
 // PassCosts are the noiseless passes of one micro batch on one GPU of a
 // tensor×context-parallel group, as Simulate prices them. They depend on
@@ -29,6 +33,17 @@ type PassCosts struct {
 	LayerForward, LayerBackward         PassCost // one transformer layer
 	EmbeddingForward, EmbeddingBackward PassCost // the embedding lookup (first chunk)
 	HeadForward, HeadBackward           PassCost // final norm, output projection and loss (last chunk)
+	// MoELayerForward and MoELayerBackward are one mixture-of-experts
+	// layer (moe.go); LayerForward and LayerBackward are then the model's
+	// dense layers.
+	MoELayerForward, MoELayerBackward PassCost
+	// LayerWeight, MoELayerWeight and HeadWeight are the weight-gradient
+	// products (and their gradient accumulation) inside the backward
+	// passes, which zero-bubble schedules run as passes of their own.
+	LayerWeight, MoELayerWeight, HeadWeight float64
+	// Dropped is the fraction of routed tokens dropped at the capacity
+	// factor (0 when dropless).
+	Dropped float64
 }
 
 // LayerPassCosts prices s's passes (see PassCosts). s need not be valid
@@ -40,11 +55,14 @@ func LayerPassCosts(s Spec) PassCosts {
 
 func layerPassCosts(s Spec) (pc PassCosts, fwd, bwd timeline) {
 	k := newCoster(s.Arch, s.Layout, s.Training, s.Cluster)
+	of := func(tl timeline) PassCost {
+		return PassCost{Compute: tl.parts[kCompute], TP: tl.parts[kTP], CP: tl.parts[kCP], EP: tl.parts[kEP]}
+	}
+	if s.Arch.IsMoE() || s.Arch.IsMLA() {
+		return moePassCosts(s, k, of)
+	}
 	fwd = k.build(k.layerForward)
 	bwd = k.build(k.layerBackward)
-	of := func(tl timeline) PassCost {
-		return PassCost{Compute: tl.parts[kCompute], TP: tl.parts[kTP], CP: tl.parts[kCP]}
-	}
 	pc = PassCosts{
 		LayerForward:      of(fwd),
 		LayerBackward:     of(bwd),
@@ -53,6 +71,8 @@ func layerPassCosts(s Spec) (pc PassCosts, fwd, bwd timeline) {
 		HeadForward:       of(k.build(k.headForward)),
 		HeadBackward:      of(k.build(k.headBackward)),
 	}
+	pc.LayerWeight = weightTime(bwd)
+	pc.HeadWeight = weightTime(k.build(k.headBackward))
 	return pc, fwd, bwd
 }
 
@@ -86,8 +106,14 @@ type Costs struct {
 	Buckets [][][]Bucket
 	// Optimizer[r] is stage r's optimizer step, seconds.
 	Optimizer []float64
+	// Weight[j] is the weight-gradient part of chunk j's backward pass
+	// (its weight-gradient products and their accumulation), which
+	// zero-bubble schedules run as a pass of its own.
+	Weight    []float64
 	ZeRO      int
 	DPOverlap bool
+	// Schedule is the pipeline schedule the costs are for.
+	Schedule model.PipeSchedule
 }
 
 // NewCosts prices s. It fails when the layout does not split the model or
@@ -113,16 +139,20 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 	}
 	p, v := l.PP, l.VirtualStages
 	K := len(chunks)
-	co := Costs{PP: p, VirtualStages: v, MicroBatches: m, ChunkLayers: chunks, ZeRO: l.ZeRO, DPOverlap: l.DPOverlap,
+	co := Costs{PP: p, VirtualStages: v, MicroBatches: m, ChunkLayers: chunks, ZeRO: l.ZeRO, DPOverlap: l.DPOverlap, Schedule: l.PipeSchedule,
 		Forward: make([]PassCost, K), Backward: make([]PassCost, K)}
 	lf, lb := pc.LayerForward.parts(), pc.LayerBackward.parts()
+	mf, mb := pc.MoELayerForward.parts(), pc.MoELayerBackward.parts()
+	moeLayers := a.ChunkMoELayers(chunks)
 	ef, eb := pc.EmbeddingForward.parts(), pc.EmbeddingBackward.parts()
 	hf, hb := pc.HeadForward.parts(), pc.HeadBackward.parts()
 	for j, n := range chunks {
 		var f, b partsOf
+		nm := float64(moeLayers[j])
+		nd := float64(n) - nm
 		for i := range f {
-			f[i] = float64(n) * lf[i]
-			b[i] = float64(n) * lb[i]
+			f[i] = nd*lf[i] + nm*mf[i]
+			b[i] = nd*lb[i] + nm*mb[i]
 			if j == 0 {
 				f[i] += ef[i]
 				b[i] += eb[i]
@@ -132,8 +162,12 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 				b[i] += hb[i]
 			}
 		}
-		co.Forward[j] = PassCost{Compute: f[kCompute], TP: f[kTP], CP: f[kCP]}
-		co.Backward[j] = PassCost{Compute: b[kCompute], TP: b[kTP], CP: b[kCP]}
+		co.Weight = append(co.Weight, nd*pc.LayerWeight+nm*pc.MoELayerWeight)
+		if j == K-1 {
+			co.Weight[j] += pc.HeadWeight
+		}
+		co.Forward[j] = PassCost{Compute: f[kCompute], TP: f[kTP], CP: f[kCP], EP: f[kEP]}
+		co.Backward[j] = PassCost{Compute: b[kCompute], TP: b[kTP], CP: b[kCP], EP: b[kEP]}
 	}
 
 	// Point-to-point: one GPU's slice of the activations (sharded over tp
@@ -143,6 +177,11 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 	co.P2P = make([]float64, p)
 	for r := range co.P2P {
 		co.P2P[r] = p2pDelay(c, co.P2PBytes, l.TP*l.CP, r, (r+1)%p, 0, p)
+	}
+
+	if a.IsMoE() {
+		moeDataParallel(&co, s, chunks, pc)
+		return co, nil
 	}
 
 	// Data parallelism. Most chunks hold the same parameters; each distinct
@@ -361,6 +400,9 @@ func (co Costs) blocking() bool { return co.ZeRO == 2 && !co.DPOverlap }
 // below the simulated step by those; for a single stage without ZeRO-3 it
 // is the simulated step up to rounding.
 func (co Costs) LowerBound() float64 {
+	if co.Schedule == model.SchedZBH1 || co.Schedule == model.SchedDualPipe {
+		return co.workBound()
+	}
 	p, v, m := co.PP, co.VirtualStages, float64(co.MicroBatches)
 	gatherFirst := co.ZeRO == 3 || (co.ZeRO == 1 || co.ZeRO == 2) && co.DPOverlap
 	bwd := func(r, c int) float64 {

@@ -12,6 +12,7 @@ const (
 	computeStream stream = iota
 	tpStream
 	cpStream
+	epStream // expert-parallel all-to-alls
 	numStreams
 )
 
@@ -22,6 +23,7 @@ const (
 	kCompute kind = iota
 	kTP
 	kCP
+	kEP // expert-parallel dispatch and combine
 	numKinds
 )
 

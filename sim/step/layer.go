@@ -22,6 +22,8 @@ type coster struct {
 
 	tasks []task
 	prev  int // index of the last task on the critical chain, -1 at the start
+
+	moe moeState // MoE and MLA models (moe.go)
 }
 
 func newCoster(a model.Arch, l model.Layout, t model.Training, c cluster.Cluster) *coster {

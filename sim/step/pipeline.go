@@ -7,55 +7,121 @@ import (
 
 // pipeline is the static part of one replica's step: the order of passes on
 // every stage, their noiseless durations, and who feeds whom. Passes are
-// numbered flat: pass i of stage r is r·n + i, with n = 2·m·v passes per
-// stage.
+// numbered flat: pass i of stage r is r·n + i, with n the most passes any
+// stage runs (2·m·v for 1F1B; stages of DualPipe run different numbers,
+// and the slots past a stage's last pass are unused).
 type pipeline struct {
 	p, v, m, n int
 	ops        [][]model.Op
-	dur        []float64 // noiseless seconds of each pass
-	prod       []int32   // the pass whose output this pass needs, -1 if none
-	delay      []float64 // point-to-point transfer from the producer
-	cons       []int32   // the pass that needs this pass's output, -1 if none
-	gather     []int16   // the chunk whose parameter gather this pass waits for (its first forward), -1 if none
-	firstFwd   [][]int   // per stage, per chunk: position of its first forward pass
-	lastBwd    [][]int   // per stage, per chunk: position of its last backward pass
+	dur        []float64    // noiseless seconds of each pass
+	prod       [][2]int32   // the passes whose outputs this pass needs, -1 if none (two for DualPipe's overlapped pairs)
+	delay      [][2]float64 // point-to-point transfer from each producer
+	cons       [][2]int32   // the passes that need this pass's output, -1 if none
+	gather     []int16      // the chunk whose parameter gather this pass waits for (its first forward), -1 if none
+	firstFwd   [][]int      // per stage, per chunk: position of its first forward pass
+	lastBwd    [][]int      // per stage, per chunk: position of the pass that completes its gradients
 }
 
-func newPipeline(p, v, m int, dur func(stage int, o model.Op) float64, delay func(from, to int) float64) *pipeline {
-	n := 2 * m * v
-	pl := &pipeline{p: p, v: v, m: m, n: n}
+// position maps chunk c of stage r to its place in the model's order of
+// chunks (K of them), and back: chunk j = c·pp + r of the interleaved
+// schedules; for DualPipe, chunk 0 of rank r is stage r and chunk 1 stage
+// pp−1−r of the micro batches fed from the other end.
+type position struct {
+	p, K int
+	dual bool
+}
+
+func (q position) of(r, c int) int {
+	switch {
+	case q.dual && c == 1:
+		return q.p - 1 - r
+	case q.dual:
+		return r
+	}
+	return c*q.p + r
+}
+
+func (q position) at(j, c int) (stage, chunk int) {
+	switch {
+	case q.dual && c == 1:
+		return q.p - 1 - j, 1
+	case q.dual:
+		return j, 0
+	}
+	return j % q.p, j / q.p
+}
+
+func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o model.Op) float64, delay func(from, to int) float64) *pipeline {
+	pl := &pipeline{p: p, v: v, m: m}
 	pl.ops = make([][]model.Op, p)
+	for r := range pl.ops {
+		pl.ops[r] = model.ScheduleFor(kind, r, p, v, m)
+		pl.n = max(pl.n, len(pl.ops[r]))
+	}
+	n := pl.n
+	q := position{p: p, K: p * v, dual: kind == model.SchedDualPipe}
+	chunks := v
+	if q.dual {
+		q.K, chunks = p, 2
+		pl.v = 2 // the two directions' chunks, for the per-chunk state
+	}
 	// pos[stage][dir][chunk][mb]: flat index of that pass
 	pos := make([][2][][]int32, p)
 	for r := 0; r < p; r++ {
-		pl.ops[r] = model.Schedule(r, p, v, m)
 		for d := 0; d < 2; d++ {
-			pos[r][d] = make([][]int32, v)
+			pos[r][d] = make([][]int32, chunks)
 			for c := range pos[r][d] {
 				pos[r][d][c] = make([]int32, m)
 			}
 		}
 		for i, o := range pl.ops[r] {
-			d := 0
-			if o.Backward {
-				d = 1
+			k := int32(r*n + i)
+			switch {
+			case o.Weight:
+			case o.Paired:
+				pos[r][0][o.Chunk][o.MicroBatch] = k
+				pos[r][1][o.PairChunk][o.PairMicroBatch] = k
+			case o.Backward:
+				pos[r][1][o.Chunk][o.MicroBatch] = k
+			default:
+				pos[r][0][o.Chunk][o.MicroBatch] = k
 			}
-			pos[r][d][o.Chunk][o.MicroBatch] = int32(r*n + i)
 		}
 	}
 	pl.dur = make([]float64, p*n)
-	pl.delay = make([]float64, p*n)
-	pl.prod = make([]int32, p*n)
-	pl.cons = make([]int32, p*n)
+	pl.delay = make([][2]float64, p*n)
+	pl.prod = make([][2]int32, p*n)
+	pl.cons = make([][2]int32, p*n)
 	pl.gather = make([]int16, p*n)
 	for k := range pl.prod {
-		pl.prod[k], pl.cons[k], pl.gather[k] = -1, -1, -1
+		pl.prod[k], pl.cons[k], pl.gather[k] = [2]int32{-1, -1}, [2]int32{-1, -1}, -1
 	}
 	pl.firstFwd = make([][]int, p)
 	pl.lastBwd = make([][]int, p)
+	link := func(k int, r int, slot int, backward bool, c, mb int) {
+		j := q.of(r, c)
+		var ps, pc, dir int
+		switch {
+		case !backward && j > 0:
+			ps, pc = q.at(j-1, c)
+		case backward && j < q.K-1:
+			ps, pc = q.at(j+1, c)
+			dir = 1
+		default:
+			return
+		}
+		src := pos[ps][dir][pc][mb]
+		pl.prod[k][slot] = src
+		if pl.cons[src][0] < 0 {
+			pl.cons[src][0] = int32(k)
+		} else {
+			pl.cons[src][1] = int32(k)
+		}
+		pl.delay[k][slot] = delay(ps, r)
+	}
 	for r := 0; r < p; r++ {
-		pl.firstFwd[r] = make([]int, v)
-		pl.lastBwd[r] = make([]int, v)
+		pl.firstFwd[r] = make([]int, chunks)
+		pl.lastBwd[r] = make([]int, chunks)
 		for c := range pl.firstFwd[r] {
 			pl.firstFwd[r][c] = -1
 		}
@@ -66,27 +132,20 @@ func newPipeline(p, v, m int, dur func(stage int, o model.Op) float64, delay fun
 				pl.firstFwd[r][o.Chunk] = i
 				pl.gather[k] = int16(o.Chunk)
 			}
-			if o.Backward {
+			switch {
+			case o.Paired:
+				pl.lastBwd[r][o.PairChunk] = i
+			case o.Backward && !o.Split:
 				pl.lastBwd[r][o.Chunk] = i
 			}
-			ps, pc, dir := -1, o.Chunk, 0
 			switch {
-			case !o.Backward && r > 0:
-				ps = r - 1
-			case !o.Backward && o.Chunk > 0:
-				ps, pc = p-1, o.Chunk-1
-			case o.Backward && r < p-1:
-				ps, dir = r+1, 1
-			case o.Backward && o.Chunk < v-1:
-				ps, pc, dir = 0, o.Chunk+1, 1
+			case o.Weight:
+			case o.Paired:
+				link(k, r, 0, false, o.Chunk, o.MicroBatch)
+				link(k, r, 1, true, o.PairChunk, o.PairMicroBatch)
+			default:
+				link(k, r, 0, o.Backward, o.Chunk, o.MicroBatch)
 			}
-			if ps < 0 {
-				continue
-			}
-			j := pos[ps][dir][pc][o.MicroBatch]
-			pl.prod[k] = j
-			pl.cons[j] = int32(k)
-			pl.delay[k] = delay(ps, r)
 		}
 	}
 	return pl
@@ -95,7 +154,8 @@ func newPipeline(p, v, m int, dur func(stage int, o model.Op) float64, delay fun
 // passState is what the simulation reads and writes of one pass, kept
 // together for locality.
 type passState struct {
-	arrival float64 // when its input has arrived; -1 until then (0 without a producer)
+	arrival float64 // when its inputs have arrived (0 without a producer)
+	pending int8    // inputs not yet produced
 	dur     float64 // its duration: base × factor + extra
 	start   float64
 }
@@ -155,11 +215,13 @@ func (x *replica) run() {
 	}
 	for k := range x.done {
 		x.done[k] = -1
-		a := 0.0
-		if x.pl.prod[k] >= 0 {
-			a = -1
+		var pending int8
+		for _, j := range x.pl.prod[k] {
+			if j >= 0 {
+				pending++
+			}
 		}
-		x.st[k] = passState{arrival: a, dur: x.pl.dur[k]*x.factor[k] + x.extra[k]}
+		x.st[k] = passState{pending: pending, dur: x.pl.dur[k]*x.factor[k] + x.extra[k]}
 	}
 	if x.zero3 {
 		for r := range x.next {
@@ -177,7 +239,7 @@ func (x *replica) run() {
 // the order the pass needs them, and sets the earliest start of the pass:
 // every layer's weights must have arrived by the time the pass reaches it.
 func (x *replica) z3Issue(r, i int, t float64) {
-	if i >= x.pl.n {
+	if i >= len(x.pl.ops[r]) {
 		return
 	}
 	o := x.pl.ops[r][i]
@@ -223,15 +285,15 @@ func (x *replica) z3Reduce(r, k int, now float64) {
 func (x *replica) try(r int, now float64) {
 	i := int(x.next[r])
 	pl := x.pl
-	if x.busy[r] || i >= pl.n {
+	if x.busy[r] || i >= len(pl.ops[r]) {
 		return
 	}
 	k := r*pl.n + i
 	ps := &x.st[k]
-	ready := ps.arrival
-	if ready < 0 {
+	if ps.pending > 0 {
 		return // the producer will call again
 	}
+	ready := ps.arrival
 	if ready < now {
 		ready = now
 	}
@@ -259,10 +321,19 @@ func (x *replica) Handle(r int) {
 		x.z3Reduce(r, k, now)
 	}
 	x.try(r, now)
-	if c := pl.cons[k]; c >= 0 {
-		x.st[c].arrival = now + pl.delay[c]
+	for _, c := range pl.cons[k] {
+		if c < 0 {
+			break
+		}
+		slot := 0
+		if pl.prod[c][1] == int32(k) {
+			slot = 1
+		}
+		cst := &x.st[c]
+		cst.arrival = max(cst.arrival, now+pl.delay[c][slot])
+		cst.pending--
 		cs := int(c) / pl.n
-		if int(x.next[cs]) == int(c)-cs*pl.n {
+		if cst.pending == 0 && int(x.next[cs]) == int(c)-cs*pl.n {
 			x.try(cs, now)
 		}
 	}

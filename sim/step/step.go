@@ -19,6 +19,7 @@ type Breakdown struct {
 	Compute   float64 // kernels on the critical stage
 	TPComm    float64 // exposed tensor-parallel collectives
 	CPComm    float64 // exposed context-parallel collectives
+	EPComm    float64 // exposed expert-parallel all-to-alls (MoE dispatch and combine)
 	PPBubble  float64 // waiting for the neighbouring stage (and for slower stages at the end)
 	PPComm    float64 // waiting for point-to-point transfers between stages
 	DPComm    float64 // exposed data-parallel collectives (gradients, parameter gathers)
@@ -28,7 +29,7 @@ type Breakdown struct {
 
 // Sum is the total of the parts.
 func (b Breakdown) Sum() float64 {
-	return b.Compute + b.TPComm + b.CPComm + b.PPBubble + b.PPComm + b.DPComm + b.Optimizer + b.Straggler
+	return b.Compute + b.TPComm + b.CPComm + b.EPComm + b.PPBubble + b.PPComm + b.DPComm + b.Optimizer + b.Straggler
 }
 
 // Result is what Simulate returns.
@@ -95,6 +96,7 @@ type plan struct {
 	blocking []float64 // per pass (flat): seconds of collectives that block the pass (ZeRO-2 without overlap)
 	layerFwd timeline
 	layerBwd timeline
+	weight   []float64 // per model chunk: the weight-gradient part of its backward pass (zero-bubble schedules)
 }
 
 func newPlan(s Spec) *plan {
@@ -112,11 +114,12 @@ func newPlan(s Spec) *plan {
 	for j := range pn.parts {
 		pn.parts[j] = [2]partsOf{co.Forward[j].parts(), co.Backward[j].parts()}
 	}
-	pn.pl = newPipeline(p, v, m, func(r int, o model.Op) float64 {
-		if o.Backward {
-			return co.Backward[o.Chunk*p+r].Total()
-		}
-		return co.Forward[o.Chunk*p+r].Total()
+	if l.PipeSchedule == model.SchedDualPipe {
+		dualPipeCosts(&co)
+	}
+	pn.weight = co.Weight
+	pn.pl = newPipeline(p, v, m, l.PipeSchedule, func(r int, o model.Op) float64 {
+		return sum(pn.opParts(r, o))
 	}, func(from, to int) float64 {
 		if from > to {
 			from, to = to, from
@@ -142,7 +145,7 @@ func newPlan(s Spec) *plan {
 	return pn
 }
 
-func sum(p partsOf) float64 { return p[0] + p[1] + p[2] }
+func sum(p partsOf) float64 { return p[0] + p[1] + p[2] + p[3] }
 
 // stageTail is when a stage's passes, data-parallel collectives and
 // optimizer end.
@@ -340,7 +343,7 @@ func HardwareFLOPsPerToken(a model.Arch, l model.Layout, t model.Training) float
 	}
 	switch l.Recompute {
 	case model.RecomputeFull:
-		f += 2*float64(a.Layers)*(a.AttentionParams()+a.MLPParams()) + core
+		f += 2*a.ActiveLayerMatmulParams() + core
 	case model.RecomputeSelective:
 		if t.Attention == model.Unfused {
 			f += core
@@ -378,7 +381,7 @@ func (pn *plan) noisyStep(k int) float64 {
 	var needed []int
 	for r := 0; r < pn.pl.p; r++ {
 		for i, o := range pn.pl.ops[r] {
-			last := i == pn.pl.n-1 || (o.Backward && (l.ZeRO >= 2 || pn.pl.lastBwd[r][o.Chunk] == i))
+			last := i == len(pn.pl.ops[r])-1 || (o.Backward && (l.ZeRO >= 2 || pn.pl.lastBwd[r][o.Chunk] == i))
 			if last {
 				needed = append(needed, r*pn.pl.n+i)
 			}

@@ -91,7 +91,7 @@ func TestClosedForm(t *testing.T) {
 			slowest := slices.Max(stages)
 			d := 0.0
 			if c.pp > 1 {
-				d = pn.pl.delay[pn.pl.n] // one hop: stage 1's first pass
+				d = pn.pl.delay[pn.pl.n][0] // one hop: stage 1's first pass
 			}
 			p := float64(c.pp)
 			// The first forward pass waits until its parameters arrive in
@@ -139,7 +139,7 @@ func TestClosedForm(t *testing.T) {
 func TestTextbookBubble(t *testing.T) {
 	for _, c := range []struct{ p, v, m int }{{4, 1, 8}, {8, 1, 32}, {16, 1, 16}, {4, 2, 8}, {16, 8, 16}, {8, 4, 64}, {8, 3, 32}} {
 		const tf, tb = 1.0, 2.0
-		pl := newPipeline(c.p, c.v, c.m, func(_ int, o model.Op) float64 {
+		pl := newPipeline(c.p, c.v, c.m, model.Sched1F1B, func(_ int, o model.Op) float64 {
 			if o.Backward {
 				return tb / float64(c.v)
 			}

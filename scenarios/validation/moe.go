@@ -1,0 +1,85 @@
+package validation
+
+import (
+	"strings"
+
+	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/sim/run"
+)
+
+// moeBuiltin maps a measured.yaml MoE row's model_name to a built-in
+// architecture (sim/model's moeBuiltins, each sourced from its released
+// config.json), or says why it has none.
+func moeBuiltin(name string) (builtin, unmodelled string) {
+	base, _, _ := strings.Cut(name, " (") // "DeepSeekV3 (tokendrop)" → "DeepSeekV3"
+	switch base {
+	case "DeepSeekV3":
+		return "deepseek-v3", ""
+	case "Kimi_K2":
+		return "kimi-k2", ""
+	case "Qwen3_235B_a22B":
+		return "qwen3-235b-a22b", ""
+	case "Qwen3_30B_a3B":
+		return "qwen3-30b-a3b", ""
+	case "GPT OSS 120B":
+		return "gpt-oss-120b", ""
+	}
+	switch {
+	case strings.HasPrefix(base, "Nemotron"):
+		return "", "hybrid Mamba-Transformer MoE (Nemotron 3): Mamba layers not modelled"
+	}
+	return "", "no sourced architecture for " + name
+}
+
+// moeCase maps a measured.yaml MoE row (Megatron-Bridge) to a case: the
+// dense recipe (measuredScenario) with the built-in architecture of the
+// row's model, ep from the row, etp 1 (the rows give none; Megatron-Bridge's
+// recipes for these models set expert_tensor_parallel_size 1), the
+// interleaved 1F1B schedule when vp is set, and perfectly balanced routing
+// (the source notes that the benchmarks force the token distribution to be
+// balanced among experts); "tokendrop" rows run at capacity factor 1.0
+// (Megatron-Bridge's token-drop recipes: moe_expert_capacity_factor 1.0
+// with padding to capacity), the others dropless. Their group is the
+// source's with "-moe" appended, so that MoE and dense accuracy are read
+// apart.
+func moeCase(c Case, r measuredRow) Case {
+	c.Group = strings.Replace(c.Group, srcBridge, srcBridge+"-moe", 1)
+	name := r.ModelName
+	if name == "" {
+		name = r.Model.Name
+	}
+	b, why := moeBuiltin(name)
+	if why != "" {
+		c.Unmodelled = why
+		return c
+	}
+	r.Model = measuredModel{Builtin: b}
+	s := measuredScenario(r)
+	if r.EP != nil {
+		s.Parallelism.EP = ptr(*r.EP)
+	}
+	if strings.Contains(name, "tokendrop") {
+		s.Training.CapacityFactor = ptr(scenarios.Quantity(1))
+	}
+	c.Spec = func() (run.Spec, error) { return leastRecompute(s) }
+	return c
+}
+
+// GroupDeepSeek is the group of DeepSeek-V3's published pre-training cost.
+const GroupDeepSeek = "deepseek-v3-report/h800/fp8"
+
+// deepseekCase is DeepSeek-V3's published pre-training cost: 2.664M H800
+// GPU-hours for 14.8T tokens on 2,048 H800s (arXiv:2412.19437 Table 1),
+// against the whole run of the deepseek-v3 built-in scenario.
+func deepseekCase() Case {
+	return Case{
+		Name:   "deepseek-v3 pre-training, 2,048 H800s",
+		Source: "arXiv:2412.19437 Table 1 (2.664M H800 GPU-hours of pre-training, 14.8T tokens)",
+		Group:  GroupDeepSeek,
+		Spec:   builtin("deepseek-v3"),
+		Whole:  true,
+		Metrics: []Metric{
+			{Name: "gpu_hours", Published: 2.664e6, Run: func(r run.Result) float64 { return r.GPUHours }},
+		},
+	}
+}

@@ -1,0 +1,54 @@
+package validation
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestMoEProbe prints the MoE rows (run with MOEPROBE=1).
+func TestMoEProbe(t *testing.T) {
+	if os.Getenv("MOEPROBE") == "" {
+		t.Skip()
+	}
+	var cs []Case
+	for _, c := range Suite() {
+		if strings.Contains(c.Group, "-moe") && (os.Getenv("MOEFILTER") == "" || strings.Contains(c.Name, os.Getenv("MOEFILTER"))) {
+			cs = append(cs, c)
+		}
+	}
+	rows, err := Run(context.Background(), cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Case < rows[j].Case })
+	sum, n := 0.0, 0
+	for _, r := range rows {
+		fmt.Printf("%-55s %8.3f %8.3f %+6.1f%% %s\n", r.Case, r.Published, r.Predicted, r.ErrorPct, r.Status)
+		if r.Modelled() {
+			sum += abs(r.ErrorPct)
+			n++
+		}
+	}
+	fmt.Printf("MoE rows: %d modelled, mean |error| %.1f%%\n", n, sum/float64(max(n, 1)))
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func TestGroupProbe(t *testing.T) {
+	if os.Getenv("MOEPROBE") == "" {
+		t.Skip()
+	}
+	groups, all := Groups(allRows(t))
+	for _, g := range append(groups, all) {
+		fmt.Printf("%-40s compared %4d mae %5.1f unmodelled %3d refused %d worst %+.1f %s\n", g.Group, g.Compared, g.MAE, g.Unmodelled, g.Refused, g.Worst.ErrorPct, g.Worst.Case)
+	}
+}

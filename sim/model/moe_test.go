@@ -1,0 +1,71 @@
+package model
+
+import "testing"
+
+func TestMoEParams(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		total, active float64 // published, see each comment
+		tol           float64
+	}{
+		{"deepseek-v3", 671e9, 37e9, 0.02},      // arXiv:2412.19437 abstract: 671B total, 37B activated
+		{"kimi-k2", 1.04e12, 32.6e9, 0.02},      // arXiv:2507.20534: 1.04T total, 32B activated
+		{"qwen3-235b-a22b", 235e9, 22e9, 0.02},  // Qwen3 technical report Table 2
+		{"qwen3-30b-a3b", 30.5e9, 3.3e9, 0.03},  // Qwen/Qwen3-30B-A3B model card: 30.5B, 3.3B activated
+		{"gpt-oss-120b", 116.8e9, 5.13e9, 0.12}, // gpt-oss model card Table 1: 116.83B total, 5.13B active (the card counts no unembedding among the active)
+		{"mixtral-8x7b", 46.7e9, 12.9e9, 0.02},  // arXiv:2401.04088 §2: 47B total, 13B active
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := LookupArch(c.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if got := a.Params(); !near(got, c.total, c.tol) {
+				t.Errorf("Params() = %.4g, want %.4g ± %g", got, c.total, c.tol)
+			}
+			if got := a.ActiveParams(); !near(got, c.active, max(c.tol, 0.03)) {
+				t.Errorf("ActiveParams() = %.4g, want %.4g", got, c.active)
+			}
+		})
+	}
+}
+
+func TestMLAParamsByHand(t *testing.T) {
+	a, _ := LookupArch("deepseek-v3")
+	// q_a 7168·1536 + norm 1536 + q_b 1536·128·192; kv_a 7168·576 + norm
+	// 512; kv_b 512·128·256; o 128·128·7168.
+	want := 7168.0*1536 + 1536 + 1536*128*192 + 7168*576 + 512 + 512*128*256 + 128*128*7168
+	if got := a.AttentionParams(); got != want {
+		t.Errorf("AttentionParams() = %v, want %v", got, want)
+	}
+	// The attention core: QKᵀ over 192 and AV over 128 per head, i.e. the
+	// FLOPs of 128 heads of (192+128)/2 = 160.
+	if got := a.HeadDim(); got != 160 {
+		t.Errorf("HeadDim() = %d, want 160", got)
+	}
+}
+
+func TestExpertSharding(t *testing.T) {
+	a, _ := LookupArch("deepseek-v3")
+	l := Layout{TP: 1, PP: 16, CP: 1, DP: 128, EP: 64, MicroBatch: 1, VirtualStages: 1}
+	// Megatron-Core: expert DP = tp·cp·dp/(ep·etp) = 128/64 = 2.
+	if got := l.ExpertDP(); got != 2 {
+		t.Errorf("ExpertDP() = %d, want 2", got)
+	}
+	// A MoE layer's 256 experts over ep 64: 4 experts of 3·7168·2048.
+	s := a.LayerParamsOn(10, l)
+	if want := 4 * 3 * 7168.0 * 2048; s.Expert != want {
+		t.Errorf("experts on one GPU = %v, want %v", s.Expert, want)
+	}
+	if err := l.Validate(a, Training{SeqLen: 4096, GlobalBatch: 15360}, 2048); err != nil {
+		t.Errorf("DeepSeek-V3's layout: %v", err)
+	}
+	bad := l
+	bad.EP = 48
+	if err := bad.Validate(a, Training{SeqLen: 4096, GlobalBatch: 15360}, 2048); err == nil {
+		t.Error("ep 48 does not divide 256 experts: want an error")
+	}
+}
