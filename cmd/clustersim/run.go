@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -164,7 +165,7 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 	l := st.Layout
 	fmt.Fprintf(tw, "scenario\t%s\n", r.Scenario)
 	if spec.Description != "" {
-		fmt.Fprintf(tw, "description\t%s\n", spec.Description)
+		fmt.Fprintf(tw, "description\t%s%s\n", spec.Description, editedNote(spec))
 	}
 	fmt.Fprintf(tw, "model\t%s, %.4g billion parameters\n", st.Arch.Name, r.Params/1e9)
 	fmt.Fprintf(tw, "cluster\t%s × %s\n", group(fmt.Sprint(st.Cluster.GPUs)), st.Cluster.GPU.Name)
@@ -277,4 +278,20 @@ func bandedInterval(mean float64, ci run.Interval, r run.Result) string {
 		s += fmt.Sprintf("; Monte Carlo 90%%: %s – %s", num(ci.P5), num(ci.P95))
 	}
 	return s
+}
+
+// editedNote says which keys --set changed, since the description is the
+// scenario's as written and may quote what they changed (a GPU count).
+func editedNote(spec run.Spec) string {
+	var keys []string
+	for k, src := range spec.Sources {
+		if src == scenarios.SetFile && k != "trials" && k != "seed" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	slices.Sort(keys)
+	return " (as written; --set changed " + strings.Join(keys, ", ") + ")"
 }

@@ -136,3 +136,23 @@ func TestPlanModelError(t *testing.T) {
 		}
 	}
 }
+
+// TestRunDescriptionEdited: the description is the scenario's as written, so
+// when --set changes a key it may quote (a GPU count), the table says so.
+func TestRunDescriptionEdited(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--set", "cluster.gpus=8192"}, "16,384 H100s (arXiv:2407.21783 Table 4, row 2) (as written; --set changed cluster.gpus)\n"},
+		{[]string{"--trials", "2"}, "16,384 H100s (arXiv:2407.21783 Table 4, row 2)\n"},
+	} {
+		out, stderr, code := runMain(t, append([]string{"run", "llama3-405b", "--trials", "2"}, c.args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, stderr)
+		}
+		if !strings.Contains(out, c.want) {
+			t.Errorf("%v: description line %q not in\n%s", c.args, c.want, out[:min(len(out), 400)])
+		}
+	}
+}
