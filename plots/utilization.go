@@ -529,6 +529,11 @@ func phaseLabel(p run.PhaseResult) string {
 	return s
 }
 
+// minLabelledBand is the narrowest phase band, as a fraction of the run,
+// whose label is written: a 9-point label of about 35 characters spans a
+// sixth of the plot.
+const minLabelledBand = 0.17
+
 // phaseBands shades every other phase of a multi-phase run on p (x in
 // days, y from 0 to top) and writes each phase's label at the top of its
 // band.
@@ -564,8 +569,15 @@ func phaseBands(p *plot.Plot, r run.Result, start map[int]float64, endDays, top 
 			edge.Color, edge.Width, edge.Dashes = grey, 0.8, []vg.Length{2, 2}
 			p.Add(edge)
 		}
-		xys = append(xys, plotter.XY{X: a, Y: top})
-		labels = append(labels, phaseLabel(ph))
+		if b-a >= minLabelledBand*endDays {
+			// a narrow band's label would run into its neighbours' (the
+			// phase timeline names every phase)
+			xys = append(xys, plotter.XY{X: a, Y: top})
+			labels = append(labels, phaseLabel(ph))
+		}
+	}
+	if len(labels) == 0 {
+		return nil
 	}
 	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
 	if err != nil {
