@@ -11,7 +11,7 @@ import (
 
 	"github.com/clustersim/clustersim/plots"
 	"github.com/clustersim/clustersim/scenarios"
-	"github.com/clustersim/clustersim/scenarios/validation"
+	"github.com/clustersim/clustersim/scenarios/study"
 	"github.com/clustersim/clustersim/sim/run"
 )
 
@@ -241,12 +241,7 @@ func interval(mean float64, ci run.Interval, trials int) string {
 // withModelError sets r's model-error band, from the validation suite's
 // summary embedded in the binary (scenarios/validation, accuracy.json),
 // for the scenario's GPU type and precision, and r's 6·N·D.
-func withModelError(spec run.Spec, r *run.Result) {
-	m := validation.EmbeddedAccuracy().For(spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String())
-	r.ModelErrorPct = m.BandPct
-	r.ModelError = &run.ModelError{BandPct: m.BandPct, MeanAbsPct: m.MeanAbsPct, Rows: m.Rows, Exact: m.Exact, Basis: m.Basis}
-	r.SixNDFLOPs = 6 * r.Params * r.Tokens
-}
+func withModelError(spec run.Spec, r *run.Result) { study.WithModelError(spec, r) }
 
 // banded is a figure with the model-error band: "5.92 ± 7.8% model error".
 func banded(v string, r run.Result) string {
