@@ -214,7 +214,7 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 		fmt.Fprintf(tw, "energy (MWh)\t%s\n", interval(r.EnergyMWh.Mean, *r.EnergyMWh, r.Trials))
 	}
 	if r.Cost != nil {
-		fmt.Fprintf(tw, "cost\t%s\n", num(*r.Cost))
+		fmt.Fprintf(tw, "cost\t%s\n", costWords(*r.Cost, r.Currency))
 	}
 	fmt.Fprintf(tw, "model FLOPs\t%s (6·N·D: %s; the difference is attention and the input embedding)\n", num(r.TotalFLOPs), num(r.SixNDFLOPs))
 	if m := r.ModelError; m != nil {
@@ -272,4 +272,13 @@ func bandedInterval(mean float64, ci run.Interval, r run.Result) string {
 		s += fmt.Sprintf("; Monte Carlo 90%%: %s – %s", num(ci.P5), num(ci.P95))
 	}
 	return s
+}
+
+// costWords is a cost with its currency: "68.2M USD", or "68.2M (currency
+// not set)" when the scenario gives a price without energy.currency.
+func costWords(v float64, currency string) string {
+	if currency == "" {
+		return num(v) + " (currency not set)"
+	}
+	return num(v) + " " + currency
 }

@@ -173,6 +173,7 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 	if s.Energy.PricePerGPUHour > 0 {
 		c := r.GPUHours * s.Energy.PricePerGPUHour
 		r.Cost = &c
+		r.Currency = s.Energy.Currency
 	}
 	for i, p := range ph {
 		days := 0.0
