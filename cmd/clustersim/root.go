@@ -142,6 +142,7 @@ A SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
 		newPlotCmd(io, nil),
 		newReportCmd(io, nil),
 		newTraceCmd(io, nil),
+		newVersionCmd(io, nil),
 	)
 	return root
 }

@@ -22,8 +22,8 @@ type TradeoffPoint struct {
 type Tradeoff struct {
 	GPUs      int
 	HBMGiB    float64
-	Evaluated int // layouts the plan considered
-	Feasible  int // layouts that divide and fit
+	Evaluated int             // layouts the plan considered
+	Feasible  int             // layouts that divide and fit
 	Points    []TradeoffPoint // best first
 	// Own is the scenario's layout (also in Points when ranked there); nil
 	// when it is not valid on the cluster.
