@@ -23,3 +23,19 @@ func BenchmarkSweep240(b *testing.B) {
 	}
 	b.ReportMetric(240/(b.Elapsed().Seconds()/float64(b.N)), "points/s")
 }
+
+// BenchmarkReview is the data of `report` (issue 9's acceptance: report
+// llama3-405b <= 3 s, llama3-405b-pretrain <= 5 s on 2 cores, plan and
+// sensitivity included): the figures, the re-planned scaling from 1,024
+// to 65,536 GPUs, the sensitivity, the waterfall and the trade-off.
+func BenchmarkReview(b *testing.B) {
+	for _, name := range []string{"llama3-405b", "llama3-405b-pretrain"} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ReviewOf(context.Background(), name, nil, ReviewOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
