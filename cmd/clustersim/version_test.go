@@ -33,3 +33,37 @@ func TestVersionCommand(t *testing.T) {
 		t.Errorf("version extra: exit %d, want %d", code, exitUsage)
 	}
 }
+
+// TestRunCostCurrency: run prints the cost with energy.currency, and says
+// when the scenario gives a price without one. llama3-8b at 2 per
+// GPU-hour: cost = GPU-hours × 2.
+func TestRunCostCurrency(t *testing.T) {
+	for _, c := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"energy.price_per_gpu_hour=2", "energy.currency=USD"}, " USD\n"},
+		{[]string{"energy.price_per_gpu_hour=2"}, " (currency not set)\n"},
+	} {
+		args := []string{"run", "llama3-8b", "--trials", "2"}
+		for _, s := range c.sets {
+			args = append(args, "--set", s)
+		}
+		var out, errb bytes.Buffer
+		if code := Main(args, strings.NewReader(""), &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		line := ""
+		for _, l := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(l, "cost") {
+				line = l + "\n"
+			}
+		}
+		if !strings.HasSuffix(line, c.want) {
+			t.Errorf("%v: cost line %q, want it to end %q", c.sets, line, c.want)
+		}
+	}
+	if got := costWords(68.2e6, "USD"); got != "68.2M USD" {
+		t.Errorf("costWords = %q", got)
+	}
+}
