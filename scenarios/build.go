@@ -186,6 +186,7 @@ func (d *decoder) build(s *Scenario) run.Spec {
 		PUE:             float64(deref(en.PUE, DefaultPUE)),
 		HostWattsPerGPU: float64(deref(en.HostWattsPerGPU, 0)),
 		PricePerGPUHour: float64(deref(en.PricePerGPUHour, 0)),
+		Currency:        strings.TrimSpace(deref(en.Currency, "")),
 	}
 	if pue := spec.Energy.PUE; pue != 0 && !(pue >= 1) {
 		d.errKey("energy.pue", "%s must be >= 1 (or 0 to turn energy off)", formatQuantity(pue))
@@ -195,6 +196,9 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	}
 	if v := spec.Energy.PricePerGPUHour; v < 0 {
 		d.errKey("energy.price_per_gpu_hour", "%s must be >= 0", formatQuantity(v))
+	}
+	if c := spec.Energy.Currency; len(c) > 16 || strings.ContainsAny(c, "\n\r\t") {
+		d.errKey("energy.currency", "%q: want a short currency code such as USD or EUR (at most 16 characters, one line)", c)
 	}
 
 	spec.Trials = deref(s.Trials, DefaultTrials)

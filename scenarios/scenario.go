@@ -184,6 +184,9 @@ type Energy struct {
 	PUE             *Quantity `yaml:"pue,omitempty"`                // default 1.1; 0 turns energy off
 	HostWattsPerGPU *Quantity `yaml:"host_watts_per_gpu,omitempty"` // default 0
 	PricePerGPUHour *Quantity `yaml:"price_per_gpu_hour,omitempty"` // default 0
+	// Currency names the price's unit (an ISO 4217 code such as USD or
+	// EUR); no default: a cost without it says "(currency not set)".
+	Currency *string `yaml:"currency,omitempty"`
 }
 
 // Phase is a part of the run; keys left out inherit the top level's.

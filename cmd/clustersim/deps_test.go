@@ -18,7 +18,8 @@ const module = "github.com/clustersim/clustersim"
 // allowed is a statement of policy (see go/build/deps_test.go in the Go
 // source): for each package of the module, the packages of the module and
 // the outside libraries it may import. Dependencies point one way,
-// cmd → scenarios → sim → cluster, and plots reads results only. Every
+// cmd → scenarios/study → scenarios → sim → cluster, and plots reads results
+// only (study never imports plots: it returns plain structs). Every
 // outside library has one owner: cobra in cmd, YAML in scenarios, gonum/plot
 // in plots. The standard library is always allowed. A new import edge fails
 // this test until it is added here on purpose.
@@ -32,8 +33,9 @@ var allowed = map[string][]string{
 	"sim/plan":             {"cluster", "sim", "sim/model", "sim/step", "sim/run"},
 	"scenarios":            {"cluster", "cluster/failure", "sim/model", "sim/step", "sim/run", "sim/plan", "go.yaml.in/yaml/v3"},
 	"scenarios/validation": {"scenarios", "cluster", "sim/model", "sim/step", "sim/run", "go.yaml.in/yaml/v3", "gonum.org/v1/gonum/"},
+	"scenarios/study":      {"scenarios", "scenarios/validation", "cluster", "cluster/failure", "sim", "sim/model", "sim/step", "sim/run", "sim/plan"},
 	"plots":                {"sim/model", "sim/step", "sim/run", "sim/plan", "cluster/failure", "gonum.org/v1/plot", "gonum.org/v1/gonum/", "codeberg.org/go-latex/", "golang.org/x/image/"},
-	"cmd/clustersim": {"cluster", "cluster/failure", "sim", "sim/model", "sim/step", "sim/run", "sim/plan", "scenarios", "scenarios/validation", "plots",
+	"cmd/clustersim": {"cluster", "cluster/failure", "sim", "sim/model", "sim/step", "sim/run", "sim/plan", "scenarios", "scenarios/validation", "scenarios/study", "plots",
 		"github.com/spf13/cobra", "github.com/spf13/pflag", "golang.org/x/term", "github.com/schollz/progressbar/v3"},
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/scenarios/study"
 	"github.com/clustersim/clustersim/sim/run"
 )
 
@@ -24,7 +25,7 @@ func seedShard(t testing.TB, shard, shards int, complete bool) []byte {
 		Keys: []scenarios.SweepKey{{Path: "trials", Values: []string{"1", "2"}}}}
 	sf := shardFile{Format: shardFormat, sweepDef: def, Points: 2, Shard: shard, Shards: shards, Complete: complete}
 	for k := shard; k < 2; k += shards {
-		row := sweepRow{Point: k, Set: valuesOf(def.point(k))}
+		row := sweepRow{Point: k, Set: study.ValuesOf(def.Point(k))}
 		if k == 0 {
 			row.Result = &run.Result{Scenario: "llama3-8b", StepTimeS: 1, ETTR: 1, Trials: 1}
 		} else {
@@ -97,20 +98,20 @@ func FuzzSweepSet(f *testing.F) {
 		f.Add(s, "seed=1,2")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		vals := splitValues(a)
+		vals := study.SplitValues(a)
 		if len(vals) == 0 {
-			t.Fatalf("splitValues(%q) is empty", a)
+			t.Fatalf("study.SplitValues(%q) is empty", a)
 		}
-		def, err := defineSweep(&sweepOptions{scenario: "llama3-8b", sets: []string{a, b}})
+		def, err := study.Define("llama3-8b", nil, []string{a, b})
 		if err != nil {
 			if exitCode(err) != exitUsage {
-				t.Fatalf("defineSweep(%q, %q): %v is not a usage error", a, b, err)
+				t.Fatalf("study.Define(%q, %q): %v is not a usage error", a, b, err)
 			}
 			return
 		}
-		n, ok := def.count()
+		n, ok := def.Count()
 		if ok && n > 0 {
-			_ = def.point(n - 1)
+			_ = def.Point(n - 1)
 		}
 	})
 }

@@ -90,7 +90,7 @@ func runPlot(ctx context.Context, io *streams, o *plotOptions) error {
 			fmt.Fprintln(io.out, p)
 		}
 	}
-	for _, n := range f.notes {
+	for _, n := range f.Notes {
 		fmt.Fprintln(io.err, "note:", n)
 	}
 	return nil

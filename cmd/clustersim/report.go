@@ -72,29 +72,29 @@ func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 	if err != nil {
 		return err
 	}
-	withModelError(f.spec, &f.res)
+	withModelError(f.Spec, &f.Result)
 	rows, err := validation.Run(ctx, validation.Cases())
 	if err != nil {
 		return err
 	}
-	yaml, err := scenarios.Marshal(f.scenario)
+	yaml, err := scenarios.Marshal(f.Scenario)
 	if err != nil {
 		return err
 	}
 	d := plots.ReportData{
-		Scenario:     f.res.Scenario,
-		Description:  f.spec.Description,
-		Question:     question(f.spec, f.res),
-		Model:        f.spec.Step.Arch.Name,
-		GPU:          f.spec.Step.Cluster.GPU.Name,
-		Layout:       layoutWords(f.spec.Step.Layout),
+		Scenario:     f.Result.Scenario,
+		Description:  f.Spec.Description,
+		Question:     question(f.Spec, f.Result),
+		Model:        f.Spec.Step.Arch.Name,
+		GPU:          f.Spec.Step.Cluster.GPU.Name,
+		Layout:       layoutWords(f.Spec.Step.Layout),
 		Command:      commandLine("report", o.scenario, o.sets),
-		Result:       f.res,
+		Result:       f.Result,
 		Charts:       charts,
 		ScenarioYAML: string(yaml),
-		Assumptions:  assumptions(f.spec, f.res),
-		Notes:        f.notes,
-		Constants:    constants(f.spec),
+		Assumptions:  assumptions(f.Spec, f.Result),
+		Notes:        f.Notes,
+		Constants:    constants(f.Spec),
 		Provenance:   provenance(o.scenario),
 	}
 	for _, r := range rows {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/scenarios/study"
 	"github.com/clustersim/clustersim/sim/model"
 	"github.com/clustersim/clustersim/sim/run"
 	"github.com/clustersim/clustersim/sim/step"
@@ -76,7 +77,8 @@ func exitCode(err error) int {
 	var fe *model.FieldError
 	var le *run.LimitError
 	var ie *run.InputError
-	if errors.As(err, &ue) || errors.As(err, &se) || errors.As(err, &nf) || errors.As(err, &fe) || errors.As(err, &le) || errors.As(err, &ie) {
+	var si *study.InputError
+	if errors.As(err, &ue) || errors.As(err, &se) || errors.As(err, &nf) || errors.As(err, &fe) || errors.As(err, &le) || errors.As(err, &ie) || errors.As(err, &si) {
 		return exitUsage
 	}
 	if errors.Is(err, context.Canceled) {
@@ -140,6 +142,7 @@ A SCENARIO is a built-in name (see 'clustersim scenarios') or a YAML file.`,
 		newPlotCmd(io, nil),
 		newReportCmd(io, nil),
 		newTraceCmd(io, nil),
+		newVersionCmd(io, nil),
 	)
 	return root
 }

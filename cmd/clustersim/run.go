@@ -12,7 +12,7 @@ import (
 
 	"github.com/clustersim/clustersim/plots"
 	"github.com/clustersim/clustersim/scenarios"
-	"github.com/clustersim/clustersim/scenarios/validation"
+	"github.com/clustersim/clustersim/scenarios/study"
 	"github.com/clustersim/clustersim/sim/run"
 )
 
@@ -215,7 +215,7 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 		fmt.Fprintf(tw, "energy (MWh)\t%s\n", interval(r.EnergyMWh.Mean, *r.EnergyMWh, r.Trials))
 	}
 	if r.Cost != nil {
-		fmt.Fprintf(tw, "cost\t%s\n", num(*r.Cost))
+		fmt.Fprintf(tw, "cost\t%s\n", costWords(*r.Cost, r.Currency))
 	}
 	fmt.Fprintf(tw, "model FLOPs\t%s (6·N·D: %s; the difference is attention and the input embedding)\n", num(r.TotalFLOPs), num(r.SixNDFLOPs))
 	if m := r.ModelError; m != nil {
@@ -242,12 +242,7 @@ func interval(mean float64, ci run.Interval, trials int) string {
 // withModelError sets r's model-error band, from the validation suite's
 // summary embedded in the binary (scenarios/validation, accuracy.json),
 // for the scenario's GPU type and precision, and r's 6·N·D.
-func withModelError(spec run.Spec, r *run.Result) {
-	m := validation.EmbeddedAccuracy().For(spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String())
-	r.ModelErrorPct = m.BandPct
-	r.ModelError = &run.ModelError{BandPct: m.BandPct, MeanAbsPct: m.MeanAbsPct, Rows: m.Rows, Exact: m.Exact, Basis: m.Basis}
-	r.SixNDFLOPs = 6 * r.Params * r.Tokens
-}
+func withModelError(spec run.Spec, r *run.Result) { study.WithModelError(spec, r) }
 
 // banded is a figure with the model-error band: "5.92 ± 7.8% model error".
 func banded(v string, r run.Result) string {
@@ -294,4 +289,13 @@ func editedNote(spec run.Spec) string {
 	}
 	slices.Sort(keys)
 	return " (as written; --set changed " + strings.Join(keys, ", ") + ")"
+}
+
+// costWords is a cost with its currency: "68.2M USD", or "68.2M (currency
+// not set)" when the scenario gives a price without energy.currency.
+func costWords(v float64, currency string) string {
+	if currency == "" {
+		return num(v) + " (currency not set)"
+	}
+	return num(v) + " " + currency
 }

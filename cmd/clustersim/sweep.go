@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,18 +10,17 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clustersim/clustersim/plots"
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/scenarios/study"
 	"github.com/clustersim/clustersim/sim/run"
 )
 
@@ -164,39 +161,6 @@ every shard once.`,
 	return cmd
 }
 
-// sweepDef is what defines a sweep; shard files carry it so that merge can
-// check they belong together.
-type sweepDef struct {
-	Scenario string `json:"scenario"`
-	// SHA256 is the scenario file's (or built-in's) contents, hashed.
-	SHA256 string               `json:"scenario_sha256"`
-	Fixed  []string             `json:"fixed"` // overrides of every point
-	Keys   []scenarios.SweepKey `json:"keys"`
-}
-
-// count is the number of points (ok false beyond 2^62).
-func (d sweepDef) count() (int, bool) { return scenarios.Sweep(d.Keys).Count() }
-
-// point returns point k's overrides, the last key fastest.
-func (d sweepDef) point(k int) []string { return scenarios.Sweep(d.Keys).Point(k) }
-
-// shardPoints is how many of n points shard i of shards runs: those whose
-// index is i modulo shards.
-func shardPoints(n, i, shards int) int {
-	if i >= n {
-		return 0
-	}
-	return (n-i-1)/shards + 1
-}
-
-// sweepRow is one point's outcome.
-type sweepRow struct {
-	Point  int         `json:"point"`
-	Set    []string    `json:"set"` // the value of each key
-	Error  string      `json:"error,omitempty"`
-	Result *run.Result `json:"result,omitempty"`
-}
-
 // shardFile is what `sweep --shard` writes.
 type shardFile struct {
 	Format string `json:"format"`
@@ -210,6 +174,12 @@ type shardFile struct {
 
 const shardFormat = "clustersim-sweep-shard/1"
 
+// sweepDef and sweepRow are the study package's sweep and point.
+type (
+	sweepDef = study.Def
+	sweepRow = study.Row
+)
+
 func parseShard(s string) (i, n int, err error) {
 	a, b, ok := strings.Cut(s, "/")
 	i, err1 := strconv.Atoi(a)
@@ -220,191 +190,22 @@ func parseShard(s string) (i, n int, err error) {
 	return i, n, nil
 }
 
-// splitValues splits a --set value list at the commas outside brackets,
-// braces and quotes.
-func splitValues(s string) []string {
-	var out []string
-	depth, start := 0, 0
-	var quote rune
-	for i, c := range s {
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '[' || c == '{':
-			depth++
-		case c == ']' || c == '}':
-			depth--
-		case c == ',' && depth == 0:
-			out = append(out, strings.TrimSpace(s[start:i]))
-			start = i + 1
-		}
-	}
-	return append(out, strings.TrimSpace(s[start:]))
-}
-
-// defineSweep reads the scenario's sweep block and adds the --set keys.
-func defineSweep(o *sweepOptions) (sweepDef, error) {
-	def := sweepDef{Scenario: o.scenario, Fixed: slices.Clone(o.fixed)}
-	if def.Fixed == nil {
-		def.Fixed = []string{}
-	}
-	_, sc, err := scenarios.ResolveAnyLayout(o.scenario)
-	if err != nil {
-		return def, err
-	}
-	def.Keys = slices.Clone(sc.Sweep)
-	var given []string
-	for _, s := range o.sets {
-		path, list, ok := strings.Cut(s, "=")
-		path = strings.TrimSpace(path)
-		if !ok || path == "" {
-			return def, usagef("--set %q: want path=v1,v2,... (e.g. cluster.gpus=4096,8192)", s)
-		}
-		if err := scenarios.CheckSetPath(path); err != nil {
-			return def, usagef("--set %s: %v", path, err)
-		}
-		k := scenarios.SweepKey{Path: path, Values: splitValues(list)}
-		for _, v := range k.Values {
-			if v == "" {
-				return def, usagef("--set %q: empty value in the list", s)
-			}
-		}
-		if slices.Contains(given, path) {
-			return def, usagef("--set %s is given twice: give all its values in one list, e.g. --set %s=v1,v2", path, path)
-		}
-		given = append(given, path)
-		if i := slices.IndexFunc(def.Keys, func(x scenarios.SweepKey) bool { return x.Path == path }); i >= 0 {
-			def.Keys[i] = k
-		} else {
-			def.Keys = append(def.Keys, k)
-		}
-	}
-	if len(def.Keys) == 0 {
-		return def, usagef("nothing to sweep: give --set path=v1,v2,... or a sweep: block in the scenario")
-	}
-	data, err := scenarioBytes(o.scenario)
-	if err != nil {
-		return def, err
-	}
-	h := sha256.Sum256(data)
-	def.SHA256 = hex.EncodeToString(h[:])
-	return def, nil
-}
-
-func scenarioBytes(name string) ([]byte, error) {
-	if slices.Contains(scenarios.Names(), name) {
-		return scenarios.BuiltinYAML(name)
-	}
-	return os.ReadFile(name)
-}
-
-// checkValues loads the scenario with each value on its own and returns the
-// errors that are about the value itself (its key, from --set): a value
-// that no point can use.
-func checkValues(def sweepDef) error {
-	var errs []error
-	for _, k := range def.Keys {
-		for _, v := range k.Values {
-			set := k.Path + "=" + v
-			_, _, err := scenarios.Resolve(def.Scenario, append(slices.Clone(def.Fixed), set)...)
-			for _, e := range flattenErrors(err) {
-				var se *scenarios.Error
-				if errors.As(e, &se) && se.File == scenarios.SetFile && se.Key == k.Path {
-					errs = append(errs, &scenarios.Error{File: "sweep", Key: k.Path, Msg: fmt.Sprintf("value %q: %s", v, se.Msg)})
-				}
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func flattenErrors(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flattenErrors(e)...)
-		}
-		return out
-	}
-	return []error{err}
-}
-
-// valuesOf returns the values of a point's overrides, in key order.
-func valuesOf(sets []string) []string {
-	out := make([]string, len(sets))
-	for i, s := range sets {
-		_, out[i], _ = strings.Cut(s, "=")
-	}
-	return out
-}
-
-// runPoints simulates the points with the given indexes in parallel and
-// returns their rows in index order; on cancellation, the rows that
-// finished and ctx's error.
-func runPoints(ctx context.Context, io *streams, def sweepDef, shard, shards, count int) ([]sweepRow, error) {
-	rows := make([]sweepRow, count)
-	done := make([]bool, count)
+// runPoints simulates the points of a shard (study.RunPoints) with the
+// progress meter on io.
+func runPoints(ctx context.Context, io *streams, def sweepDef, shard, shards int) ([]sweepRow, error) {
 	m := newProgress(io)
-	m.begin("sweep points", count)
-	var next, finished atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(count, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				j := int(next.Add(1) - 1)
-				if j >= count || ctx.Err() != nil {
-					return
-				}
-				k := shard + j*shards
-				sets := def.point(k)
-				row := sweepRow{Point: k, Set: valuesOf(sets)}
-				spec, _, err := scenarios.Resolve(def.Scenario, append(slices.Clone(def.Fixed), sets...)...)
-				if err == nil {
-					var res run.Result
-					res, err = run.SimulateWith(ctx, spec, run.Options{Budget: io.limits.budget()})
-					if err == nil {
-						withModelError(spec, &res)
-						// what no sweep output shows: a point holds its summary only
-						res.Timeline, res.TrialWallClockDays = nil, nil
-						row.Result = &res
-					}
-				}
-				if err != nil {
-					if ctx.Err() != nil {
-						return // interrupted: the point did not finish
-					}
-					row.Error = oneLine(err)
-				}
-				rows[j], done[j] = row, true
-				m.set(int(finished.Add(1)))
-			}
-		}()
-	}
-	wg.Wait()
+	var once sync.Once
+	rows, err := study.RunPoints(ctx, def, study.PointOptions{Shard: shard, Shards: shards, Budget: io.limits.budget(),
+		Progress: func(done, total int) {
+			once.Do(func() { m.begin("sweep points", total) })
+			m.set(done)
+		}})
 	m.end()
-	var out []sweepRow
-	for j, r := range rows {
-		if done[j] {
-			out = append(out, r)
-		}
-	}
-	return out, ctx.Err()
+	return rows, err
 }
-
-// oneLine joins a (joined) error's lines.
-func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
 func runSweep(ctx context.Context, io *streams, o *sweepOptions) error {
-	def, err := defineSweep(o)
+	def, err := study.Define(o.scenario, o.fixed, o.sets)
 	if err != nil {
 		return err
 	}
@@ -412,12 +213,12 @@ func runSweep(ctx context.Context, io *streams, o *sweepOptions) error {
 	if o.shard != "" {
 		shard, shards, _ = parseShard(o.shard)
 	}
-	n, ok := def.count()
-	count := shardPoints(n, shard, shards)
+	n, ok := def.Count()
+	count := study.ShardPoints(n, shard, shards)
 	if !ok || count > io.limits.points() {
 		return tooManyPoints(def, n, ok, count, shards, io.limits.points())
 	}
-	if err := checkValues(def); err != nil {
+	if err := def.CheckValues(); err != nil {
 		return err
 	}
 	if o.plot != "" {
@@ -425,7 +226,7 @@ func runSweep(ctx context.Context, io *streams, o *sweepOptions) error {
 			return err
 		}
 	}
-	rows, runErr := runPoints(ctx, io, def, shard, shards, count)
+	rows, runErr := runPoints(ctx, io, def, shard, shards)
 	interrupted := errors.Is(runErr, context.Canceled)
 	if runErr != nil && !interrupted {
 		return runErr
@@ -560,11 +361,11 @@ func checkShardFile(sf *shardFile) error {
 			return fmt.Errorf("key %q has no values", k.Path)
 		}
 	}
-	n, ok := sf.count()
+	n, ok := sf.Count()
 	if !ok || n != sf.Points {
 		return fmt.Errorf("%d points, but its keys make %d", sf.Points, n)
 	}
-	want := shardPoints(sf.Points, sf.Shard, sf.Shards)
+	want := study.ShardPoints(sf.Points, sf.Shard, sf.Shards)
 	if len(sf.Rows) > want {
 		return fmt.Errorf("%d rows, but shard %d/%d of %d points has %d", len(sf.Rows), sf.Shard, sf.Shards, sf.Points, want)
 	}
@@ -572,7 +373,7 @@ func checkShardFile(sf *shardFile) error {
 		if r.Point < 0 || r.Point >= sf.Points || r.Point%sf.Shards != sf.Shard {
 			return fmt.Errorf("point %d does not belong to shard %d/%d of %d points", r.Point, sf.Shard, sf.Shards, sf.Points)
 		}
-		if want := valuesOf(sf.point(r.Point)); !slices.Equal(r.Set, want) {
+		if want := study.ValuesOf(sf.Point(r.Point)); !slices.Equal(r.Set, want) {
 			return fmt.Errorf("point %d has values %q, want %q", r.Point, r.Set, want)
 		}
 		if (r.Result == nil) == (r.Error == "") {
@@ -587,7 +388,9 @@ func checkShardFile(sf *shardFile) error {
 	return nil
 }
 
-func missingOf(sf *shardFile) int { return shardPoints(sf.Points, sf.Shard, sf.Shards) - len(sf.Rows) }
+func missingOf(sf *shardFile) int {
+	return study.ShardPoints(sf.Points, sf.Shard, sf.Shards) - len(sf.Rows)
+}
 
 func sameSweep(a, b *shardFile) bool {
 	ja, _ := json.Marshal(a.sweepDef)

@@ -42,23 +42,6 @@ func TestSweepFlags(t *testing.T) {
 	}
 }
 
-func TestSplitValues(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want []string
-	}{
-		{"4096,8192, 16384", []string{"4096", "8192", "16384"}},
-		{"1", []string{"1"}},
-		{`"a,b",c`, []string{`"a,b"`, "c"}},
-		{"{cv: 0, samples: 2},{cv: 0.02}", []string{"{cv: 0, samples: 2}", "{cv: 0.02}"}},
-		{"[1, 2],3", []string{"[1, 2]", "3"}},
-	} {
-		if got := splitValues(c.in); !slices.Equal(got, c.want) {
-			t.Errorf("splitValues(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
 func TestSweepBadInput(t *testing.T) {
 	for _, c := range []struct {
 		args []string

@@ -14,6 +14,7 @@ import (
 
 	"github.com/clustersim/clustersim/cluster"
 	"github.com/clustersim/clustersim/cluster/failure"
+	"github.com/clustersim/clustersim/sim/step"
 )
 
 // CheckpointBytesPerParam is the training state a checkpoint saves per
@@ -31,6 +32,11 @@ type Options struct {
 	// Timeline records trial 0's events (Result.Timeline) for charts,
 	// decimated beyond MaxTimelineEvents.
 	Timeline bool
+	// Step simulates each phase's step; nil means step.Simulate. Callers
+	// that run many specs sharing a step (a sweep over failure inputs)
+	// pass a cache here; it must return what step.Simulate returns for
+	// the spec, and must not be handed results it will mutate.
+	Step func(context.Context, step.Spec) (step.Result, error)
 }
 
 // Interrupted is the error of a run stopped by its context: how many

@@ -79,6 +79,7 @@ type Result struct {
 	PlannedPerDay        float64            `json:"planned_interruptions_per_day"`
 	EnergyMWh            *Interval          `json:"energy_mwh,omitempty"`
 	Cost                 *float64           `json:"cost,omitempty"`
+	Currency             string             `json:"currency,omitempty"` // of cost: energy.currency
 	TotalFLOPs           float64            `json:"total_flops"`
 	Tokens               float64            `json:"tokens"`
 	Steps                float64            `json:"steps"`

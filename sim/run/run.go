@@ -56,7 +56,10 @@ type phaseStep struct {
 	tokens float64
 }
 
-func simulatePhases(ctx context.Context, s Spec, b Budget) ([]phaseStep, error) {
+func simulatePhases(ctx context.Context, s Spec, b Budget, simStep func(context.Context, step.Spec) (step.Result, error)) ([]phaseStep, error) {
+	if simStep == nil {
+		simStep = step.Simulate
+	}
 	specs, phases, err := s.PhaseSpecs()
 	if err != nil {
 		return nil, err
@@ -66,7 +69,7 @@ func simulatePhases(ctx context.Context, s Spec, b Budget) ([]phaseStep, error) 
 	}
 	out := make([]phaseStep, len(specs))
 	for i, st := range specs {
-		res, err := step.Simulate(ctx, st)
+		res, err := simStep(ctx, st)
 		if err != nil {
 			if len(specs) > 1 {
 				return nil, fmt.Errorf("phase %q: %w", phases[i].Name, err)
@@ -88,7 +91,7 @@ func Simulate(ctx context.Context, s Spec) (Result, error) { return SimulateWith
 
 // SimulateWith is Simulate with options.
 func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
-	ph, err := simulatePhases(ctx, s, opt.Budget)
+	ph, err := simulatePhases(ctx, s, opt.Budget, opt.Step)
 	if err != nil {
 		return Result{}, err
 	}
@@ -170,6 +173,7 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 	if s.Energy.PricePerGPUHour > 0 {
 		c := r.GPUHours * s.Energy.PricePerGPUHour
 		r.Cost = &c
+		r.Currency = s.Energy.Currency
 	}
 	for i, p := range ph {
 		days := 0.0

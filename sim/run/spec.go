@@ -80,4 +80,5 @@ type Energy struct {
 	PUE             float64 // power usage effectiveness of the data centre (e.g. 1.1)
 	HostWattsPerGPU float64 // CPU, memory, NIC and fan power per GPU, W
 	PricePerGPUHour float64 // currency units per GPU-hour
+	Currency        string  // the price's currency code (e.g. USD); "" when not set
 }

@@ -1,0 +1,193 @@
+package study
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/sim/plan"
+	"github.com/clustersim/clustersim/sim/run"
+)
+
+// BatchFixed is the only batch policy of Scaling today: every size trains
+// the scenario's global batch (sequences per step) and the same tokens;
+// the planner absorbs GPUs with cp, pp and tp where dp × micro batch can
+// no longer divide the batch, and a size where no layout does is
+// infeasible, with the reason.
+const BatchFixed = "global batch fixed at the scenario's; tokens fixed"
+
+// Layout is a parallel layout in the plan's terms.
+type Layout struct {
+	TP, PP, CP, DP int
+	MicroBatch     int
+	VirtualStages  int
+	Recompute      string // none, selective, full; "+ew" when element-wise recompute is on
+	ZeRO           int
+	TPCommOverlap  bool
+}
+
+func layoutOf(r plan.Ranked) Layout {
+	rec := r.Recompute
+	if r.RecomputeElementwise {
+		rec += "+ew"
+	}
+	return Layout{TP: r.TP, PP: r.PP, CP: r.CP, DP: r.DP, MicroBatch: r.MicroBatch, VirtualStages: r.VirtualStages,
+		Recompute: rec, ZeRO: r.ZeRO, TPCommOverlap: r.TPCommOverlap}
+}
+
+// String is the layout in a few words: "tp 8, pp 16 (v 8), cp 2, dp 64, mb 1, none+ew, ZeRO 1".
+func (l Layout) String() string {
+	s := fmt.Sprintf("tp %d, pp %d", l.TP, l.PP)
+	if l.VirtualStages > 1 {
+		s += fmt.Sprintf(" (v %d)", l.VirtualStages)
+	}
+	if l.CP > 1 {
+		s += fmt.Sprintf(", cp %d", l.CP)
+	}
+	return s + fmt.Sprintf(", dp %d, mb %d, %s, ZeRO %d", l.DP, l.MicroBatch, l.Recompute, l.ZeRO)
+}
+
+// ScalePoint is one size of a re-planned scaling study.
+type ScalePoint struct {
+	GPUs int
+	// Feasible is false when no layout divides the batch and fits; Reason
+	// then says why (the plan's most frequent rejections), and the
+	// numbers are zero.
+	Feasible     bool
+	Reason       string
+	Layout       Layout // the plan's best layout at this size
+	Feasibles    int    // layouts that divide and fit at this size
+	StepTimeS    float64
+	TFLOPSPerGPU float64
+	MFU          float64
+	// Days, GPUHours, ETTR, EnergyMWh and Cost are means of the run
+	// simulation with the best layout (SweepTrials trials, the scenario's
+	// seed): what `run --set` of that layout gives.
+	Days      float64
+	DaysCI    run.Interval
+	GPUHours  float64
+	ETTR      float64
+	EnergyMWh float64 // 0 without energy.pue
+	Cost      float64 // 0 without energy.price_per_gpu_hour
+}
+
+// ScalingStudy is the re-planned scaling of a scenario.
+type ScalingStudy struct {
+	Scenario string
+	Batch    string // the batch policy, BatchFixed
+	// GlobalBatch and SeqLen are the batch every size trains.
+	GlobalBatch, SeqLen int
+	Tokens              float64
+	Currency            string // energy.currency; "" when not set
+	// Trials per size's run.
+	Trials int
+	Points []ScalePoint // smallest first
+	// Note says what the study leaves out (phases), or "".
+	Note string
+}
+
+// ScalingOptions control Scaling.
+type ScalingOptions struct {
+	// GPUs are the sizes; default: powers of two from 1,024 to 65,536.
+	GPUs []int
+	// Budget bounds each size's run.
+	Budget run.Budget
+	// Progress is called after each size.
+	Progress func(done, total int)
+	Cache    *StepCache
+}
+
+// DefaultScalingGPUs are the sizes of a scaling study: powers of two from
+// 1,024 to 65,536.
+var DefaultScalingGPUs = []int{1024, 2048, 4096, 8192, 16384, 32768, 65536}
+
+// Scaling re-plans the layout at every size: for each GPU count it runs
+// the plan's search (the same ranking as `clustersim plan`: expected time
+// to train with stragglers, top 1, the lower-bound pruning) and then the
+// run with the best layout. The model, batch and tokens are the
+// scenario's (BatchFixed); a multi-phase scenario is studied on its main
+// phase's step with all its tokens, as the figures' scaling is.
+func Scaling(ctx context.Context, name string, sets []string, opt ScalingOptions) (*ScalingStudy, error) {
+	sizes := opt.GPUs
+	if len(sizes) == 0 {
+		sizes = DefaultScalingGPUs
+	}
+	cache := opt.Cache
+	if cache == nil {
+		cache = &StepCache{}
+	}
+	base, _, err := scenarios.ResolveAnyLayout(name, sets...)
+	if err != nil {
+		return nil, err
+	}
+	trials := min(SweepTrials, max(base.Trials, 1))
+	fixed := append(slices.Clone(sets), fmt.Sprintf("trials=%d", trials))
+	st := &ScalingStudy{Scenario: base.Name, Batch: BatchFixed, Trials: trials, Currency: base.Energy.Currency}
+	if len(base.Phases) > 0 {
+		fixed = append(fixed, "phases=[]")
+		st.Note = fmt.Sprintf("the main phase's step alone, for all %s tokens (the scenario's phases are left out)", num(base.Step.Training.Tokens))
+	}
+	for i, g := range sizes {
+		p := ScalePoint{GPUs: g}
+		spec, _, err := scenarios.ResolveAnyLayout(name, append(slices.Clone(fixed), fmt.Sprintf("cluster.gpus=%d", g))...)
+		if err != nil {
+			p.Reason = OneLine(shortError(err))
+			st.Points = append(st.Points, p)
+			continue
+		}
+		st.GlobalBatch, st.SeqLen, st.Tokens = spec.Step.Training.GlobalBatch, spec.Step.Training.SeqLen, spec.Step.Training.Tokens
+		pr, err := plan.Search(ctx, spec, plan.Options{Top: 1})
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		p.Feasibles = pr.Feasible
+		switch {
+		case err != nil:
+			p.Reason = OneLine(shortError(err))
+		case len(pr.Layouts) == 0:
+			p.Reason = infeasibleReason(spec, pr)
+		default:
+			best := pr.Layouts[0]
+			spec.Step.Layout = best.Layout
+			r, err := run.SimulateWith(ctx, spec, run.Options{Budget: opt.Budget, Step: cache.Simulate})
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				p.Reason = OneLine(shortError(err))
+				break
+			}
+			p.Feasible, p.Layout = true, layoutOf(best)
+			p.StepTimeS, p.TFLOPSPerGPU, p.MFU = r.StepTimeS, r.TFLOPSPerGPU, r.MFU
+			p.Days, p.DaysCI, p.GPUHours, p.ETTR = r.WallClockDays, r.WallClockDaysCI, r.GPUHours, r.ETTR
+			if r.EnergyMWh != nil {
+				p.EnergyMWh = r.EnergyMWh.Mean
+			}
+			if r.Cost != nil {
+				p.Cost = *r.Cost
+			}
+		}
+		st.Points = append(st.Points, p)
+		if opt.Progress != nil {
+			opt.Progress(i+1, len(sizes))
+		}
+	}
+	return st, nil
+}
+
+// infeasibleReason says why no layout fits a size: the batch when it is
+// what rules them out, else the plan's most frequent rejections.
+func infeasibleReason(spec run.Spec, pr plan.Result) string {
+	var parts []string
+	for i, r := range pr.Rejected {
+		if i == 3 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", r.Reason, Group(r.Count)))
+	}
+	t := spec.Step.Training
+	return fmt.Sprintf("no layout of %s divides the global batch of %s sequences of %s tokens and fits on %s GPUs: %s",
+		spec.Step.Arch.Name, Group(t.GlobalBatch), Group(t.SeqLen), Group(pr.GPUs), strings.Join(parts, "; "))
+}

@@ -1,0 +1,66 @@
+package study
+
+import (
+	"context"
+
+	"github.com/clustersim/clustersim/sim/plan"
+	"github.com/clustersim/clustersim/sim/run"
+)
+
+// TradeoffPoint is one layout of the trade-off between days and memory.
+type TradeoffPoint struct {
+	Rank        int // 1 = the plan's best; 0 for the scenario's own layout outside the top
+	Layout      Layout
+	Days        float64 // expected days to train (the plan's ranking)
+	StepTimeS   float64
+	MemoryGiB   float64 // peak memory of the fullest GPU
+	HeadroomGiB float64 // HBM − MemoryGiB
+	Scenario    bool    // the scenario's own layout
+}
+
+// Tradeoff is days against memory headroom over the plan's best layouts.
+type Tradeoff struct {
+	GPUs      int
+	HBMGiB    float64
+	Evaluated int             // layouts the plan considered
+	Feasible  int             // layouts that divide and fit
+	Points    []TradeoffPoint // best first
+	// Own is the scenario's layout (also in Points when ranked there); nil
+	// when it is not valid on the cluster.
+	Own *TradeoffPoint
+	// Complete is false when the plan was interrupted.
+	Complete bool
+}
+
+// DefaultTradeoffTop is how many layouts TradeoffOf ranks by default.
+const DefaultTradeoffTop = 200
+
+// TradeoffOf runs the plan's search for s with the top layouts ranked
+// (top <= 0: DefaultTradeoffTop) and returns each with its days and
+// memory headroom, the scenario's own layout flagged.
+func TradeoffOf(ctx context.Context, s run.Spec, top int) (*Tradeoff, error) {
+	if top <= 0 {
+		top = DefaultTradeoffTop
+	}
+	pr, err := plan.Search(ctx, s, plan.Options{Top: top})
+	if err != nil && len(pr.Layouts) == 0 {
+		return nil, err
+	}
+	hbm := s.Step.Cluster.GPU.HBMGiB
+	t := &Tradeoff{GPUs: pr.GPUs, HBMGiB: hbm, Evaluated: pr.Evaluated, Feasible: pr.Feasible, Complete: pr.Complete}
+	point := func(r plan.Ranked) TradeoffPoint {
+		return TradeoffPoint{Rank: r.Rank, Layout: layoutOf(r), Days: r.WallClockDays, StepTimeS: r.StepTimeS,
+			MemoryGiB: r.MemoryGiBPerGPU, HeadroomGiB: hbm - r.MemoryGiBPerGPU}
+	}
+	for _, r := range pr.Layouts {
+		p := point(r)
+		p.Scenario = r.Layout == s.Step.Layout
+		t.Points = append(t.Points, p)
+	}
+	if b := pr.Baseline; b != nil {
+		own := point(*b)
+		own.Scenario = true
+		t.Own = &own
+	}
+	return t, err
+}
