@@ -9,6 +9,7 @@ import (
 	"github.com/clustersim/clustersim/scenarios"
 	"github.com/clustersim/clustersim/sim/plan"
 	"github.com/clustersim/clustersim/sim/run"
+	"github.com/clustersim/clustersim/sim/step"
 )
 
 // BatchFixed is the only batch policy of Scaling today: every size trains
@@ -138,7 +139,14 @@ func Scaling(ctx context.Context, name string, sets []string, opt ScalingOptions
 			continue
 		}
 		st.GlobalBatch, st.SeqLen, st.Tokens = spec.Step.Training.GlobalBatch, spec.Step.Training.SeqLen, spec.Step.Training.Tokens
-		pr, err := plan.Search(ctx, spec, plan.Options{Top: 1})
+		// Rank by the noiseless step: the plan's exact ranking with
+		// stragglers simulates every layout within the straggler share of
+		// the best (minutes at 1,024 GPUs), and layouts that close are
+		// within the model-error band of each other. The chosen layout's
+		// days below are simulated with the scenario's stragglers.
+		quiet := spec
+		quiet.Step.Noise = step.Noise{}
+		pr, err := plan.Search(ctx, quiet, plan.Options{Top: 1})
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
