@@ -128,7 +128,7 @@ func runPlan(ctx context.Context, io *streams, o *planOptions) error {
 	if err != nil && !interrupted {
 		return err
 	}
-	me := validation.EmbeddedAccuracy().For(spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String())
+	me := validation.EmbeddedAccuracy().For(spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String(), spec.Step.Arch.IsMoE())
 	out := planOutput{Result: res, ModelErrorPct: me.BandPct, ModelError: &run.ModelError{BandPct: me.BandPct, MeanAbsPct: me.MeanAbsPct, Rows: me.Rows, Exact: me.Exact, Basis: me.Basis}}
 	if werr := writePlan(io.out, o.format, out); werr != nil {
 		return werr

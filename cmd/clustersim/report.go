@@ -64,7 +64,7 @@ as accuracy). The page fetches nothing and prints cleanly.`,
 
 func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 	prog := newProgress(io)
-	f, err := gather(ctx, o.scenario, o.sets, prog, io.limits.budget())
+	f, err := gatherReview(ctx, o.scenario, o.sets, prog, io.limits.budget())
 	if err != nil {
 		return err
 	}
@@ -97,6 +97,7 @@ func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 		Constants:    constants(f.Spec),
 		Provenance:   provenance(o.scenario),
 	}
+	f.answers(&d)
 	for _, r := range rows {
 		d.Validation = append(d.Validation, plots.ValidationRow{Case: r.Case, Metric: r.Metric, Bound: r.Bound, Published: r.Published, Predicted: r.Predicted, ErrorPct: r.ErrorPct, Source: r.Source, ByConstruction: r.ByConstruction})
 	}

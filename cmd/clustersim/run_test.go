@@ -39,7 +39,7 @@ func TestRunModelError(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Llama 3 405B trains on h100-sxm in bf16: the band of that pair.
-	want := validation.EmbeddedAccuracy().For("h100-sxm", "bf16")
+	want := validation.EmbeddedAccuracy().For("h100-sxm", "bf16", false)
 	if math.IsNaN(m.ModelErrorPct) || math.IsInf(m.ModelErrorPct, 0) || !(m.ModelErrorPct > 0) || m.ModelErrorPct != want.BandPct {
 		t.Errorf("model_error_pct %v, want %v (> 0, finite)", m.ModelErrorPct, want.BandPct)
 	}
@@ -101,7 +101,7 @@ func TestPlanModelError(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &raw); err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := raw["model_error_pct"].(float64); !ok || !(v > 0) || v != validation.EmbeddedAccuracy().For("h100-sxm", "bf16").BandPct {
+	if v, ok := raw["model_error_pct"].(float64); !ok || !(v > 0) || v != validation.EmbeddedAccuracy().For("h100-sxm", "bf16", false).BandPct {
 		t.Errorf("model_error_pct %v", raw["model_error_pct"])
 	}
 	for _, k := range []string{"evaluated", "feasible", "layouts", "model_error"} {

@@ -77,6 +77,9 @@ type GatherOptions struct {
 	// Cache shares steps with other studies of the same scenario; nil
 	// makes one for this call.
 	Cache *StepCache
+	// NoFixedScaling leaves out the fixed-layout scaling sweep (a review
+	// shows the re-planned scaling study instead).
+	NoFixedScaling bool
 }
 
 // Gather runs the scenario and the sweeps the charts need: a few layout
@@ -101,6 +104,9 @@ func Gather(ctx context.Context, name string, sets []string, opt GatherOptions) 
 	f.Memory, _, _ = step.CheckFit(st.Arch, st.Layout, st.Training, st.Cluster.GPU)
 
 	points := f.scalingPoints()
+	if opt.NoFixedScaling {
+		points = nil
+	}
 	intervals := f.checkpointIntervals()
 	variants := f.variants()
 	total, done := len(points)+len(intervals)+len(variants), 0

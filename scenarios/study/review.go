@@ -34,6 +34,7 @@ func ReviewOf(ctx context.Context, name string, sets []string, opt ReviewOptions
 		cache = &StepCache{}
 	}
 	opt.Gather.Cache = cache
+	opt.Gather.NoFixedScaling = true // Scaling below re-plans at every size
 	f, err := Gather(ctx, name, sets, opt.Gather)
 	if err != nil {
 		return nil, err

@@ -102,6 +102,11 @@ type ScalingOptions struct {
 
 // DefaultScalingGPUs are the sizes of a scaling study: powers of two from
 // 1,024 to 65,536.
+// ScalingMicroBatches are the micro-batch sizes the scaling study's
+// searches try: the plan's default also tries 4 and 8, which at these
+// sizes' small per-replica batches rarely win and double the search.
+var ScalingMicroBatches = []int{1, 2}
+
 var DefaultScalingGPUs = []int{1024, 2048, 4096, 8192, 16384, 32768, 65536}
 
 // Scaling re-plans the layout at every size: for each GPU count it runs
@@ -146,7 +151,7 @@ func Scaling(ctx context.Context, name string, sets []string, opt ScalingOptions
 		// days below are simulated with the scenario's stragglers.
 		quiet := spec
 		quiet.Step.Noise = step.Noise{}
-		pr, err := plan.Search(ctx, quiet, plan.Options{Top: 1})
+		pr, err := plan.Search(ctx, quiet, plan.Options{Top: 1, MicroBatches: ScalingMicroBatches})
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/clustersim/clustersim/sim/plan"
 	"github.com/clustersim/clustersim/sim/run"
+	"github.com/clustersim/clustersim/sim/step"
 )
 
 // TradeoffPoint is one layout of the trade-off between days and memory.
@@ -28,6 +29,12 @@ type Tradeoff struct {
 	// Own is the scenario's layout (also in Points when ranked there); nil
 	// when it is not valid on the cluster.
 	Own *TradeoffPoint
+	// Best is the plan's best layout ranked as `clustersim plan` ranks
+	// (expected days with stragglers), and OwnExact the scenario's own
+	// layout on the same footing; Points and Own are ranked by the
+	// failure-free step, which orders the cloud but can swap near-equal
+	// layouts.
+	Best, OwnExact *TradeoffPoint
 	// Complete is false when the plan was interrupted.
 	Complete bool
 }
@@ -42,9 +49,19 @@ func TradeoffOf(ctx context.Context, s run.Spec, top int) (*Tradeoff, error) {
 	if top <= 0 {
 		top = DefaultTradeoffTop
 	}
-	pr, err := plan.Search(ctx, s, plan.Options{Top: top})
+	// The cloud is ranked by the failure-free step (fast: the exact
+	// straggler ranking would simulate every layout near the top few
+	// hundred with noise); the best layout is then the plan's own, ranked
+	// with stragglers as `clustersim plan` ranks (Best).
+	quiet := s
+	quiet.Step.Noise = step.Noise{}
+	pr, err := plan.Search(ctx, quiet, plan.Options{Top: top})
 	if err != nil && len(pr.Layouts) == 0 {
 		return nil, err
+	}
+	exact, xerr := plan.Search(ctx, s, plan.Options{Top: 1})
+	if xerr != nil && ctx.Err() != nil {
+		return nil, xerr
 	}
 	hbm := s.Step.Cluster.GPU.HBMGiB
 	t := &Tradeoff{GPUs: pr.GPUs, HBMGiB: hbm, Evaluated: pr.Evaluated, Feasible: pr.Feasible, Complete: pr.Complete}
@@ -56,6 +73,16 @@ func TradeoffOf(ctx context.Context, s run.Spec, top int) (*Tradeoff, error) {
 		p := point(r)
 		p.Scenario = r.Layout == s.Step.Layout
 		t.Points = append(t.Points, p)
+	}
+	if len(exact.Layouts) > 0 {
+		b := point(exact.Layouts[0])
+		b.Scenario = exact.Layouts[0].Layout == s.Step.Layout
+		t.Best = &b
+	}
+	if b := exact.Baseline; b != nil {
+		own := point(*b)
+		own.Scenario = true
+		t.OwnExact = &own
 	}
 	if b := pr.Baseline; b != nil {
 		own := point(*b)

@@ -40,6 +40,9 @@ const (
 type Band struct {
 	GPU       string `json:"gpu,omitempty"`       // catalog name, e.g. "h100-sxm"
 	Precision string `json:"precision,omitempty"` // "bf16", "fp8", "mxfp8", "nvfp4"
+	// MoE marks the band of mixture-of-experts runs, kept apart from the
+	// dense runs of the same GPU and precision (their errors differ).
+	MoE bool `json:"moe,omitempty"`
 	// Rows is how many published runs were compared.
 	Rows int `json:"rows"`
 	// MeanAbsPct is the mean |error| of the step time, percent.
@@ -81,8 +84,8 @@ func stepErrorPct(r Row) (float64, bool) {
 // float sum.
 func round1(v float64) float64 { return math.Round(10*v) / 10 }
 
-func bandOf(gpu, precision string, abs []float64) Band {
-	b := Band{GPU: gpu, Precision: precision, Rows: len(abs)}
+func bandOf(gpu, precision string, moe bool, abs []float64) Band {
+	b := Band{GPU: gpu, Precision: precision, MoE: moe, Rows: len(abs)}
 	if len(abs) == 0 {
 		return b
 	}
@@ -101,7 +104,10 @@ func bandOf(gpu, precision string, abs []float64) Band {
 // one per GPU type × precision that has compared rows, and the overall
 // band of every compared row pooled (vTrain's A100 rows are most of it).
 func Accuracy(rows []Row) AccuracySummary {
-	type key struct{ gpu, precision string }
+	type key struct {
+		gpu, precision string
+		moe            bool
+	}
 	by := map[key][]float64{}
 	var all []float64
 	for _, r := range rows {
@@ -109,19 +115,28 @@ func Accuracy(rows []Row) AccuracySummary {
 		if !ok {
 			continue
 		}
-		k := key{r.GPU, r.Precision}
+		k := key{r.GPU, r.Precision, r.MoE}
 		by[k] = append(by[k], math.Abs(e))
 		all = append(all, math.Abs(e))
 	}
-	a := AccuracySummary{Metric: accuracyMetric, Band: accuracyBand, UpdateCmd: accuracyUpdate, Overall: bandOf("", "", all)}
+	a := AccuracySummary{Metric: accuracyMetric, Band: accuracyBand, UpdateCmd: accuracyUpdate, Overall: bandOf("", "", false, all)}
 	for k, v := range by {
-		a.Groups = append(a.Groups, bandOf(k.gpu, k.precision, v))
+		a.Groups = append(a.Groups, bandOf(k.gpu, k.precision, k.moe, v))
 	}
 	slices.SortFunc(a.Groups, func(x, y Band) int {
 		if c := strings.Compare(x.GPU, y.GPU); c != 0 {
 			return c
 		}
-		return strings.Compare(x.Precision, y.Precision)
+		if c := strings.Compare(x.Precision, y.Precision); c != 0 {
+			return c
+		}
+		if x.MoE != y.MoE && y.MoE {
+			return -1
+		}
+		if x.MoE != y.MoE {
+			return 1
+		}
+		return 0
 	})
 	return a
 }
@@ -170,18 +185,23 @@ type ModelError struct {
 	Basis string
 }
 
-// For returns the band of GPU type gpu (catalog name) at precision: its own
-// when the suite has compared runs of that pair, else the overall band.
-func (a AccuracySummary) For(gpu, precision string) ModelError {
+// For returns the band of GPU type gpu (catalog name) at precision, of
+// dense or (moe) mixture-of-experts runs: its own when the suite has
+// compared runs of that kind, else the overall band.
+func (a AccuracySummary) For(gpu, precision string, moe bool) ModelError {
+	kind := "dense"
+	if moe {
+		kind = "MoE"
+	}
 	for _, b := range a.Groups {
-		if b.GPU == gpu && b.Precision == precision && b.Rows > 0 {
-			return ModelError{Band: b, Exact: true, Basis: fmt.Sprintf("%dth percentile of |step-time error| over %s published %s %s %s (mean |error| %.1f%%; clustersim validate)",
-				BandPercentile, thousands(b.Rows), gpu, precision, plural(b.Rows, "run", "runs"), b.MeanAbsPct)}
+		if b.GPU == gpu && b.Precision == precision && b.MoE == moe && b.Rows > 0 {
+			return ModelError{Band: b, Exact: true, Basis: fmt.Sprintf("%dth percentile of |step-time error| over %s published %s %s %s %s (mean |error| %.1f%%; clustersim validate)",
+				BandPercentile, thousands(b.Rows), kind, gpu, precision, plural(b.Rows, "run", "runs"), b.MeanAbsPct)}
 		}
 	}
 	o := a.Overall
-	return ModelError{Band: o, Basis: fmt.Sprintf("no published run of this GPU and precision (%s %s); overall band: %dth percentile of |step-time error| over all %s published runs (mean |error| %.1f%%; clustersim validate)",
-		gpu, precision, BandPercentile, thousands(o.Rows), o.MeanAbsPct)}
+	return ModelError{Band: o, Basis: fmt.Sprintf("no published %s run of this GPU and precision (%s %s); overall band: %dth percentile of |step-time error| over all %s published runs (mean |error| %.1f%%; clustersim validate)",
+		kind, gpu, precision, BandPercentile, thousands(o.Rows), o.MeanAbsPct)}
 }
 
 func plural(n int, one, many string) string {

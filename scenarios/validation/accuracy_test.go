@@ -77,10 +77,10 @@ func TestAccuracyBands(t *testing.T) {
 	if o := a.Overall; o.Rows != 11 || o.MeanAbsPct != 7.3 || o.BandPct != 10 {
 		t.Errorf("overall %+v", o)
 	}
-	if m := a.For("h100-sxm", "fp8"); !m.Exact || m.BandPct != 9 {
+	if m := a.For("h100-sxm", "fp8", false); !m.Exact || m.BandPct != 9 {
 		t.Errorf("For(h100-sxm, fp8) = %+v", m)
 	}
-	if m := a.For("h100-sxm", "bf16"); m.Exact || m.BandPct != 10 || m.Rows != 11 {
+	if m := a.For("h100-sxm", "bf16", false); m.Exact || m.BandPct != 10 || m.Rows != 11 {
 		t.Errorf("For(h100-sxm, bf16) = %+v, want the overall band", m)
 	}
 }
@@ -90,7 +90,7 @@ func TestAccuracyBands(t *testing.T) {
 func TestEmbeddedAccuracy(t *testing.T) {
 	a := EmbeddedAccuracy()
 	for _, c := range []struct{ gpu, precision string }{{"h100-sxm", "fp8"}, {"h100-sxm", "bf16"}, {"a100-sxm-80g", "bf16"}} {
-		m := a.For(c.gpu, c.precision)
+		m := a.For(c.gpu, c.precision, false)
 		if !m.Exact || !(m.BandPct > 0) || m.Rows < 3 {
 			t.Errorf("%s %s: %+v", c.gpu, c.precision, m)
 		}

@@ -17,12 +17,12 @@ func ExampleAccuracy() {
 	}
 	a := validation.Accuracy(rows)
 	for _, gpu := range []string{"h100-sxm", "b200"} {
-		m := a.For(gpu, "fp8")
+		m := a.For(gpu, "fp8", false)
 		fmt.Printf("%s fp8: ± %.1f%% (mean |error| %.1f%%, %d runs, own runs: %v)\n", gpu, m.BandPct, m.MeanAbsPct, m.Rows, m.Exact)
 	}
-	fmt.Println(a.For("b200", "fp8").Basis)
+	fmt.Println(a.For("b200", "fp8", false).Basis)
 	// Output:
 	// h100-sxm fp8: ± 9.0% (mean |error| 5.5%, 10 runs, own runs: true)
 	// b200 fp8: ± 9.0% (mean |error| 5.5%, 10 runs, own runs: false)
-	// no published run of this GPU and precision (b200 fp8); overall band: 90th percentile of |step-time error| over all 10 published runs (mean |error| 5.5%; clustersim validate)
+	// no published dense run of this GPU and precision (b200 fp8); overall band: 90th percentile of |step-time error| over all 10 published runs (mean |error| 5.5%; clustersim validate)
 }

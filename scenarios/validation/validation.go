@@ -55,6 +55,7 @@ type Row struct {
 	// summary (Accuracy).
 	GPU       string `json:"-"`
 	Precision string `json:"-"`
+	MoE       bool   `json:"-"` // a mixture-of-experts model
 }
 
 // MarshalJSON writes NaN figures as null.
@@ -271,7 +272,7 @@ func evaluate(ctx context.Context, c Case) ([]Row, error) {
 		return status(statusOf(err)), nil
 	}
 	for i := range rows {
-		rows[i].GPU, rows[i].Precision = spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String()
+		rows[i].GPU, rows[i].Precision, rows[i].MoE = spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String(), spec.Step.Arch.IsMoE()
 	}
 	var sr step.Result
 	var rr run.Result

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/clustersim/clustersim/plots"
+	"github.com/clustersim/clustersim/scenarios/study"
+	"github.com/clustersim/clustersim/sim/run"
+)
+
+// reviewTradeoffTop is how many layouts the report's trade-off shows.
+const reviewTradeoffTop = 200
+
+// review is the figures and the studies a capacity review adds: the
+// re-planned scaling, the sensitivity, where the days go and the layout
+// trade-off (scenarios/study.ReviewOf).
+type review struct {
+	*figures
+	rv *study.Review
+}
+
+// gatherReview runs everything the review shows, with the progress meter.
+func gatherReview(ctx context.Context, name string, sets []string, prog *progress, budget run.Budget) (*review, error) {
+	var once, onceS sync.Once
+	opt := study.ReviewOptions{Gather: study.GatherOptions{Budget: budget}, TradeoffTop: reviewTradeoffTop}
+	if prog != nil {
+		opt.Gather.Trials = func(done, total int) {
+			once.Do(func() { prog.begin("run: Monte Carlo trials", total) })
+			prog.set(done)
+		}
+		opt.Gather.Sweeps = func(done, total int) {
+			onceS.Do(func() { prog.begin("sweeps", total) })
+			prog.set(done)
+		}
+	}
+	rv, err := study.ReviewOf(ctx, name, sets, opt)
+	prog.end()
+	if err != nil {
+		return nil, err
+	}
+	return &review{figures: &figures{rv.Figures}, rv: rv}, nil
+}
+
+// charts are the figures' charts with the review's: the re-planned scaling
+// in place of the fixed-layout one, then the trade-off, where the days go,
+// the sensitivity and, for a multi-phase run, the phase timeline.
+func (r *review) charts() ([]plots.ReportChart, error) {
+	base, err := r.figures.charts()
+	if err != nil {
+		return nil, err
+	}
+	add := func(out []plots.ReportChart, c *plots.Chart, err error, caption string) ([]plots.ReportChart, error) {
+		if nd := (*plots.NotDrawn)(nil); errors.As(err, &nd) {
+			return append(out, plots.ReportChart{NotDrawn: nd.Reason, Caption: nd.Chart}), nil
+		}
+		if errors.Is(err, plots.ErrNoData) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return append(out, plots.ReportChart{Chart: c, Caption: caption}), nil
+	}
+	var out []plots.ReportChart
+	for _, c := range base {
+		if c.Chart != nil && c.Chart.Name == "scaling" && r.rv.Scaling != nil {
+			sc, err := plots.ScalingReplanned(r.scalingPlan())
+			note := ""
+			if n := r.rv.Scaling.Note; n != "" {
+				note = " Here: " + n + "."
+			}
+			if out, err = add(out, sc, err, "The same model, batch and tokens on 1,024 to 65,536 GPUs, the layout re-planned at each size (the planner's best, ranked by the failure-free step; its days simulated with stragglers and failures). Against the dashed line of perfect scaling from the smallest size, the days fall more slowly as bubble, communication and failures grow; the lower panels show what the extra GPUs cost and the ETTR."+note); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, c)
+	}
+	if t := r.rv.Tradeoff; t != nil {
+		c, err := plots.Tradeoff(r.tradeoff())
+		if out, err = add(out, c, err, fmt.Sprintf("The %d fastest of the %s layouts that divide the job and fit in memory (ranked by the failure-free step; days with the run's ETTR), against the memory each leaves free on its fullest GPU. Layouts at the left run close to capacity; the scenario's own layout is ringed.", len(t.Points), group(fmt.Sprint(t.Feasible)))); err != nil {
+			return nil, err
+		}
+	}
+	c, err := plots.WaterfallChart(r.waterfall())
+	if out, err = add(out, c, err, "Where the days go: from every FLOP at the GPUs' dense peak to the delivered wall clock, step by step. Compute efficiency is the kernels' distance from peak; the bubble, exposed communication and stragglers come from the step's breakdown; restarts, lost work, checkpoints and maintenance from the Monte Carlo run."); err != nil {
+		return nil, err
+	}
+	if s := r.rv.Sensitivity; s != nil {
+		c, err := plots.Tornado(plots.Sensitivity{BaseDays: s.BaseDays, Bars: sensitivityBars(s)})
+		if out, err = add(out, c, err, fmt.Sprintf("Days to train with each doubtful input halved and doubled (the model error: at the edges of its band), the rest as in the scenario; %d Monte Carlo trials each. The widest bars are the inputs worth pinning down before committing.", s.Trials)); err != nil {
+			return nil, err
+		}
+	}
+	if len(r.Result.Phases) > 1 {
+		c, err := plots.PhaseTimeline("Phases of the run", plots.PhaseSpans(r.Result))
+		if out, err = add(out, c, err, "The run's phases end to end by their mean wall-clock days: GPUs, context length and tokens of each."); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// shortLayout is a study layout in the plan's short form.
+func shortLayout(l study.Layout) string {
+	s := fmt.Sprintf("tp%d pp%d cp%d mb%d", l.TP, l.PP, l.CP, l.MicroBatch)
+	if l.VirtualStages > 1 {
+		s += fmt.Sprintf(" v%d", l.VirtualStages)
+	}
+	return s
+}
+
+func (r *review) scalingPlan() plots.ScalingPlan {
+	s := r.rv.Scaling
+	p := plots.ScalingPlan{AsRun: r.Result.GPUs, Currency: s.Currency, Title: "Scaling with the layout re-planned at each size"}
+	for _, pt := range s.Points {
+		ps := plots.PlannedSize{GPUs: pt.GPUs, Days: pt.DaysCI, GPUHours: pt.GPUHours, Cost: pt.Cost, ETTR: pt.ETTR}
+		if pt.Feasible {
+			ps.Layout = shortLayout(pt.Layout)
+		} else {
+			ps.Infeasible = pt.Reason
+		}
+		p.Sizes = append(p.Sizes, ps)
+	}
+	if b := bestSize(s); b != nil {
+		p.Best = b.GPUs
+	}
+	return p
+}
+
+// bestSizeSlack is how much more GPU-hours than the cheapest size the
+// recommended size may cost: the largest (fastest) size within it.
+const bestSizeSlack = 0.10
+
+// bestSize is the best size on the days-against-cost curve: the fastest
+// feasible size whose GPU-hours are within bestSizeSlack of the cheapest.
+func bestSize(s *study.ScalingStudy) *study.ScalePoint {
+	cheapest := 0.0
+	for _, p := range s.Points {
+		if p.Feasible && (cheapest == 0 || p.GPUHours < cheapest) {
+			cheapest = p.GPUHours
+		}
+	}
+	var best *study.ScalePoint
+	for i, p := range s.Points {
+		if p.Feasible && p.GPUHours <= (1+bestSizeSlack)*cheapest && (best == nil || p.Days < best.Days) {
+			best = &s.Points[i]
+		}
+	}
+	return best
+}
+
+func (r *review) tradeoff() plots.LayoutTradeoff {
+	t := r.rv.Tradeoff
+	out := plots.LayoutTradeoff{GPUs: t.GPUs, GPU: r.Spec.Step.Cluster.GPU.Name}
+	own := false
+	for _, p := range t.Points {
+		out.Points = append(out.Points, plots.LayoutPoint{Label: shortLayout(p.Layout), Days: p.Days, HeadroomGiB: p.HeadroomGiB, AsRun: p.Scenario})
+		own = own || p.Scenario
+	}
+	if !own && t.Own != nil {
+		p := t.Own
+		out.Points = append(out.Points, plots.LayoutPoint{Label: shortLayout(p.Layout), Days: p.Days, HeadroomGiB: p.HeadroomGiB, AsRun: true})
+	}
+	return out
+}
+
+func (r *review) waterfall() plots.Waterfall {
+	var w plots.Waterfall
+	for _, s := range r.rv.Waterfall.Steps {
+		w.Steps = append(w.Steps, plots.WaterfallStep{Label: s.Label, Days: s.Days, Total: s.Total})
+	}
+	return w
+}
+
+func sensitivityBars(s *study.Sensitivity) []plots.SensitivityBar {
+	var out []plots.SensitivityBar
+	for _, b := range s.Bars {
+		out = append(out, plots.SensitivityBar{Input: b.Input, LowLabel: b.LowLabel, HighLabel: b.HighLabel, LowDays: b.LowDays, HighDays: b.HighDays})
+	}
+	return out
+}
+
+// answers fills the report's first screen from the studies.
+func (r *review) answers(d *plots.ReportData) {
+	d.Currency = r.Result.Currency
+	if t := r.rv.Tradeoff; t != nil && t.Best != nil {
+		best := t.Best
+		a := &plots.LayoutAnswer{Best: shortLayout(best.Layout), BestDays: best.Days, Feasible: t.Feasible}
+		switch {
+		case best.Scenario:
+			a.AsRun, a.AsRunDays = a.Best, a.BestDays
+		case t.OwnExact != nil:
+			a.AsRun, a.AsRunDays = shortLayout(t.OwnExact.Layout), t.OwnExact.Days
+		}
+		d.Recommended = a
+	}
+	if s := r.rv.Sensitivity; s != nil {
+		d.Sensitivity = sensitivityBars(s)
+	}
+	if s := r.rv.Scaling; s != nil {
+		if b := bestSize(s); b != nil {
+			largest := 0
+			for _, p := range s.Points {
+				largest = max(largest, p.GPUs)
+			}
+			d.Bigger = &plots.SizeAnswer{GPUs: b.GPUs, Layout: shortLayout(b.Layout), Days: b.Days, GPUHours: b.GPUHours, Cost: b.Cost,
+				Why: fmt.Sprintf("the fastest size whose GPU-hours are within %.0f%% of the cheapest size's, the layout re-planned at each size", 100*bestSizeSlack),
+				Largest: largest}
+		}
+	}
+}
