@@ -4,12 +4,17 @@ import "math"
 
 // GroupedGEMMPerGroupFraction is the fixed cost of each further group of a
 // grouped matrix product (the experts of a MoE layer on one GPU, as
-// Transformer Engine's GroupedLinear and Megatron-Core's grouped GEMM run
+// Transformer Engine's GroupedLinear and Megatron-Core's TEGroupedMLP run
 // them), as a fraction of one product's fixed cost (GEMMOverheadS and its
-// low-precision variants): the tile scheduling and the partial last wave
-// each group adds to the one kernel. An assumption, not a measurement: no
-// grouped-GEMM timings are in the calibration set (cluster/testdata).
-const GroupedGEMMPerGroupFraction = 0.25
+// low-precision variants). Transformer Engine runs a grouped product as one
+// cuBLAS product per group spread over a few streams
+// (transformer_engine/pytorch/module/grouped_linear.py: general_grouped_gemm
+// with get_multi_stream_cublas_workspace, i.e. nvte_multi_stream_cublas_gemm),
+// so every group pays a whole kernel's launch, ramp-up and tail: 1. (The
+// previous 0.25 assumed one persistent grouped kernel; with it the
+// Megatron-Bridge MoE rows were 16% too fast on average, and the rows with
+// many local experts, e.g. 32 of DeepSeek-V3's on 8 B200s, 30-45% too fast.)
+const GroupedGEMMPerGroupFraction = 1.0
 
 // GroupedGEMMTime returns the seconds of one grouped product of groups
 // independent m×k by k×n products (one per expert, m tokens each): each

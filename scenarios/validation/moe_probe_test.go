@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/clustersim/clustersim/sim/step"
 )
 
 // TestMoEProbe prints the MoE rows (run with MOEPROBE=1).
@@ -50,5 +52,41 @@ func TestGroupProbe(t *testing.T) {
 	groups, all := Groups(allRows(t))
 	for _, g := range append(groups, all) {
 		fmt.Printf("%-40s compared %4d mae %5.1f unmodelled %3d refused %d worst %+.1f %s\n", g.Group, g.Compared, g.MAE, g.Unmodelled, g.Refused, g.Worst.ErrorPct, g.Worst.Case)
+	}
+}
+
+// TestLayerProbe prints the MoE layer schedule of the rows MOEFILTER names
+// (run with MOEPROBE=1).
+func TestLayerProbe(t *testing.T) {
+	if os.Getenv("MOEPROBE") == "" || os.Getenv("MOEFILTER") == "" {
+		t.Skip()
+	}
+	for _, c := range Suite() {
+		if !strings.Contains(c.Group, "-moe") || !strings.Contains(c.Name, os.Getenv("MOEFILTER")) || c.Spec == nil {
+			continue
+		}
+		sp, err := c.Spec()
+		if err != nil {
+			t.Log(c.Name, err)
+			continue
+		}
+		st := sp.Step
+		st.Trace = true
+		res, err := step.Simulate(context.Background(), st)
+		if err != nil {
+			t.Log(c.Name, err)
+			continue
+		}
+		l := sp.Step.Layout
+		fmt.Printf("== %s step %.2f layout tp%d pp%d vp%d ep%d mb%d recompute %v breakdown %+v\n", c.Name, res.StepTime, l.TP, l.PP, l.VirtualStages, l.EP, l.MicroBatch, l.Recompute, res.Breakdown)
+		for _, d := range [][]step.LayerTask{res.Timeline.LayerForward, res.Timeline.LayerBackward} {
+			end := 0.0
+			for _, x := range d {
+				fmt.Printf("   %-8s %-40s %8.1f us\n", x.Stream, x.Name, (x.End-x.Start)*1e6)
+				end = max(end, x.End)
+			}
+			fmt.Printf("   total %.1f us\n", end*1e6)
+		}
+		break
 	}
 }
