@@ -407,6 +407,14 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 			ok = false
 		}
 	}
+	if t.GroupedGEMM != "" {
+		gk, err := cluster.ParseGroupedKernel(t.GroupedGEMM)
+		if err != nil {
+			d.errKey("training.grouped_gemm", "%s", oneOf("grouped_gemm", t.GroupedGEMM, []string{"single-launch", "multi-stream"}))
+			ok = false
+		}
+		tr.GroupedGEMM = gk
+	}
 	tr.HostOverheadS = model.DefaultHostOverheadS
 	if t.HostOverheadUS != nil {
 		v := float64(*t.HostOverheadUS)

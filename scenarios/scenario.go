@@ -133,6 +133,8 @@ type Training struct {
 	// shares of the tokens (seeded): smaller spreads the load more; absent
 	// or 0 is perfectly balanced routing.
 	RouterConcentration *Quantity `yaml:"router_concentration,omitempty"`
+	// GroupedGEMM is how the experts' grouped products run.
+	GroupedGEMM string `yaml:"grouped_gemm,omitempty"` // single-launch (default) | multi-stream
 }
 
 // Stragglers is the noise model (step.Noise) and the number of noisy steps

@@ -188,6 +188,12 @@ type Training struct {
 	// balances it; 0 means perfectly balanced routing (what
 	// Megatron-Bridge's benchmarks force).
 	RouterConcentration float64
+	// GroupedGEMM is how the experts' grouped products run: one kernel for
+	// all local experts (the zero value; DeepGEMM, Transformer Engine's
+	// fused grouped GEMM) or one cuBLAS product per expert over a few
+	// streams (Transformer Engine's GroupedLinear before it), which pays a
+	// product's fixed cost per expert.
+	GroupedGEMM cluster.GroupedKernel
 }
 
 // DefaultHostOverheadS is the default CPU time a framework spends issuing

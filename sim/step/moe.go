@@ -127,7 +127,7 @@ func (k *coster) a2a(name string, bytes float64) task {
 }
 
 func (k *coster) groupedTask(name string, groups int, m, n, kk float64) task {
-	return task{name: name, stream: computeStream, kind: kCompute, dur: k.gpu.GroupedGEMMTime(groups, m, n, kk, k.t.Precision)}
+	return task{name: name, stream: computeStream, kind: kCompute, dur: k.gpu.GroupedGEMMTime(groups, m, n, kk, k.t.Precision, k.t.GroupedGEMM)}
 }
 
 // attnOutK is the inner dimension of the output projection on this GPU.
