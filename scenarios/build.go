@@ -127,6 +127,18 @@ func (d *decoder) build(s *Scenario) run.Spec {
 
 	// Training.
 	tr, trOK := d.training(s, gpu, gpuOK)
+	if n := s.Training.MTPLayers; n != nil {
+		switch {
+		case *n < 0 || *n > 16:
+			d.errKey("training.mtp_layers", "%d must be in [0, 16]", *n)
+			trOK = false
+		case *n > 0 && archOK && !arch.IsMoE():
+			d.errKey("training.mtp_layers", "multi-token prediction is modelled for mixture-of-experts models only")
+			trOK = false
+		default:
+			arch.MoE.MTPLayers = *n
+		}
+	}
 
 	// Layout.
 	layout, layoutOK := d.layout(s.Parallelism, "", gpus)

@@ -133,6 +133,9 @@ type Training struct {
 	// shares of the tokens (seeded): smaller spreads the load more; absent
 	// or 0 is perfectly balanced routing.
 	RouterConcentration *Quantity `yaml:"router_concentration,omitempty"`
+	// MTPLayers is the depth of multi-token prediction trained alongside
+	// the model (DeepSeek-V3 §2.2; Megatron-Core's mtp_num_layers).
+	MTPLayers *int `yaml:"mtp_layers,omitempty"` // default 0
 	// GroupedGEMM is how the experts' grouped products run.
 	GroupedGEMM string `yaml:"grouped_gemm,omitempty"` // single-launch (default) | multi-stream
 }

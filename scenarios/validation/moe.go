@@ -41,7 +41,9 @@ func moeBuiltin(name string) (builtin, unmodelled string) {
 // (the source notes that the benchmarks force the token distribution to be
 // balanced among experts); "tokendrop" rows run at capacity factor 1.0
 // (Megatron-Bridge's token-drop recipes: moe_expert_capacity_factor 1.0
-// with padding to capacity), the others dropless. Rows of containers
+// with padding to capacity), the others dropless. Multi-token prediction
+// (DeepSeek-V3's one module) runs only in the rows whose model says "w/
+// MTP": the tables name it when it ran. Rows of containers
 // before 26.06 run the experts' products as one cuBLAS product per expert
 // (cluster.MultiStream: Transformer Engine's GroupedLinear,
 // NVIDIA/TransformerEngine#853), later ones as one grouped kernel
@@ -74,6 +76,9 @@ func moeCase(c Case, r measuredRow) Case {
 	}
 	if containerBefore(r.Source, 26, 6) {
 		s.Training.GroupedGEMM = "multi-stream"
+	}
+	if strings.Contains(name, "w/ MTP") { // "DeepSeekV3 (w/ MTP)"; the others say w/o or nothing
+		s.Training.MTPLayers = ptr(1)
 	}
 	c.Spec = func() (run.Spec, error) { return leastRecompute(s) }
 	return c

@@ -90,3 +90,40 @@ func TestLayerProbe(t *testing.T) {
 		break
 	}
 }
+
+// TestDeepSeekProbe prints the deepseek-v3 built-in's stages (MOEPROBE=1).
+func TestDeepSeekProbe(t *testing.T) {
+	if os.Getenv("MOEPROBE") == "" {
+		t.Skip()
+	}
+	sp, err := builtin("deepseek-v3")()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sp.Step
+	st.Trace = true
+	res, err := step.Simulate(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := make([]float64, res.Timeline.Stages)
+	n := make([]int, res.Timeline.Stages)
+	for _, s := range res.Timeline.Spans {
+		if s.Stream == "compute" {
+			busy[s.Stage] += s.End - s.Start
+			n[s.Stage]++
+		}
+	}
+	fmt.Printf("step %.2f noiseless %.2f chunks %v\n", res.StepTime, res.NoiselessStepTime, res.Timeline.ChunkLayers)
+	for r := range busy {
+		fmt.Printf("stage %2d busy %.2f s over %d spans\n", r, busy[r], n[r])
+	}
+	for _, d := range [][]step.LayerTask{res.Timeline.LayerForward, res.Timeline.LayerBackward} {
+		end := 0.0
+		for _, x := range d {
+			fmt.Printf("   %-8s %-40s %8.1f us\n", x.Stream, x.Name, (x.End-x.Start)*1e6)
+			end = max(end, x.End)
+		}
+		fmt.Printf("   total %.1f us\n", end*1e6)
+	}
+}

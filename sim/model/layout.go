@@ -315,8 +315,9 @@ func (l Layout) ChunkLayers(a Arch) ([]int, error) {
 		// pipeline layout (pipeline_model_parallel_layout, e.g.
 		// Megatron-Bridge's DeepSeek-V3 recipes): counting the embedding
 		// and the loss as one layer each, the layers+2 slots are spread as
-		// evenly as the chunks allow.
-		return unevenChunks(a.Layers, k), nil
+		// evenly as the chunks allow; each multi-token-prediction module
+		// takes two more slots of the last chunk (its layer and its loss).
+		return unevenChunks(a.Layers, k, 2*a.MoE.MTPLayers), nil
 	default:
 		var ok []string
 		for p := 1; p <= a.Layers; p++ {

@@ -41,6 +41,11 @@ type PassCosts struct {
 	// products (and their gradient accumulation) inside the backward
 	// passes, which zero-bubble schedules run as passes of their own.
 	LayerWeight, MoELayerWeight, HeadWeight float64
+	// MTPForward and MTPBackward are the model's multi-token-prediction
+	// modules (model.MoE.MTPLayers, all of them, on the last chunk);
+	// MTPWeight their weight-gradient products.
+	MTPForward, MTPBackward PassCost
+	MTPWeight               float64
 	// Dropped is the fraction of routed tokens dropped at the capacity
 	// factor (0 when dropless).
 	Dropped float64
@@ -146,6 +151,7 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 	moeLayers := a.ChunkMoELayers(chunks)
 	ef, eb := pc.EmbeddingForward.parts(), pc.EmbeddingBackward.parts()
 	hf, hb := pc.HeadForward.parts(), pc.HeadBackward.parts()
+	tf, tb := pc.MTPForward.parts(), pc.MTPBackward.parts()
 	for j, n := range chunks {
 		var f, b partsOf
 		nm := float64(moeLayers[j])
@@ -158,13 +164,13 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 				b[i] += eb[i]
 			}
 			if j == K-1 {
-				f[i] += hf[i]
-				b[i] += hb[i]
+				f[i] += hf[i] + tf[i]
+				b[i] += hb[i] + tb[i]
 			}
 		}
 		co.Weight = append(co.Weight, nd*pc.LayerWeight+nm*pc.MoELayerWeight)
 		if j == K-1 {
-			co.Weight[j] += pc.HeadWeight
+			co.Weight[j] += pc.HeadWeight + pc.MTPWeight
 		}
 		co.Forward[j] = PassCost{Compute: f[kCompute], TP: f[kTP], CP: f[kCP], EP: f[kEP]}
 		co.Backward[j] = PassCost{Compute: b[kCompute], TP: b[kTP], CP: b[kCP], EP: b[kEP]}

@@ -36,6 +36,20 @@ func moePassCosts(s Spec, k *coster, of func(timeline) PassCost) (pc PassCosts, 
 		pc.MoELayerForward, pc.MoELayerBackward = of(fwd), of(bwd)
 		pc.MoELayerWeight = weightTime(bwd)
 	}
+	if n := s.Arch.MoE.MTPLayers; n > 0 && s.Arch.IsMoE() {
+		f := k.build(func() {
+			for range n {
+				k.mtpForward()
+			}
+		})
+		b := k.build(func() {
+			for range n {
+				k.mtpBackward()
+			}
+		})
+		pc.MTPForward, pc.MTPBackward = of(f), of(b)
+		pc.MTPWeight = weightTime(b)
+	}
 	pc.EmbeddingForward = of(k.build(k.embeddingForward))
 	pc.EmbeddingBackward = of(k.build(k.embeddingBackward))
 	pc.HeadForward = of(k.build(k.headForward))
@@ -145,4 +159,26 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts) {
 		}
 		co.Optimizer[r] = c.GPU.MemoryTime(local*(30+gb), cluster.Stream)
 	}
+}
+
+// mtpForward is one multi-token-prediction module, forward (DeepSeek-V3
+// §2.2): the shared embedding of the shifted tokens, the RMSNorms of it
+// and of the previous depth's hidden states, the projection of their
+// concatenation (2h to h), one MoE layer and the shared head and loss.
+func (k *coster) mtpForward() {
+	h := float64(k.a.Hidden)
+	k.embeddingForward()
+	k.mem("MTP norms", 8*k.rows*h, cluster.Reduce)
+	k.gatherThenGEMM("MTP projection", h/float64(k.l.TP), 2*h)
+	k.xLayerForward(true)
+	k.headForward()
+}
+
+func (k *coster) mtpBackward() {
+	h := float64(k.a.Hidden)
+	k.headBackward()
+	k.xLayerBackward(true)
+	k.backwardLinear("MTP projection", h/float64(k.l.TP), 2*h, false, true, true)
+	k.mem("MTP norms backward", 12*k.rows*h, cluster.Reduce)
+	k.embeddingBackward()
 }
