@@ -191,8 +191,11 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 
 	rejected := map[string]int{}
 	var cands []*candidate
-	costs := map[passKey]step.PassCosts{}
 	capacity := c.GPU.HBMBytes()
+	// The enumeration (serial, cheap) collects the layouts its rules
+	// admit; their memory and lower bounds, most of a search's work before
+	// the simulations, are then priced in parallel: each layout's figures
+	// depend on it alone, so the result is the serial one.
 	err := enumerate(a, t, c.GPUs, c.GPUsPerNode, c.Domain(), base.Layout.DPOverlap, opt, func(l model.Layout, reason string) error {
 		res.Evaluated++
 		if res.Evaluated%4096 == 0 {
@@ -204,33 +207,16 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 			rejected[reason]++
 			return nil
 		}
-		mem, err := model.StageMemory(a, l, t)
-		if err != nil {
-			return fmt.Errorf("plan: memory of %+v: %w", l, err)
-		}
-		fullest := 0.0
-		for _, m := range mem {
-			fullest = max(fullest, m.Total())
-		}
-		if fullest > capacity {
-			rejected[ReasonMemory]++
-			return nil
-		}
-		sp := base
-		sp.Layout = l
-		k := passKey{l.TP, l.CP, l.MicroBatch, l.Recompute, l.RecomputeElementwise, l.TPOverlap, l.EP}
-		pc, ok := costs[k]
-		if !ok {
-			pc = step.LayerPassCosts(sp)
-			costs[k] = pc
-		}
-		co, err := step.NewCostsFrom(sp, pc)
-		if err != nil {
-			return fmt.Errorf("plan: costs of %+v: %w", l, err)
-		}
-		cands = append(cands, &candidate{l: l, index: res.Evaluated, lb: co.LowerBound(), mem: fullest})
+		cands = append(cands, &candidate{l: l, index: res.Evaluated})
 		return nil
 	})
+	if err == nil {
+		cands, err = bound(ctx, base, cands, capacity, opt.Workers)
+		rejected[ReasonMemory] += int(res.Evaluated) - len(cands) - sumCounts(rejected)
+		if rejected[ReasonMemory] == 0 {
+			delete(rejected, ReasonMemory)
+		}
+	}
 	res.Feasible = len(cands)
 	for r, n := range rejected {
 		res.Rejected = append(res.Rejected, Rejection{r, n})
@@ -308,6 +294,103 @@ func runDays(ctx context.Context, s run.Spec, r *Ranked) error {
 	}
 	r.WallClockDays = res.WallClockDays
 	return nil
+}
+
+// sumCounts is the sum of m's counts.
+func sumCounts(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// bound prices each candidate's fullest GPU memory and, for those that fit
+// in capacity, its lower bound of the noiseless step, on workers
+// goroutines (GOMAXPROCS when <= 0), and returns the ones that fit, in
+// their order. The passes (step.PassCosts) are priced once per passKey.
+func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity float64, workers int) ([]*candidate, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	a, t := base.Arch, base.Training
+	type passEntry struct {
+		once sync.Once
+		pc   step.PassCosts
+	}
+	var (
+		mu     sync.Mutex
+		costs  = map[passKey]*passEntry{}
+		next   atomic.Int64
+		wg     sync.WaitGroup
+		errs   = make([]error, workers)
+		fits   = make([]bool, len(cands))
+		stride = int64(256)
+	)
+	passes := func(sp step.Spec) step.PassCosts {
+		l := sp.Layout
+		k := passKey{l.TP, l.CP, l.MicroBatch, l.Recompute, l.RecomputeElementwise, l.TPOverlap, l.EP}
+		mu.Lock()
+		e, ok := costs[k]
+		if !ok {
+			e = &passEntry{}
+			costs[k] = e
+		}
+		mu.Unlock()
+		e.once.Do(func() { e.pc = step.LayerPassCosts(sp) })
+		return e.pc
+	}
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(stride) - stride)
+				if lo >= len(cands) || ctx.Err() != nil {
+					return
+				}
+				for i := lo; i < min(lo+int(stride), len(cands)); i++ {
+					cd := cands[i]
+					mem, err := model.StageMemory(a, cd.l, t)
+					if err != nil {
+						errs[w] = fmt.Errorf("plan: memory of %+v: %w", cd.l, err)
+						return
+					}
+					for _, m := range mem {
+						cd.mem = max(cd.mem, m.Total())
+					}
+					if cd.mem > capacity {
+						continue
+					}
+					sp := base
+					sp.Layout = cd.l
+					lb, err := step.LowerBoundFrom(sp, passes(sp))
+					if err != nil {
+						errs[w] = fmt.Errorf("plan: costs of %+v: %w", cd.l, err)
+						return
+					}
+					cd.lb = lb
+					fits[i] = true
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := cands[:0]
+	for i, cd := range cands {
+		if fits[i] {
+			out = append(out, cd)
+		}
+	}
+	return out, nil
 }
 
 // simulate runs the candidates, sorted by bound, best bound first, until

@@ -130,6 +130,31 @@ func NewCosts(s Spec) (Costs, error) {
 // NewCostsFrom is NewCosts with the passes already priced by LayerPassCosts
 // for a spec that shares the fields PassCosts depend on.
 func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
+	return newCostsFrom(s, pc, false)
+}
+
+// LowerBoundFrom is NewCostsFrom(s, pc).LowerBound() without the costs the
+// bound does not read (the buckets of chunks other than each stage's
+// first, and all of them under ZB-H1 and DualPipe): what a layout search
+// ranks its candidates by.
+func LowerBoundFrom(s Spec, pc PassCosts) (float64, error) {
+	co, err := newCostsFrom(s, pc, true)
+	if err != nil {
+		return 0, err
+	}
+	return co.LowerBound(), nil
+}
+
+// wantBuckets says whether lean costs (LowerBoundFrom's) need chunk ch's
+// buckets.
+func wantBuckets(l model.Layout, lean bool, ch int) bool {
+	if !lean {
+		return true
+	}
+	return ch == 0 && l.PipeSchedule != model.SchedZBH1 && l.PipeSchedule != model.SchedDualPipe
+}
+
+func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
 	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
 	chunks, err := l.ChunkLayers(a)
 	if err != nil {
@@ -186,7 +211,7 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 	}
 
 	if a.IsMoE() {
-		moeDataParallel(&co, s, chunks, pc)
+		moeDataParallel(&co, s, chunks, pc, lean)
 		return co, nil
 	}
 
@@ -238,6 +263,9 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 			co.ChunkParams[r][ch] = n
 			stage += n
 			co.Grad[r][ch], co.Gather[r][ch] = price(n)
+			if !wantBuckets(l, lean, ch) {
+				continue
+			}
 			co.Buckets[r][ch] = buckets(j, K, chunks[j], pc, lp/tp, a.EmbeddingParams()/tp, (a.HeadParams()+float64(a.Hidden))/tp, price)
 		}
 		// Adam over the local shard: read the gradient, fp32 master weights

@@ -78,7 +78,7 @@ func weightTime(tl timeline) float64 {
 // the data-parallel group as a dense model's, the routed experts over the
 // expert-data-parallel group (model.Layout.ExpertDP), and the optimizer
 // steps the local shard of each.
-func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts) {
+func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
 	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
 	p, v := l.PP, l.VirtualStages
 	K := len(chunks)
@@ -150,7 +150,9 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts) {
 				}
 				return priceSplit(x*frac, x*(1-frac))
 			}
-			co.Buckets[r][ch] = buckets(j, K, chunks[j], lpc, per, emb, head, price)
+			if wantBuckets(l, lean, ch) {
+				co.Buckets[r][ch] = buckets(j, K, chunks[j], lpc, per, emb, head, price)
+			}
 			if l.ZeRO >= 1 {
 				local += ps.Dense/float64(l.DP*l.CP) + ps.Expert/float64(l.ExpertDP())
 			} else {
