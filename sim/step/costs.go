@@ -151,7 +151,14 @@ func wantBuckets(l model.Layout, lean bool, ch int) bool {
 	if !lean {
 		return true
 	}
-	return ch == 0 && l.PipeSchedule != model.SchedZBH1 && l.PipeSchedule != model.SchedDualPipe
+	return ch == 0 && wantDP(l, lean)
+}
+
+// wantDP says whether lean costs need the data-parallel collectives at
+// all: the ZB-H1 and DualPipe bound (workBound) reads only the passes, the
+// transfers and the optimizer.
+func wantDP(l model.Layout, lean bool) bool {
+	return !lean || l.PipeSchedule != model.SchedZBH1 && l.PipeSchedule != model.SchedDualPipe
 }
 
 func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
@@ -262,6 +269,9 @@ func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
 			n /= float64(l.TP)
 			co.ChunkParams[r][ch] = n
 			stage += n
+			if !wantDP(l, lean) {
+				continue
+			}
 			co.Grad[r][ch], co.Gather[r][ch] = price(n)
 			if !wantBuckets(l, lean, ch) {
 				continue

@@ -127,7 +127,9 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
 			ps := params[j]
 			n := ps.Dense + ps.Expert
 			co.ChunkParams[r][ch] = n
-			co.Grad[r][ch], co.Gather[r][ch] = priceSplit(ps.Dense, ps.Expert)
+			if wantDP(l, lean) {
+				co.Grad[r][ch], co.Gather[r][ch] = priceSplit(ps.Dense, ps.Expert)
+			}
 			frac := 1.0 // dense share of the chunk's parameters
 			if n > 0 {
 				frac = ps.Dense / n
