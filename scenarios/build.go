@@ -419,6 +419,14 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 			ok = false
 		}
 	}
+	if t.MoEDispatcher != "" {
+		dd, err := model.ParseDispatcher(t.MoEDispatcher)
+		if err != nil {
+			d.errKey("training.moe_dispatcher", "%s", oneOf("moe_dispatcher", t.MoEDispatcher, []string{"alltoall", "deepep"}))
+			ok = false
+		}
+		tr.Dispatcher = dd
+	}
 	if t.GroupedGEMM != "" {
 		gk, err := cluster.ParseGroupedKernel(t.GroupedGEMM)
 		if err != nil {
