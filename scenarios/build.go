@@ -127,6 +127,18 @@ func (d *decoder) build(s *Scenario) run.Spec {
 
 	// Training.
 	tr, trOK := d.training(s, gpu, gpuOK)
+	if n := s.Training.MTPLayers; n != nil {
+		switch {
+		case *n < 0 || *n > 16:
+			d.errKey("training.mtp_layers", "%d must be in [0, 16]", *n)
+			trOK = false
+		case *n > 0 && archOK && !arch.IsMoE():
+			d.errKey("training.mtp_layers", "multi-token prediction is modelled for mixture-of-experts models only")
+			trOK = false
+		default:
+			arch.MoE.MTPLayers = *n
+		}
+	}
 
 	// Layout.
 	layout, layoutOK := d.layout(s.Parallelism, "", gpus)
@@ -410,6 +422,22 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 			d.errKey("training.router_concentration", "%s must be in [0, 1e6] (0 = perfectly balanced)", formatQuantity(tr.RouterConcentration))
 			ok = false
 		}
+	}
+	if t.MoEDispatcher != "" {
+		dd, err := model.ParseDispatcher(t.MoEDispatcher)
+		if err != nil {
+			d.errKey("training.moe_dispatcher", "%s", oneOf("moe_dispatcher", t.MoEDispatcher, []string{"alltoall", "deepep"}))
+			ok = false
+		}
+		tr.Dispatcher = dd
+	}
+	if t.GroupedGEMM != "" {
+		gk, err := cluster.ParseGroupedKernel(t.GroupedGEMM)
+		if err != nil {
+			d.errKey("training.grouped_gemm", "%s", oneOf("grouped_gemm", t.GroupedGEMM, []string{"single-launch", "multi-stream"}))
+			ok = false
+		}
+		tr.GroupedGEMM = gk
 	}
 	tr.HostOverheadS = model.DefaultHostOverheadS
 	if t.HostOverheadUS != nil {

@@ -133,6 +133,13 @@ type Training struct {
 	// shares of the tokens (seeded): smaller spreads the load more; absent
 	// or 0 is perfectly balanced routing.
 	RouterConcentration *Quantity `yaml:"router_concentration,omitempty"`
+	// MTPLayers is the depth of multi-token prediction trained alongside
+	// the model (DeepSeek-V3 §2.2; Megatron-Core's mtp_num_layers).
+	MTPLayers *int `yaml:"mtp_layers,omitempty"` // default 0
+	// MoEDispatcher is how the expert-parallel all-to-alls move tokens.
+	MoEDispatcher string `yaml:"moe_dispatcher,omitempty"` // alltoall (default) | deepep
+	// GroupedGEMM is how the experts' grouped products run.
+	GroupedGEMM string `yaml:"grouped_gemm,omitempty"` // single-launch (default) | multi-stream
 }
 
 // Stragglers is the noise model (step.Noise) and the number of noisy steps

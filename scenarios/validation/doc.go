@@ -57,8 +57,15 @@
 // Qwen3_235B_a22B → qwen3-235b-a22b, Qwen3_30B_a3B → qwen3-30b-a3b, GPT OSS
 // 120B → gpt-oss-120b; each sourced from its config.json in sim/model), ep
 // from the row, etp 1, perfectly balanced routing (the source forces it) and
-// dropless routing, or capacity factor 1.0 for the "tokendrop" rows; their
-// groups are megatron-bridge-moe/GPU/precision. Nemotron 3 (hybrid Mamba)
+// dropless routing, or capacity factor 1.0 for the "tokendrop" rows; the
+// experts' grouped products as one cuBLAS product per expert
+// (grouped_gemm multi-stream, Transformer Engine's GroupedLinear) in
+// containers before 26.06 and as one grouped kernel from 26.06 on;
+// multi-token prediction (mtp_layers 1) only in the "DeepSeekV3 (w/ MTP)"
+// rows. Their groups are megatron-bridge-moe/GPU/precision. The tables'
+// containers differ by up to 45% on one model, GPU and layout (Qwen3-30B-A3B
+// on 8 GB200s: 10.0 s in 26.04, 6.4 s in 26.06), so no container-blind
+// model reaches below about 5% mean |error| on these rows. Nemotron 3 (hybrid Mamba)
 // and DeepSeek-V4 Flash rows are "unmodelled" with the reason (moe.go). A row whose
 // GPU or precision the catalog lacks (gb200, gb300, mxfp8, nvfp4) is listed
 // as "unmodelled" with the scenarios package's own error; such rows light

@@ -1,6 +1,8 @@
 package validation
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/clustersim/clustersim/scenarios"
@@ -39,7 +41,18 @@ func moeBuiltin(name string) (builtin, unmodelled string) {
 // (the source notes that the benchmarks force the token distribution to be
 // balanced among experts); "tokendrop" rows run at capacity factor 1.0
 // (Megatron-Bridge's token-drop recipes: moe_expert_capacity_factor 1.0
-// with padding to capacity), the others dropless. Their group is the
+// with padding to capacity), the others dropless. Multi-token prediction
+// (DeepSeek-V3's one module) runs only in the rows whose model says "w/
+// MTP": the tables name it when it ran. Rows of containers
+// before 26.06 run the experts' products as one cuBLAS product per expert
+// (cluster.MultiStream: Transformer Engine's GroupedLinear,
+// NVIDIA/TransformerEngine#853), later ones as one grouped kernel
+// (cluster.SingleLaunch: its fused grouped GEMM, #2669, merged March 2026).
+// The boundary is an inference: the release notes do not name the kernel,
+// but 26.06 is where every model with many small local experts sped up at
+// an unchanged layout (Qwen3-30B-A3B on 8 GB200s 10.0 → 6.4 s, Qwen3-235B
+// on 256 GB200s 23.1 → 17.8 s), which MultiStream's fixed cost per expert
+// accounts for. Their group is the
 // source's with "-moe" appended, so that MoE and dense accuracy are read
 // apart.
 func moeCase(c Case, r measuredRow) Case {
@@ -61,9 +74,30 @@ func moeCase(c Case, r measuredRow) Case {
 	if strings.Contains(name, "tokendrop") {
 		s.Training.CapacityFactor = ptr(scenarios.Quantity(1))
 	}
+	if containerBefore(r.Source, 26, 6) {
+		s.Training.GroupedGEMM = "multi-stream"
+	}
+	if strings.Contains(name, "w/ MTP") { // "DeepSeekV3 (w/ MTP)"; the others say w/o or nothing
+		s.Training.MTPLayers = ptr(1)
+	}
 	c.Spec = func() (run.Spec, error) { return leastRecompute(s) }
 	return c
 }
+
+// containerBefore reports whether a Megatron-Bridge row's source (its
+// "## YY.MM NeMo Container" heading) names a container older than
+// year.month. A source without the heading is not older.
+func containerBefore(source string, year, month int) bool {
+	m := containerRE.FindStringSubmatch(source)
+	if m == nil {
+		return false
+	}
+	y, _ := strconv.Atoi(m[1])
+	mo, _ := strconv.Atoi(m[2])
+	return y < year || y == year && mo < month
+}
+
+var containerRE = regexp.MustCompile(`## (\d+)\.(\d+)(?:\.\d+)? NeMo Container`)
 
 // GroupDeepSeek is the group of DeepSeek-V3's published pre-training cost.
 const GroupDeepSeek = "deepseek-v3-report/h800/fp8"

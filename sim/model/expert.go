@@ -104,12 +104,14 @@ func ParsePipeSchedule(s string) (PipeSchedule, error) {
 	return 0, fmt.Errorf("unknown schedule %q (valid: %s)", s, strings.Join(pipeScheduleNames[:], ", "))
 }
 
-// unevenChunks spreads layers+2 slots (the embedding and the loss take one
-// each, in the first and the last chunk) over k chunks, the first
-// (layers+2) mod k chunks taking one more.
-func unevenChunks(layers, k int) []int {
+// unevenChunks spreads layers+2+extraLast slots (the embedding and the
+// loss take one each, in the first and the last chunk, and extraLast more
+// are the last chunk's: multi-token prediction) over k chunks, the first
+// (layers+2+extraLast) mod k chunks taking one more.
+func unevenChunks(layers, k, extraLast int) []int {
 	out := make([]int, k)
-	base, rem := (layers+2)/k, (layers+2)%k
+	slots := layers + 2 + extraLast
+	base, rem := slots/k, slots%k
 	for j := range out {
 		out[j] = base
 		if j < rem {
@@ -117,6 +119,10 @@ func unevenChunks(layers, k int) []int {
 		}
 	}
 	out[0]--
-	out[k-1]--
+	out[k-1] -= 1 + extraLast
+	for j := k - 1; out[j] < 0 && j > 0; j-- { // too few slots for the last chunk's extras: move its deficit forward
+		out[j-1] += out[j]
+		out[j] = 0
+	}
 	return out
 }

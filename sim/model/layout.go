@@ -188,6 +188,50 @@ type Training struct {
 	// balances it; 0 means perfectly balanced routing (what
 	// Megatron-Bridge's benchmarks force).
 	RouterConcentration float64
+	// GroupedGEMM is how the experts' grouped products run: one kernel for
+	// all local experts (the zero value; DeepGEMM, Transformer Engine's
+	// fused grouped GEMM) or one cuBLAS product per expert over a few
+	// streams (Transformer Engine's GroupedLinear before it), which pays a
+	// product's fixed cost per expert.
+	GroupedGEMM cluster.GroupedKernel
+	// Dispatcher is how the expert-parallel all-to-alls move tokens.
+	Dispatcher Dispatcher
+}
+
+// Dispatcher is a MoE token dispatcher.
+type Dispatcher int
+
+const (
+	// AllToAll sends every routed copy of a token on its own, as
+	// Megatron-Core's alltoall dispatcher does (its permutation makes one
+	// row per token and expert).
+	AllToAll Dispatcher = iota
+	// DeepEP sends a token once to each node (NVLink domain) it needs and
+	// forwards it there over NVLink (DeepSeek's DeepEP kernels, §3.2.2 of
+	// arXiv:2412.19437; Megatron-Core's flex dispatcher): what NVIDIA's
+	// recipes with expert parallelism across nodes run
+	// (NVIDIA/Megatron-MoE-ModelZoo best_practice: "Cross-node EP
+	// strategy: DeepEP").
+	DeepEP
+)
+
+var dispatcherNames = [...]string{AllToAll: "alltoall", DeepEP: "deepep"}
+
+func (d Dispatcher) String() string {
+	if d < 0 || int(d) >= len(dispatcherNames) {
+		return fmt.Sprintf("Dispatcher(%d)", int(d))
+	}
+	return dispatcherNames[d]
+}
+
+// ParseDispatcher parses "alltoall" or "deepep".
+func ParseDispatcher(s string) (Dispatcher, error) {
+	for i, n := range dispatcherNames {
+		if s == n {
+			return Dispatcher(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown MoE dispatcher %q (valid: %s)", s, strings.Join(dispatcherNames[:], ", "))
 }
 
 // DefaultHostOverheadS is the default CPU time a framework spends issuing
@@ -309,8 +353,9 @@ func (l Layout) ChunkLayers(a Arch) ([]int, error) {
 		// pipeline layout (pipeline_model_parallel_layout, e.g.
 		// Megatron-Bridge's DeepSeek-V3 recipes): counting the embedding
 		// and the loss as one layer each, the layers+2 slots are spread as
-		// evenly as the chunks allow.
-		return unevenChunks(a.Layers, k), nil
+		// evenly as the chunks allow; each multi-token-prediction module
+		// takes two more slots of the last chunk (its layer and its loss).
+		return unevenChunks(a.Layers, k, 2*a.MoE.MTPLayers), nil
 	default:
 		var ok []string
 		for p := 1; p <= a.Layers; p++ {

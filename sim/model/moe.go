@@ -26,6 +26,17 @@ type MoE struct {
 	// node it needs, to be forwarded over NVLink there (DeepSeek's DeepEP
 	// kernels, §3.2.2), in fp8 when training in an 8-bit precision (§3.3.3).
 	GroupLimit int
+	// MTPLayers is the depth of multi-token prediction trained with the
+	// model (DeepSeek-V3 §2.2; Megatron-Core's mtp_num_layers): each module embeds the
+	// shifted tokens (with the shared embedding), joins them to the
+	// previous depth's hidden states through two RMSNorms and a 2h×h
+	// projection, runs one more MoE transformer layer and the shared output
+	// head and loss. The modules sit on the last pipeline stage (DualPipe
+	// and Megatron-Core's pipeline layouts put them with the loss); they
+	// cost compute and their own parameters there, but are not counted in
+	// the model's parameters or model FLOPs (the paper's 671B and 37B
+	// leave them out).
+	MTPLayers int
 }
 
 // MLA is multi-head latent attention (DeepSeek-V2, arXiv:2405.04434 §2.1;
@@ -198,7 +209,13 @@ func (a Arch) ChunkParamsOn(l Layout) ([]LayerSplit, error) {
 		first += n
 	}
 	out[0].Dense += a.EmbeddingParams() / float64(l.TP)
-	out[len(out)-1].Dense += (a.HeadParams() + float64(a.Hidden)) / float64(l.TP)
+	last := &out[len(out)-1]
+	last.Dense += (a.HeadParams() + float64(a.Hidden)) / float64(l.TP)
+	if n := float64(a.MoE.MTPLayers); n > 0 && a.IsMoE() {
+		h := float64(a.Hidden)
+		last.Dense += n * (moe.Dense + (2*h*h+3*h)/float64(l.TP)) // the layer, the projection, the two input norms and the output norm
+		last.Expert += n * moe.Expert
+	}
 	return out, nil
 }
 
@@ -263,8 +280,10 @@ var moeBuiltins = []Arch{
 	// intermediate_size 18432), then 256 routed experts of width 2048
 	// (moe_intermediate_size), 8 per token, and 1 shared expert; vocabulary
 	// 129,280, untied; node-limited routing to at most 4 of 8 groups
-	// (topk_group 4, n_group 8). 671B parameters, 37B active (the paper; the
-	// multi-token-prediction module's 14B are not counted).
+	// (topk_group 4, n_group 8). 671B parameters, 37B active (the paper;
+	// the multi-token-prediction module's 14B, num_nextn_predict_layers 1,
+	// are not counted, and are trained only when a scenario's
+	// training.mtp_layers asks for them).
 	{Name: "deepseek-v3", Layers: 61, Hidden: 7168, FFNHidden: 18432, Heads: 128, KVHeads: 128, Vocab: 129280, MLP: SwiGLU,
 		MoE: MoE{Experts: 256, TopK: 8, ExpertFFN: 2048, SharedExperts: 1, DenseLayers: 3, GroupLimit: 4},
 		MLA: MLA{QLoRARank: 1536, KVLoRARank: 512, QKNopeHeadDim: 128, QKRopeHeadDim: 64, VHeadDim: 128}},

@@ -69,3 +69,39 @@ func TestExpertSharding(t *testing.T) {
 		t.Error("ep 48 does not divide 256 experts: want an error")
 	}
 }
+
+// TestMTPChunks: a multi-token-prediction module takes two slots of the
+// last chunk (its layer and its loss), and its parameters land there.
+func TestMTPChunks(t *testing.T) {
+	a, err := LookupArch("deepseek-v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Layout{TP: 1, PP: 16, CP: 1, DP: 128, MicroBatch: 1, VirtualStages: 1, EP: 64}
+	base, err := l.ChunkLayers(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.MoE.MTPLayers = 1
+	mtp, err := l.ChunkLayers(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0
+	for _, n := range mtp {
+		sum += n
+	}
+	if sum != a.Layers || mtp[len(mtp)-1] >= base[len(base)-1] {
+		t.Errorf("chunks without MTP %v, with %v: want %d layers and a lighter last chunk", base, mtp, a.Layers)
+	}
+	ps, err := a.ChunkParamsOn(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.MoE.MTPLayers = 0
+	ps0, _ := a.ChunkParamsOn(l)
+	last := len(ps) - 1
+	if ps[last].Expert <= ps0[last].Expert && ps[last].Dense <= ps0[last].Dense {
+		t.Errorf("MTP adds no parameters to the last chunk: %+v vs %+v", ps[last], ps0[last])
+	}
+}

@@ -191,8 +191,11 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 
 	rejected := map[string]int{}
 	var cands []*candidate
-	costs := map[passKey]step.PassCosts{}
 	capacity := c.GPU.HBMBytes()
+	// The enumeration (serial, cheap) collects the layouts its rules
+	// admit; their memory and lower bounds, most of a search's work before
+	// the simulations, are then priced in parallel: each layout's figures
+	// depend on it alone, so the result is the serial one.
 	err := enumerate(a, t, c.GPUs, c.GPUsPerNode, c.Domain(), base.Layout.DPOverlap, opt, func(l model.Layout, reason string) error {
 		res.Evaluated++
 		if res.Evaluated%4096 == 0 {
@@ -204,33 +207,16 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 			rejected[reason]++
 			return nil
 		}
-		mem, err := model.StageMemory(a, l, t)
-		if err != nil {
-			return fmt.Errorf("plan: memory of %+v: %w", l, err)
-		}
-		fullest := 0.0
-		for _, m := range mem {
-			fullest = max(fullest, m.Total())
-		}
-		if fullest > capacity {
-			rejected[ReasonMemory]++
-			return nil
-		}
-		sp := base
-		sp.Layout = l
-		k := passKey{l.TP, l.CP, l.MicroBatch, l.Recompute, l.RecomputeElementwise, l.TPOverlap, l.EP}
-		pc, ok := costs[k]
-		if !ok {
-			pc = step.LayerPassCosts(sp)
-			costs[k] = pc
-		}
-		co, err := step.NewCostsFrom(sp, pc)
-		if err != nil {
-			return fmt.Errorf("plan: costs of %+v: %w", l, err)
-		}
-		cands = append(cands, &candidate{l: l, index: res.Evaluated, lb: co.LowerBound(), mem: fullest})
+		cands = append(cands, &candidate{l: l, index: res.Evaluated})
 		return nil
 	})
+	if err == nil {
+		cands, err = bound(ctx, base, cands, capacity, opt.Workers)
+		rejected[ReasonMemory] += int(res.Evaluated) - len(cands) - sumCounts(rejected)
+		if rejected[ReasonMemory] == 0 {
+			delete(rejected, ReasonMemory)
+		}
+	}
 	res.Feasible = len(cands)
 	for r, n := range rejected {
 		res.Rejected = append(res.Rejected, Rejection{r, n})
@@ -310,9 +296,261 @@ func runDays(ctx context.Context, s run.Spec, r *Ranked) error {
 	return nil
 }
 
+// sumCounts is the sum of m's counts.
+func sumCounts(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// bound prices each candidate's fullest GPU memory and, for those that fit
+// in capacity, its lower bound of the noiseless step, on workers
+// goroutines (GOMAXPROCS when <= 0), and returns the ones that fit, in
+// their order. The passes (step.PassCosts) are priced once per passKey.
+func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity float64, workers int) ([]*candidate, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	a, t := base.Arch, base.Training
+	type passEntry struct {
+		once sync.Once
+		pc   step.PassCosts
+	}
+	var (
+		mu     sync.Mutex
+		costs  = map[passKey]*passEntry{}
+		next   atomic.Int64
+		wg     sync.WaitGroup
+		errs   = make([]error, workers)
+		fits   = make([]bool, len(cands))
+		stride = int64(256)
+	)
+	passes := func(sp step.Spec) step.PassCosts {
+		l := sp.Layout
+		k := passKey{l.TP, l.CP, l.MicroBatch, l.Recompute, l.RecomputeElementwise, l.TPOverlap, l.EP}
+		mu.Lock()
+		e, ok := costs[k]
+		if !ok {
+			e = &passEntry{}
+			costs[k] = e
+		}
+		mu.Unlock()
+		e.once.Do(func() { e.pc = step.LayerPassCosts(sp) })
+		return e.pc
+	}
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(stride) - stride)
+				if lo >= len(cands) || ctx.Err() != nil {
+					return
+				}
+				for i := lo; i < min(lo+int(stride), len(cands)); i++ {
+					cd := cands[i]
+					mem, err := model.StageMemory(a, cd.l, t)
+					if err != nil {
+						errs[w] = fmt.Errorf("plan: memory of %+v: %w", cd.l, err)
+						return
+					}
+					for _, m := range mem {
+						cd.mem = max(cd.mem, m.Total())
+					}
+					if cd.mem > capacity {
+						continue
+					}
+					sp := base
+					sp.Layout = cd.l
+					lb, err := step.LowerBoundFrom(sp, passes(sp))
+					if err != nil {
+						errs[w] = fmt.Errorf("plan: costs of %+v: %w", cd.l, err)
+						return
+					}
+					cd.lb = lb
+					fits[i] = true
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := cands[:0]
+	for i, cd := range cands {
+		if fits[i] {
+			out = append(out, cd)
+		}
+	}
+	return out, nil
+}
+
 // simulate runs the candidates, sorted by bound, best bound first, until
-// no candidate left can enter the top opt.Top, and returns the top.
+// no candidate left can enter the top opt.Top, and returns the top. With
+// stragglers and pruning it runs simulateNoisy; otherwise
+// simulateByBound.
 func simulate(ctx context.Context, base step.Spec, cands []*candidate, opt Options) ([]*candidate, error) {
+	if n := base.Noise; !opt.Exhaustive && (n.CV > 0 || n.GPUCV > 0 || n.SlowNodeFraction > 0) {
+		return simulateNoisy(ctx, base, cands, opt)
+	}
+	return simulateByBound(ctx, base, cands, opt)
+}
+
+// noiselessBatch is how many noiseless steps simulateNoisy prices before
+// it runs noisy ones: a noiseless step is one replica's simulation, a
+// fraction of the noisy step's several.
+const noiselessBatch = 64
+
+// simulateNoisy is simulate's exact pruning when the ranked (noisy) step
+// costs many times the noiseless one. In rounds: price the noiseless step
+// of the next noiselessBatch candidates (bound order) whose bound can
+// still enter the top; then run the noisy step of the priced ones in
+// order of their noiseless step while that can still enter it (the noisy
+// mean is at least the noiseless step), dropping the rest for good (the
+// top's last step only falls). So only layouts whose noiseless step beats
+// the final top's last noisy one run noisy, however the bounds order them.
+func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt Options) ([]*candidate, error) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	better := func(x, y *candidate) int {
+		return cmp.Or(cmp.Compare(x.step.StepTime, y.step.StepTime), cmp.Compare(x.index, y.index))
+	}
+	var (
+		top     []*candidate
+		settled int
+	)
+	kth := func() float64 {
+		if len(top) < opt.Top {
+			return math.Inf(1)
+		}
+		return top[len(top)-1].step.StepTime
+	}
+	progress := func() {
+		if opt.Progress != nil {
+			opt.Progress(settled, len(cands))
+		}
+	}
+	// parallel runs f on each of xs, workers at a time, and returns the
+	// first error.
+	parallel := func(xs []*candidate, f func(*candidate) error) error {
+		var (
+			next atomic.Int64
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			err0 error
+		)
+		for range min(workers, len(xs)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= len(xs) || ctx.Err() != nil {
+						return
+					}
+					if err := f(xs[i]); err != nil {
+						mu.Lock()
+						if err0 == nil {
+							err0 = err
+						}
+						mu.Unlock()
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return cmp.Or(err0, ctx.Err())
+	}
+	noiseless := make([]float64, len(cands))
+	pos := map[*candidate]int{}
+	for i, cd := range cands {
+		pos[cd] = i
+	}
+	next := 0
+	for next < len(cands) && cands[next].lb*(1-boundSlack) <= kth() {
+		end := next
+		for end < len(cands) && end-next < noiselessBatch && cands[end].lb*(1-boundSlack) <= kth() {
+			end++
+		}
+		batch := cands[next:end]
+		next = end
+		err := parallel(batch, func(cd *candidate) error {
+			sp := base
+			sp.Layout = cd.l
+			sp.Noise, sp.Samples = step.Noise{}, 1
+			r, err := step.Simulate(ctx, sp)
+			if err != nil {
+				return fmt.Errorf("plan: simulating %+v: %w", cd.l, err)
+			}
+			noiseless[pos[cd]] = r.NoiselessStepTime
+			return nil
+		})
+		if err != nil {
+			return top, err
+		}
+		pending := slices.Clone(batch)
+		slices.SortFunc(pending, func(x, y *candidate) int {
+			return cmp.Or(cmp.Compare(noiseless[pos[x]], noiseless[pos[y]]), cmp.Compare(x.index, y.index))
+		})
+		for len(pending) > 0 {
+			// the next runs: as many as can still enter the top, at most
+			// workers at once
+			n := 0
+			for n < len(pending) && n < workers && noiseless[pos[pending[n]]]*(1-boundSlack) <= kth() {
+				n++
+			}
+			if n == 0 {
+				settled += len(pending)
+				break
+			}
+			run := pending[:n]
+			pending = pending[n:]
+			err := parallel(run, func(cd *candidate) error {
+				sp := base
+				sp.Layout = cd.l
+				r, err := step.Simulate(ctx, sp)
+				if err != nil {
+					return fmt.Errorf("plan: simulating %+v: %w", cd.l, err)
+				}
+				cd.step, cd.done = r, true
+				return nil
+			})
+			if err != nil {
+				return top, err
+			}
+			for _, cd := range run {
+				j, _ := slices.BinarySearchFunc(top, cd, better)
+				if j < opt.Top {
+					top = slices.Insert(top, j, cd)
+					if len(top) > opt.Top {
+						top = top[:opt.Top]
+					}
+				}
+			}
+			settled += n
+			progress()
+		}
+		progress()
+	}
+	settled = len(cands)
+	progress()
+	return top, ctx.Err()
+}
+
+// simulateByBound runs the candidates in bound order, each one's noisy step
+// after its noiseless one can enter the top.
+func simulateByBound(ctx context.Context, base step.Spec, cands []*candidate, opt Options) ([]*candidate, error) {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

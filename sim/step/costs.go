@@ -41,6 +41,11 @@ type PassCosts struct {
 	// products (and their gradient accumulation) inside the backward
 	// passes, which zero-bubble schedules run as passes of their own.
 	LayerWeight, MoELayerWeight, HeadWeight float64
+	// MTPForward and MTPBackward are the model's multi-token-prediction
+	// modules (model.MoE.MTPLayers, all of them, on the last chunk);
+	// MTPWeight their weight-gradient products.
+	MTPForward, MTPBackward PassCost
+	MTPWeight               float64
 	// Dropped is the fraction of routed tokens dropped at the capacity
 	// factor (0 when dropless).
 	Dropped float64
@@ -125,6 +130,38 @@ func NewCosts(s Spec) (Costs, error) {
 // NewCostsFrom is NewCosts with the passes already priced by LayerPassCosts
 // for a spec that shares the fields PassCosts depend on.
 func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
+	return newCostsFrom(s, pc, false)
+}
+
+// LowerBoundFrom is NewCostsFrom(s, pc).LowerBound() without the costs the
+// bound does not read (the buckets of chunks other than each stage's
+// first, and all of them under ZB-H1 and DualPipe): what a layout search
+// ranks its candidates by.
+func LowerBoundFrom(s Spec, pc PassCosts) (float64, error) {
+	co, err := newCostsFrom(s, pc, true)
+	if err != nil {
+		return 0, err
+	}
+	return co.LowerBound(), nil
+}
+
+// wantBuckets says whether lean costs (LowerBoundFrom's) need chunk ch's
+// buckets.
+func wantBuckets(l model.Layout, lean bool, ch int) bool {
+	if !lean {
+		return true
+	}
+	return ch == 0 && wantDP(l, lean)
+}
+
+// wantDP says whether lean costs need the data-parallel collectives at
+// all: the ZB-H1 and DualPipe bound (workBound) reads only the passes, the
+// transfers and the optimizer.
+func wantDP(l model.Layout, lean bool) bool {
+	return !lean || l.PipeSchedule != model.SchedZBH1 && l.PipeSchedule != model.SchedDualPipe
+}
+
+func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
 	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
 	chunks, err := l.ChunkLayers(a)
 	if err != nil {
@@ -146,6 +183,7 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 	moeLayers := a.ChunkMoELayers(chunks)
 	ef, eb := pc.EmbeddingForward.parts(), pc.EmbeddingBackward.parts()
 	hf, hb := pc.HeadForward.parts(), pc.HeadBackward.parts()
+	tf, tb := pc.MTPForward.parts(), pc.MTPBackward.parts()
 	for j, n := range chunks {
 		var f, b partsOf
 		nm := float64(moeLayers[j])
@@ -158,13 +196,13 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 				b[i] += eb[i]
 			}
 			if j == K-1 {
-				f[i] += hf[i]
-				b[i] += hb[i]
+				f[i] += hf[i] + tf[i]
+				b[i] += hb[i] + tb[i]
 			}
 		}
 		co.Weight = append(co.Weight, nd*pc.LayerWeight+nm*pc.MoELayerWeight)
 		if j == K-1 {
-			co.Weight[j] += pc.HeadWeight
+			co.Weight[j] += pc.HeadWeight + pc.MTPWeight
 		}
 		co.Forward[j] = PassCost{Compute: f[kCompute], TP: f[kTP], CP: f[kCP], EP: f[kEP]}
 		co.Backward[j] = PassCost{Compute: b[kCompute], TP: b[kTP], CP: b[kCP], EP: b[kEP]}
@@ -180,7 +218,7 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 	}
 
 	if a.IsMoE() {
-		moeDataParallel(&co, s, chunks, pc)
+		moeDataParallel(&co, s, chunks, pc, lean)
 		return co, nil
 	}
 
@@ -231,7 +269,13 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 			n /= float64(l.TP)
 			co.ChunkParams[r][ch] = n
 			stage += n
+			if !wantDP(l, lean) {
+				continue
+			}
 			co.Grad[r][ch], co.Gather[r][ch] = price(n)
+			if !wantBuckets(l, lean, ch) {
+				continue
+			}
 			co.Buckets[r][ch] = buckets(j, K, chunks[j], pc, lp/tp, a.EmbeddingParams()/tp, (a.HeadParams()+float64(a.Hidden))/tp, price)
 		}
 		// Adam over the local shard: read the gradient, fp32 master weights

@@ -120,3 +120,25 @@ func BenchmarkNewCosts(b *testing.B) {
 		}
 	})
 }
+
+// TestLowerBoundFrom: the lean bound a layout search ranks by is the full
+// costs' bound, for every schedule.
+func TestLowerBoundFrom(t *testing.T) {
+	for _, sched := range []model.PipeSchedule{model.Sched1F1B, model.SchedZBH1, model.SchedDualPipe} {
+		s := moeSpec(t, 0, 0)
+		s.Layout.PP, s.Layout.DP, s.Layout.EP = 4, 2, 2
+		s.Layout.PipeSchedule = sched
+		pc := LayerPassCosts(s)
+		co, err := NewCostsFrom(s, pc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb, err := LowerBoundFrom(s, pc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lb != co.LowerBound() {
+			t.Errorf("%v: LowerBoundFrom %g, NewCostsFrom(...).LowerBound() %g", sched, lb, co.LowerBound())
+		}
+	}
+}

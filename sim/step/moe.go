@@ -127,7 +127,7 @@ func (k *coster) a2a(name string, bytes float64) task {
 }
 
 func (k *coster) groupedTask(name string, groups int, m, n, kk float64) task {
-	return task{name: name, stream: computeStream, kind: kCompute, dur: k.gpu.GroupedGEMMTime(groups, m, n, kk, k.t.Precision)}
+	return task{name: name, stream: computeStream, kind: kCompute, dur: k.gpu.GroupedGEMMTime(groups, m, n, kk, k.t.Precision, k.t.GroupedGEMM)}
 }
 
 // attnOutK is the inner dimension of the output projection on this GPU.
@@ -297,23 +297,25 @@ func (k *coster) dispatchBytes() float64 {
 	return 2 * k.rows * float64(k.a.MoE.TopK) * k.moe.busiest * float64(k.a.Hidden)
 }
 
-// exchange is a dispatch or combine all-to-all. Without node-limited
-// routing (MoE.GroupLimit 0) it is AllToAllTime of dispatchBytes: every
-// routed copy travels on its own (Megatron-Core's alltoall dispatcher).
-// With it, a token crosses the network once per remote node it needs, the
+// exchange is a dispatch or combine all-to-all. With the alltoall
+// dispatcher and without node-limited routing (MoE.GroupLimit 0) it is
+// AllToAllTime of dispatchBytes: every routed copy travels on its own
+// (Megatron-Core's alltoall dispatcher). With DeepEP or node-limited
+// routing, a token crosses the network once per remote node it needs, the
 // expected number of distinct nodes among top_k experts spread evenly over
-// the N nodes of the group, N·(1−(1−1/N)^top_k), at most GroupLimit, of
-// which (N−1)/N are remote; every copy still crosses NVLink once (sent or
-// forwarded), and the dispatch travels in fp8 in 8-bit training.
+// the N nodes of the group, N·(1−(1−1/N)^top_k), at most GroupLimit when
+// set, of which (N−1)/N are remote; every copy still crosses NVLink once
+// (sent or forwarded). Under node-limited routing (DeepSeek's recipe) the
+// dispatch travels in fp8 in 8-bit training.
 func (k *coster) exchange(name string, dispatch bool) task {
 	m := k.a.MoE
-	if m.GroupLimit <= 0 {
+	if m.GroupLimit <= 0 && k.t.Dispatcher != model.DeepEP {
 		return k.a2a(name, k.dispatchBytes())
 	}
 	dom, pod, spine := k.c.PeerTiers(k.moe.ep)
 	n := float64(len(k.moe.ep))
 	elem := 2.0
-	if dispatch && k.t.Precision != cluster.BF16 {
+	if dispatch && m.GroupLimit > 0 && k.t.Precision != cluster.BF16 {
 		elem = 1 + 1.0/128 // fp8 with a scale per 128 elements (§3.3.2)
 	}
 	h := float64(k.a.Hidden)
@@ -324,7 +326,10 @@ func (k *coster) exchange(name string, dispatch bool) task {
 		return task{name: name, stream: epStream, kind: kEP, dur: k.c.ExchangeTime(nv, 0, 0)}
 	}
 	nodes := n / float64(dom+1)
-	distinct := min(float64(m.GroupLimit), nodes*(1-math.Pow(1-1/nodes, float64(m.TopK))))
+	distinct := nodes * (1 - math.Pow(1-1/nodes, float64(m.TopK)))
+	if m.GroupLimit > 0 {
+		distinct = min(float64(m.GroupLimit), distinct)
+	}
 	ib := k.rows * k.moe.busiest * distinct * (nodes - 1) / nodes * elem * h
 	t := k.c.ExchangeTime(nv, ib*float64(pod)/remote, ib*float64(spine)/remote)
 	return task{name: name, stream: epStream, kind: kEP, dur: t}

@@ -36,6 +36,20 @@ func moePassCosts(s Spec, k *coster, of func(timeline) PassCost) (pc PassCosts, 
 		pc.MoELayerForward, pc.MoELayerBackward = of(fwd), of(bwd)
 		pc.MoELayerWeight = weightTime(bwd)
 	}
+	if n := s.Arch.MoE.MTPLayers; n > 0 && s.Arch.IsMoE() {
+		f := k.build(func() {
+			for range n {
+				k.mtpForward()
+			}
+		})
+		b := k.build(func() {
+			for range n {
+				k.mtpBackward()
+			}
+		})
+		pc.MTPForward, pc.MTPBackward = of(f), of(b)
+		pc.MTPWeight = weightTime(b)
+	}
 	pc.EmbeddingForward = of(k.build(k.embeddingForward))
 	pc.EmbeddingBackward = of(k.build(k.embeddingBackward))
 	pc.HeadForward = of(k.build(k.headForward))
@@ -64,7 +78,7 @@ func weightTime(tl timeline) float64 {
 // the data-parallel group as a dense model's, the routed experts over the
 // expert-data-parallel group (model.Layout.ExpertDP), and the optimizer
 // steps the local shard of each.
-func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts) {
+func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
 	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
 	p, v := l.PP, l.VirtualStages
 	K := len(chunks)
@@ -113,7 +127,9 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts) {
 			ps := params[j]
 			n := ps.Dense + ps.Expert
 			co.ChunkParams[r][ch] = n
-			co.Grad[r][ch], co.Gather[r][ch] = priceSplit(ps.Dense, ps.Expert)
+			if wantDP(l, lean) {
+				co.Grad[r][ch], co.Gather[r][ch] = priceSplit(ps.Dense, ps.Expert)
+			}
 			frac := 1.0 // dense share of the chunk's parameters
 			if n > 0 {
 				frac = ps.Dense / n
@@ -136,7 +152,9 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts) {
 				}
 				return priceSplit(x*frac, x*(1-frac))
 			}
-			co.Buckets[r][ch] = buckets(j, K, chunks[j], lpc, per, emb, head, price)
+			if wantBuckets(l, lean, ch) {
+				co.Buckets[r][ch] = buckets(j, K, chunks[j], lpc, per, emb, head, price)
+			}
 			if l.ZeRO >= 1 {
 				local += ps.Dense/float64(l.DP*l.CP) + ps.Expert/float64(l.ExpertDP())
 			} else {
@@ -145,4 +163,26 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts) {
 		}
 		co.Optimizer[r] = c.GPU.MemoryTime(local*(30+gb), cluster.Stream)
 	}
+}
+
+// mtpForward is one multi-token-prediction module, forward (DeepSeek-V3
+// §2.2): the shared embedding of the shifted tokens, the RMSNorms of it
+// and of the previous depth's hidden states, the projection of their
+// concatenation (2h to h), one MoE layer and the shared head and loss.
+func (k *coster) mtpForward() {
+	h := float64(k.a.Hidden)
+	k.embeddingForward()
+	k.mem("MTP norms", 8*k.rows*h, cluster.Reduce)
+	k.gatherThenGEMM("MTP projection", h/float64(k.l.TP), 2*h)
+	k.xLayerForward(true)
+	k.headForward()
+}
+
+func (k *coster) mtpBackward() {
+	h := float64(k.a.Hidden)
+	k.headBackward()
+	k.xLayerBackward(true)
+	k.backwardLinear("MTP projection", h/float64(k.l.TP), 2*h, false, true, true)
+	k.mem("MTP norms backward", 12*k.rows*h, cluster.Reduce)
+	k.embeddingBackward()
 }

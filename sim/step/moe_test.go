@@ -84,3 +84,26 @@ func TestExpertLoadImbalance(t *testing.T) {
 		t.Fatal("NaN")
 	}
 }
+
+// TestDeepEPDispatcher: with expert parallelism across nodes, DeepEP sends
+// a token once per node it needs, so its all-to-alls are faster than the
+// alltoall dispatcher's, which sends every routed copy; inside one NVLink
+// domain they are the same.
+func TestDeepEPDispatcher(t *testing.T) {
+	for _, nodes := range []int{1, 4} {
+		s := moeSpec(t, 0, 0)
+		c, err := cluster.New(s.Cluster.GPU, 8*nodes, 8, cluster.Network{ScaleOutGbps: 400, NodesPerPod: 1, Oversubscription: 1, LatencyS: 5e-6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Cluster = c
+		s.Layout.DP, s.Layout.EP = 8*nodes, 8*nodes
+		s.Training.GlobalBatch = 64 * nodes
+		a2a := LayerPassCosts(s).MoELayerForward.EP
+		s.Training.Dispatcher = model.DeepEP
+		deep := LayerPassCosts(s).MoELayerForward.EP
+		if nodes == 1 && math.Abs(deep-a2a) > 1e-12*a2a || nodes > 1 && !(deep < a2a) {
+			t.Errorf("%d nodes: DeepEP all-to-alls %g s, alltoall %g s", nodes, deep, a2a)
+		}
+	}
+}

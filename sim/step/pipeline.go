@@ -199,8 +199,9 @@ func newReplica(pl *pipeline) *replica {
 
 func make2(rows, cols int) [][]float64 {
 	a := make([][]float64, rows)
+	back := make([]float64, rows*cols) // one allocation for all rows
 	for r := range a {
-		a[r] = make([]float64, cols)
+		a[r] = back[r*cols : (r+1)*cols : (r+1)*cols]
 	}
 	return a
 }
