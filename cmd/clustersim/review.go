@@ -208,7 +208,7 @@ func (r *review) answers(d *plots.ReportData) {
 				largest = max(largest, p.GPUs)
 			}
 			d.Bigger = &plots.SizeAnswer{GPUs: b.GPUs, Layout: shortLayout(b.Layout), Days: b.Days, GPUHours: b.GPUHours, Cost: b.Cost,
-				Why: fmt.Sprintf("the fastest size whose GPU-hours are within %.0f%% of the cheapest size's, the layout re-planned at each size", 100*bestSizeSlack),
+				Why:     fmt.Sprintf("the fastest size whose GPU-hours are within %.0f%% of the cheapest size's, the layout re-planned at each size", 100*bestSizeSlack),
 				Largest: largest}
 		}
 	}
