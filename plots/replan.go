@@ -78,7 +78,7 @@ func ScalingReplanned(s ScalingPlan) (*Chart, error) {
 		return nil, ErrNoData
 	}
 	lg := func(g int) float64 { return math.Log2(float64(g)) }
-	xmin, xmax := lg(sizes[0].GPUs)-0.5, lg(sizes[len(sizes)-1].GPUs)+0.5
+	xmin, xmax := lg(sizes[0].GPUs)-0.5, lg(sizes[len(sizes)-1].GPUs)+1.3 // room for the last size's label
 	const width = 10.0
 	title := s.Title
 	if title == "" {

@@ -27,6 +27,8 @@ type LayoutTradeoff struct {
 	GPU    string        // the GPU's name, for the title
 	Points []LayoutPoint // in any order
 	Label  int           // how many of the fastest layouts to label; 0 means 5
+	// DaysAxis is the y axis label; "" means "days to train".
+	DaysAxis string
 }
 
 // TradeoffLabelled is the labelled layouts of t: the Label fastest (by
@@ -80,7 +82,11 @@ func Tradeoff(t LayoutTradeoff) (*Chart, error) {
 		title += ")"
 	}
 	const width = 10.0
-	p := newPlot("", "memory headroom on the fullest stage: capacity − peak (GiB per GPU)", "days to train", gridBoth)
+	yl := t.DaysAxis
+	if yl == "" {
+		yl = "days to train"
+	}
+	p := newPlot("", "memory headroom on the fullest stage: capacity − peak (GiB per GPU)", yl, gridBoth)
 	sc, err := plotter.NewScatter(all)
 	if err != nil {
 		return nil, err
@@ -90,13 +96,14 @@ func Tradeoff(t LayoutTradeoff) (*Chart, error) {
 	legend := []entry{{"a feasible layout", sc}}
 	lab := TradeoffLabelled(t)
 	var best plotter.XYs
-	var bestText []string
+	var bestText, ranked []string
 	for i, q := range lab {
 		if q.AsRun {
 			continue
 		}
 		best = append(best, plotter.XY{X: q.HeadroomGiB, Y: q.Days})
-		bestText = append(bestText, fmt.Sprintf("%d. %s: %s d", i+1, q.Label, sig(q.Days)))
+		bestText = append(bestText, fmt.Sprint(i+1))
+		ranked = append(ranked, fmt.Sprintf("%d. %s: %s d", i+1, q.Label, sig(q.Days)))
 	}
 	if len(best) > 0 {
 		bs, err := plotter.NewScatter(best)
@@ -105,16 +112,18 @@ func Tradeoff(t LayoutTradeoff) (*Chart, error) {
 		}
 		bs.GlyphStyle = draw.GlyphStyle{Color: blue, Radius: 3.5, Shape: draw.CircleGlyph{}}
 		p.Add(bs)
-		legend = append(legend, entry{"the fastest layouts (labelled, fastest first)", bs})
+		for _, r := range ranked {
+			legend = append(legend, entry{r, bs})
+		}
 		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: best, Labels: bestText})
 		if err != nil {
 			return nil, err
 		}
 		for i := range lb.TextStyle {
-			lb.TextStyle[i].Font = face(9, false)
+			lb.TextStyle[i].Font = face(9, true)
 			lb.TextStyle[i].YAlign = text.YAlignment(-float64(i % 2)) // alternately above and below, to keep neighbours apart
 		}
-		lb.Offset = vg.Point{X: 6}
+		lb.Offset = vg.Point{X: 5}
 		p.Add(lb)
 	}
 	if len(own) > 0 {

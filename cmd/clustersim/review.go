@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/clustersim/clustersim/plots"
@@ -66,7 +67,11 @@ func (r *review) charts() ([]plots.ReportChart, error) {
 	}
 	var out []plots.ReportChart
 	for _, c := range base {
-		if c.Chart != nil && c.Chart.Name == "scaling" && r.rv.Scaling != nil {
+		if c.Chart != nil && c.Chart.Name == "scaling" {
+			continue // the re-planned study below replaces it
+		}
+		out = append(out, c)
+		if c.Chart != nil && c.Chart.Name == "breakdown" && r.rv.Scaling != nil {
 			sc, err := plots.ScalingReplanned(r.scalingPlan())
 			note := ""
 			if n := r.rv.Scaling.Note; n != "" {
@@ -75,9 +80,7 @@ func (r *review) charts() ([]plots.ReportChart, error) {
 			if out, err = add(out, sc, err, "The same model, batch and tokens on 1,024 to 65,536 GPUs, the layout re-planned at each size (the planner's best, ranked by the failure-free step; its days simulated with stragglers and failures). Against the dashed line of perfect scaling from the smallest size, the days fall more slowly as bubble, communication and failures grow; the lower panels show what the extra GPUs cost and the ETTR."+note); err != nil {
 				return nil, err
 			}
-			continue
 		}
-		out = append(out, c)
 	}
 	if t := r.rv.Tradeoff; t != nil {
 		c, err := plots.Tradeoff(r.tradeoff())
@@ -109,6 +112,16 @@ func shortLayout(l study.Layout) string {
 	s := fmt.Sprintf("tp%d pp%d cp%d mb%d", l.TP, l.PP, l.CP, l.MicroBatch)
 	if l.VirtualStages > 1 {
 		s += fmt.Sprintf(" v%d", l.VirtualStages)
+	}
+	switch rec := strings.TrimPrefix(l.Recompute, "none"); rec {
+	case "":
+	case "+ew":
+		s += " ew" // element-wise recompute
+	default:
+		s += " " + rec
+	}
+	if l.ZeRO != 1 {
+		s += fmt.Sprintf(" z%d", l.ZeRO)
 	}
 	return s
 }
@@ -155,7 +168,10 @@ func bestSize(s *study.ScalingStudy) *study.ScalePoint {
 
 func (r *review) tradeoff() plots.LayoutTradeoff {
 	t := r.rv.Tradeoff
-	out := plots.LayoutTradeoff{GPUs: t.GPUs, GPU: r.Spec.Step.Cluster.GPU.Name}
+	out := plots.LayoutTradeoff{GPUs: t.GPUs, GPU: r.Spec.Step.Cluster.GPU.Name,
+		DaysAxis: "days to train, failure-free step (stragglers left out)",
+		Title: fmt.Sprintf("Layouts that fit: the %s fastest of %s, days to train against memory headroom (%s × %s)",
+			group(fmt.Sprint(len(t.Points))), group(fmt.Sprint(t.Feasible)), group(fmt.Sprint(t.GPUs)), r.Spec.Step.Cluster.GPU.Name)}
 	own := false
 	for _, p := range t.Points {
 		out.Points = append(out.Points, plots.LayoutPoint{Label: shortLayout(p.Layout), Days: p.Days, HeadroomGiB: p.HeadroomGiB, AsRun: p.Scenario})
@@ -171,6 +187,9 @@ func (r *review) tradeoff() plots.LayoutTradeoff {
 func (r *review) waterfall() plots.Waterfall {
 	var w plots.Waterfall
 	for _, s := range r.rv.Waterfall.Steps {
+		if !s.Total && s.Days == 0 {
+			continue // a cause this run does not have (no slow nodes, one phase)
+		}
 		w.Steps = append(w.Steps, plots.WaterfallStep{Label: s.Label, Days: s.Days, Total: s.Total})
 	}
 	return w

@@ -72,7 +72,7 @@ func SensitivityOf(ctx context.Context, s run.Spec, opt SensitivityOptions) (*Se
 			}
 			sp.Failures.Profile = failure.Profile{Name: sp.Failures.Profile.Name, Causes: causes}
 		}},
-		{"restart", fmt.Sprintf("restart time (%gs)", s.Failures.RestartS), func(sp *run.Spec, f float64) { sp.Failures.RestartS *= f }},
+		{"restart", fmt.Sprintf("restart time (%g min)", s.Failures.RestartS/60), func(sp *run.Spec, f float64) { sp.Failures.RestartS *= f }},
 		{"storage_bandwidth", fmt.Sprintf("checkpoint storage bandwidth (%.3g TB/s)", s.Failures.StorageBandwidth/1e12), func(sp *run.Spec, f float64) { sp.Failures.StorageBandwidth *= f }},
 		{"stragglers", fmt.Sprintf("straggler spread (cv %.3g, gpu_cv %.3g)", s.Step.Noise.CV, s.Step.Noise.GPUCV), func(sp *run.Spec, f float64) {
 			sp.Step.Noise.CV = min(sp.Step.Noise.CV*f, 1)
