@@ -29,7 +29,7 @@ func TestRunPlot(t *testing.T) {
 	if !strings.Contains(errb.String(), "memory not drawn: one pipeline stage") {
 		t.Errorf("no note for the memory chart: %q", errb.String())
 	}
-	for _, name := range []string{"utilization", "breakdown", "scaling", "checkpoint", "interruptions", "wallclock"} {
+	for _, name := range []string{"utilization", "breakdown", "scaling", "checkpoint", "interruptions", "wallclock", "tradeoff", "waterfall", "sensitivity"} {
 		for _, ext := range []string{"png", "svg"} {
 			p := filepath.Join(dir, name+"."+ext)
 			if !strings.Contains(out.String(), p) {
@@ -48,8 +48,9 @@ func TestRunPlot(t *testing.T) {
 			}
 		}
 	}
-	if len(paths) != 12 {
-		t.Errorf("%d paths printed, want 12", len(paths))
+	// nine charts (PNG and SVG each); the one-stage memory chart is a note
+	if len(paths) != 18 {
+		t.Errorf("%d paths printed, want 18", len(paths))
 	}
 }
 
@@ -61,8 +62,10 @@ func TestRunReport(t *testing.T) {
 	page := out.String()
 	// llama3-8b has one pipeline stage: the memory chart is not drawn,
 	// a line says why.
-	if n := strings.Count(page, "<svg "); n != 6 {
-		t.Errorf("%d inline charts, want 6", n)
+	// utilization, breakdown, re-planned scaling, checkpoint,
+	// interruptions, wall clock, trade-off, waterfall, sensitivity
+	if n := strings.Count(page, "<svg "); n != 9 {
+		t.Errorf("%d inline charts, want 9", n)
 	}
 	if !strings.Contains(page, "Not drawn (memory): one pipeline stage") {
 		t.Error("no line in place of the one-stage memory chart")
