@@ -53,6 +53,20 @@ func TradeoffOf(ctx context.Context, s run.Spec, top int) (*Tradeoff, error) {
 	// straggler ranking would simulate every layout near the top few
 	// hundred with noise); the best layout is then the plan's own, ranked
 	// with stragglers as `clustersim plan` ranks (Best).
+	//
+	// A multi-phase scenario is searched on its main phase alone, for all
+	// its tokens (as the scaling study does): the plan would otherwise
+	// run every ranked layout's whole multi-phase job. Both searches use
+	// at most SweepTrials trials.
+	s.Trials = min(s.Trials, SweepTrials)
+	if len(s.Phases) > 0 {
+		tokens := 0.0
+		for _, p := range s.Phases {
+			tokens += p.Tokens
+		}
+		s.Phases = nil
+		s.Step.Training.Tokens = tokens
+	}
 	quiet := s
 	quiet.Step.Noise = step.Noise{}
 	pr, err := plan.Search(ctx, quiet, plan.Options{Top: top})
