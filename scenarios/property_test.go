@@ -130,7 +130,7 @@ func gcd(a, b int) int {
 
 // randomN sets the number of random scenarios (go test ./scenarios -run
 // RandomScenarios -random.n 10000).
-var randomN = flag.Int("random.n", 0, "random scenarios TestRandomScenarios runs (0: 2,000; 200 with -short; 1,000 with -race)")
+var randomN = flag.Int("random.n", 0, "random scenarios TestRandomScenarios runs (0: 10,000; 200 with -short; 1,000 with -race)")
 
 // refusal reports whether err is a clean refusal of bad input: a typed
 // error of the kinds the command line maps to exit status 2.
@@ -148,7 +148,7 @@ func refusal(err error) bool {
 // and 0 < ETTR <= 1, or is refused cleanly (a typed bad-input error). Same
 // seed, same scenarios: a failure names its seed and index.
 func TestRandomScenarios(t *testing.T) {
-	n := 2000
+	n := 10000 // the figure; about 30 s on two cores
 	switch {
 	case *randomN > 0:
 		n = *randomN
