@@ -378,3 +378,38 @@ func TestCauseMarksFixed(t *testing.T) {
 		t.Errorf("slow-node spans %v, want [1 2] [3 4]", s)
 	}
 }
+
+// TestSweepHouseStyle: sweep charts are drawn like the others: titles and
+// axes in words with units, the house width, a colour bar under a heat
+// map, and bars (not a line) over categorical values.
+func TestSweepHouseStyle(t *testing.T) {
+	nums := SweepAxis{Key: "cluster.gpus", Values: []string{"256", "512"}, Numbers: []float64{256, 512}}
+	cat := SweepAxis{Key: "training.precision", Values: []string{"bf16", "fp8"}}
+	heat, err := SweepPlot(SweepChart{Metric: "tokens_per_s", X: nums, Y: &SweepAxis{Key: "stragglers.cv", Values: []string{"0.01", "0.02"}, Numbers: []float64{0.01, 0.02}}, Z: [][]float64{{1, 2}, {3, 4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Throughput (tokens/s, cluster) over GPUs and straggler CV (per pass)"; heat.Title != want {
+		t.Errorf("title %q, want %q", heat.Title, want)
+	}
+	if heat.Panels() != 2 {
+		t.Errorf("heat map has %d panels, want 2 (the map and its colour bar)", heat.Panels())
+	}
+	if w, _ := heat.Size(); w != 10 {
+		t.Errorf("width %g in, want 10 (the house width, 1,440 px)", w)
+	}
+	bars, err := SweepPlot(SweepChart{Metric: "step_time_s", X: cat, Z: [][]float64{{5}, {4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bars.Title != "Step time (s) against precision" || bars.Panels() != 1 {
+		t.Errorf("categorical sweep %q with %d panels", bars.Title, bars.Panels())
+	}
+	var svg bytes.Buffer
+	if err := bars.Render(&svg, "svg"); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(svg.Bytes(), []byte("Times")) {
+		t.Error("the sweep chart uses a serif font")
+	}
+}

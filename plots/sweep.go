@@ -35,37 +35,94 @@ type SweepChart struct {
 	Z [][]float64
 }
 
-// SweepPlot draws c: a line chart of the metric against X, or a heat map
-// over X and Y with each cell's value written in it.
-func SweepPlot(c SweepChart) (*plot.Plot, error) {
+// sweepWords names the run metrics and scenario keys a sweep chart may
+// show, with their units: the chart's titles and axes are words, not JSON
+// keys. A key not listed is shown as written.
+var sweepWords = map[string]string{
+	"step_time_s":                      "step time (s)",
+	"tokens_per_s":                     "throughput (tokens/s, cluster)",
+	"tflops_per_gpu":                   "model TFLOPS per GPU",
+	"mfu":                              "MFU (fraction of peak)",
+	"hfu":                              "HFU (fraction of peak)",
+	"memory_gib_per_gpu":               "memory per GPU (GiB)",
+	"wall_clock_days":                  "days to train",
+	"gpu_hours":                        "GPU-hours",
+	"ettr":                             "ETTR (productive / wall clock)",
+	"interruptions":                    "interruptions (count)",
+	"interruptions_per_day":            "interruptions per day",
+	"cluster.gpus":                     "GPUs",
+	"cluster.gpus_per_node":            "GPUs per node",
+	"cluster.network.oversubscription": "oversubscription between pods (×)",
+	"cluster.network.scale_out_gbps":   "NIC bandwidth (Gb/s per GPU)",
+	"cluster.network.latency_us":       "network latency (µs)",
+	"cluster.network.nodes_per_pod":    "nodes per pod",
+	"failures.restart":                 "restart time",
+	"failures.checkpoint_interval":     "checkpoint interval",
+	"failures.storage_tbps":            "checkpoint storage (TB/s)",
+	"stragglers.cv":                    "straggler CV (per pass)",
+	"stragglers.gpu_cv":                "straggler CV (per GPU)",
+	"parallelism.tp":                   "tensor parallelism (tp)",
+	"parallelism.pp":                   "pipeline parallelism (pp)",
+	"parallelism.cp":                   "context parallelism (cp)",
+	"parallelism.micro_batch":          "micro batch (sequences)",
+	"parallelism.virtual_stages":       "virtual stages",
+	"training.seq_len":                 "sequence length (tokens)",
+	"training.global_batch":            "global batch (sequences)",
+	"training.tokens":                  "training tokens",
+	"trials":                           "Monte Carlo trials",
+	"training.precision":               "precision",
+	"training.attention":               "attention kernel",
+	"parallelism.recompute":            "recomputation",
+	"failures.profile":                 "failure profile",
+	"cluster.gpu":                      "GPU",
+}
+
+// sweepWord is a metric or key in words (see sweepWords).
+func sweepWord(k string) string {
+	if w, ok := sweepWords[k]; ok {
+		return w
+	}
+	return k
+}
+
+// SweepPlot draws c in the house style: a line chart of the metric against
+// X (bars when X is categorical), or a heat map over X and Y with each
+// cell's value written in it and a sequential colour scale.
+func SweepPlot(c SweepChart) (*Chart, error) {
 	if len(c.X.Values) == 0 || len(c.Z) != len(c.X.Values) {
 		return nil, fmt.Errorf("plots: sweep chart with %d x values and %d rows", len(c.X.Values), len(c.Z))
 	}
-	p := plot.New()
-	p.X.Label.Text = c.X.Key
+	const width = 10.0
+	metric, xw := sweepWord(c.Metric), sweepWord(c.X.Key)
 	if c.Y == nil {
-		p.Title.Text = c.Metric + " against " + c.X.Key
-		p.Y.Label.Text = c.Metric
-		return p, sweepLine(p, c)
+		title := strings.ToUpper(metric[:1]) + metric[1:] + " against " + xw
+		p := newPlot(title, xw, metric, gridH)
+		if err := sweepLine(p, c); err != nil {
+			return nil, err
+		}
+		return newChart("sweep", title, width, panel{p: p, h: 5.2}), nil
 	}
-	p.Title.Text = c.Metric + " over " + c.X.Key + " and " + c.Y.Key
-	p.Y.Label.Text = c.Y.Key
-	return p, sweepHeat(p, c)
+	yw := sweepWord(c.Y.Key)
+	title := strings.ToUpper(metric[:1]) + metric[1:] + " over " + xw + " and " + yw
+	p := newPlot(title, xw, yw, gridNone)
+	bar, err := sweepHeat(p, c)
+	if err != nil {
+		return nil, err
+	}
+	if bar == nil {
+		return newChart("sweep", title, width, panel{p: p, h: 5.2}), nil
+	}
+	return newChart("sweep", title, width, panel{p: p, h: 5.2}, panel{p: bar, h: 0.9}), nil
 }
 
-// WriteSweep writes c as an image in format (png, svg, pdf or another
-// format gonum/plot knows), 16 × 10 cm.
+// WriteSweep writes c as an image in format (png or svg) at the house
+// size: 10 inches wide at 144 dots per inch, like every other chart.
 func WriteSweep(w io.Writer, format string, c SweepChart) error {
-	p, err := SweepPlot(c)
+	ch, err := SweepPlot(c)
 	if err != nil {
 		return err
 	}
-	wt, err := p.WriterTo(16*vg.Centimeter, 10*vg.Centimeter, format)
-	if err != nil {
-		return err
-	}
-	_, err = wt.WriteTo(w)
-	return err
+	return ch.Render(w, format)
 }
 
 // xOf is the position of value i on a sweep axis: the number, or the index
@@ -108,7 +165,25 @@ func (sweepTicks) Ticks(lo, hi float64) []plot.Tick {
 func sweepLine(p *plot.Plot, c SweepChart) error {
 	sweepCategorical(&p.X, c.X)
 	p.Y.Tick.Marker = sweepTicks{}
-	p.Add(plotter.NewGrid())
+	if c.X.Numbers == nil {
+		// categories have no order to draw a line through: bars
+		var vs plotter.Values
+		for i := range c.X.Values {
+			z := c.Z[i][0]
+			if math.IsNaN(z) || math.IsInf(z, 0) {
+				z = 0 // a point that did not run: no bar
+			}
+			vs = append(vs, z)
+		}
+		b, err := plotter.NewBarChart(vs, vg.Points(60))
+		if err != nil {
+			return err
+		}
+		b.Color, b.LineStyle.Width = blue, 0
+		p.Add(b)
+		p.Y.Min = 0
+		return nil
+	}
 	// A failed point breaks the line.
 	var seg plotter.XYs
 	flush := func() error {
@@ -119,8 +194,8 @@ func sweepLine(p *plot.Plot, c SweepChart) error {
 		if err != nil {
 			return err
 		}
-		l.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-		s.Color, s.Shape = l.Color, draw.CircleGlyph{}
+		l.Color, l.Width = blue, 1.5
+		s.Color, s.Shape, s.Radius = blue, draw.CircleGlyph{}, 3
 		p.Add(l, s)
 		seg = nil
 		return nil
@@ -152,10 +227,14 @@ func (g sweepGrid) Z(c, r int) float64 { return g.c.Z[c][r] }
 func (g sweepGrid) X(c int) float64    { return float64(c) }
 func (g sweepGrid) Y(r int) float64    { return float64(r) }
 
-func sweepHeat(p *plot.Plot, c SweepChart) error {
+// sweepHeat draws the heat map on p and returns the colour bar's plot (nil
+// when nothing ran). The data run one way (more is more), so the colour
+// scale is sequential (Moreland's Kindlmann: dark to light, even in
+// lightness), not diverging.
+func sweepHeat(p *plot.Plot, c SweepChart) (*plot.Plot, error) {
 	for i := range c.Z {
 		if len(c.Z[i]) != len(c.Y.Values) {
-			return fmt.Errorf("plots: sweep chart row %d has %d values for %d y values", i, len(c.Z[i]), len(c.Y.Values))
+			return nil, fmt.Errorf("plots: sweep chart row %d has %d values for %d y values", i, len(c.Z[i]), len(c.Y.Values))
 		}
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -171,9 +250,9 @@ func sweepHeat(p *plot.Plot, c SweepChart) error {
 	sweepCategorical(&p.X, x)
 	sweepCategorical(&p.Y, y)
 	if lo > hi {
-		return nil // nothing ran
+		return nil, nil // nothing ran
 	}
-	pal := moreland.SmoothBlueRed()
+	pal := moreland.Kindlmann()
 	pal.SetMin(lo)
 	pal.SetMax(hi)
 	if lo == hi {
@@ -196,13 +275,24 @@ func sweepHeat(p *plot.Plot, c SweepChart) error {
 	}
 	l, err := plotter.NewLabels(labels)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for i := range l.TextStyle {
+	for i, xy := range labels.XYs {
 		l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
+		l.TextStyle[i].Font = face(10, false)
+		// dark text on the light end of the scale, white on the dark end
+		if z := c.Z[int(xy.X)][int(xy.Y)]; !math.IsNaN(z) && (z-pal.Min())/(pal.Max()-pal.Min()) < 0.55 {
+			l.TextStyle[i].Color = color.White
+		}
 	}
 	p.Add(l)
-	return nil
+	bar := newPlot("", sweepWord(c.Metric), "", gridNone)
+	cb := &plotter.ColorBar{ColorMap: pal}
+	bar.Add(cb)
+	bar.HideY()
+	bar.X.Tick.Marker = sweepTicks{}
+	bar.X.Min, bar.X.Max = pal.Min(), pal.Max()
+	return bar, nil
 }
 
 // sweepShort writes v with three significant figures and an SI suffix.
