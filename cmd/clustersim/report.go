@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -202,7 +203,7 @@ func constants(s run.Spec) []plots.Constant {
 
 // provenance is the build and the scenario file behind a page.
 func provenance(scenario string) *plots.Provenance {
-	p := &plots.Provenance{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), ScenarioPath: scenario}
+	p := &plots.Provenance{Date: reportTime().UTC().Format("2006-01-02 15:04 UTC"), ScenarioPath: scenario}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		p.Version = bi.Main.Version
 		for _, kv := range bi.Settings {
@@ -220,4 +221,16 @@ func provenance(scenario string) *plots.Provenance {
 		p.ScenarioFile = string(b)
 	}
 	return p
+}
+
+// reportTime is when the page is made: now, or SOURCE_DATE_EPOCH (seconds
+// since 1970, the reproducible-builds convention) when it is set, so that
+// the same scenario and seed can give the same bytes.
+func reportTime() time.Time {
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		if sec, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.Unix(sec, 0)
+		}
+	}
+	return time.Now()
 }

@@ -122,3 +122,23 @@ func TestUtilizationAverage(t *testing.T) {
 		t.Errorf("segments end at %g s, trial 0 at %g", end, r.TrialWallClockDays[0]*86400)
 	}
 }
+
+// TestReportSameBytes: with SOURCE_DATE_EPOCH fixing the page's date, the
+// same scenario and seed give the same page, byte for byte.
+func TestReportSameBytes(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "1764720000")
+	page := func() string {
+		var out bytes.Buffer
+		if err := runReport(context.Background(), &streams{out: &out, err: &bytes.Buffer{}}, &reportOptions{scenario: "llama3-8b", sets: small, out: "-"}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	a, b := page(), page()
+	if a != b {
+		t.Error("two reports of the same scenario and seed differ")
+	}
+	if !strings.Contains(a, "2025-12-03 00:00 UTC") {
+		t.Error("the page does not carry SOURCE_DATE_EPOCH's date")
+	}
+}
