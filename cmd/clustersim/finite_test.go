@@ -20,7 +20,7 @@ func TestNoNonFiniteOutput(t *testing.T) {
 		{[]string{"run", "llama3-8b", "--trials", "2", "--set", "failures.profile=none"}, 0, ""},
 		{[]string{"run", "llama3-8b", "--set", "failures.profile=none", "--set", "cluster.network.scale_out_gbps=1e-300"}, 2, "cluster.network.scale_out_gbps (--set)"},
 		{[]string{"run", "llama3-8b", "--set", "failures.storage_tbps=1e-9"}, 2, "failures.storage_tbps (--set)"},
-		{[]string{"run", "llama3-8b", "--set", "training.tokens=10P"}, 2, "--max-events"},
+		{[]string{"run", "llama3-8b", "--set", "training.tokens=10P", "--max-events", "1e6"}, 2, "--max-events"},
 		{[]string{"run", "llama3-8b", "--set", "cluster.gpus=2147483640", "--set", "failures.profile=none", "--set", "training.global_batch=1073741820"}, 2, "cluster.gpus (--set)"},
 		{[]string{"plan", "llama3-8b", "--top", "2"}, 0, ""},
 		{[]string{"sweep", "llama3-8b", "--trials", "2", "--set", "failures.profile=none,llama3"}, 0, ""},

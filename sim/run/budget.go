@@ -164,9 +164,13 @@ const trialOverhead = 20
 // exceed the budget, and one that never makes progress (an expected
 // time to train that is infinite). The estimate per trial uses the
 // closed-form ETTR: each phase's wall clock is its work over the ETTR; it
-// has 2 events per interruption and lemon, 3 per checkpoint.
+// has 2 events per interruption and lemon, 3 per checkpoint. A trial runs
+// the checkpoints between two interruptions in one step (fastForward)
+// when each write completes within the next running part, leaving about
+// two cycles per gap one by one; the one trial that records its timeline
+// runs every checkpoint.
 func (s Spec) checkRunBudget(ph []phaseStep, plans []phasePlan, b Budget) error {
-	perTrial := 0.0
+	perTrial, recorded := 0.0, 0.0
 	var failures, ckpts float64
 	for i, p := range plans {
 		ettr := s.ClosedFormETTR(ph[i].spec.Cluster)
@@ -181,10 +185,14 @@ func (s Spec) checkRunBudget(ph []phaseStep, plans []phasePlan, b Budget) error 
 		}
 		failures += f
 		ckpts += c
+		recorded += 3 * c
+		if w := math.Max(0, p.writeS-p.stallS); w <= p.intervalS {
+			c = math.Min(c, 3*(f+p.lemonRate*wall+1))
+		}
 		perTrial += 2*f + 3*c + 3*p.lemonRate*wall + 2
 	}
 	trials := float64(max(s.Trials, 1))
-	events := trials * (perTrial + trialOverhead)
+	events := trials*(perTrial+trialOverhead) + recorded
 	if !(events <= b.events()) {
 		keys := []string{"trials"}
 		if failures > 1 || ckpts > 1 {

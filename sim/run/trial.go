@@ -104,6 +104,9 @@ type trial struct {
 	writing                                            bool // an asynchronous write is in flight
 	lemonSlowdown, lemonDetect                         float64
 	events                                             int // handled, for the runaway guard
+	// failureAt and lemonAt are when the pending failure and lemon
+	// arrive (+Inf when none is pending), for fastForward.
+	failureAt, lemonAt float64
 }
 
 // maxTrialEvents bounds one trial: a run whose failures outpace its
@@ -144,13 +147,61 @@ func (t *trial) emit(kind, cause string, lost float64) {
 func (t *trial) scheduleFailure() {
 	t.eng.Cancel(t.failureEv)
 	p := t.phases[t.ph]
+	t.failureAt, t.lemonAt = math.Inf(1), math.Inf(1)
 	if p.total > 0 {
-		t.failureEv = t.eng.Schedule(sim.Time(t.rng.ExpFloat64()/p.total), t, evFailure)
+		d := t.rng.ExpFloat64() / p.total
+		t.failureEv = t.eng.Schedule(sim.Time(d), t, evFailure)
+		t.failureAt = t.now() + d
 	}
 	t.eng.Cancel(t.lemonEv)
 	if p.lemonRate > 0 && t.slow == 1 {
-		t.lemonEv = t.eng.Schedule(sim.Time(t.rng.ExpFloat64()/p.lemonRate), t, evLemon)
+		d := t.rng.ExpFloat64() / p.lemonRate
+		t.lemonEv = t.eng.Schedule(sim.Time(d), t, evLemon)
+		t.lemonAt = t.now() + d
 	}
+}
+
+// fastForward runs whole checkpoint cycles at once. Between a failure (or
+// lemon) and the next, a running job only checkpoints: every cycle trains
+// intervalS, stalls stallS and completes the previous cycle's write, and
+// draws nothing at random. At the end of a checkpoint stall, with the
+// write in flight finishing within the next running part, fastForward
+// applies k such cycles in one step — k chosen so that the next failure,
+// lemon and phase end all fall at least a cycle after them — and schedules
+// the in-flight write, the next checkpoint and the phase end from there.
+// The result is the event-by-event one (the same random draws, the same
+// counts), up to rounding; trial 0's recorded timeline keeps every event.
+func (t *trial) fastForward() {
+	p := t.phases[t.ph]
+	if t.record || t.slow != 1 || t.mode != running || !t.writing || math.IsInf(p.intervalS, 1) {
+		return
+	}
+	iv, st := p.intervalS, p.stallS
+	w := math.Max(0, p.writeS-st)
+	if w > iv || !(iv > 0) {
+		return // the write outlasts the running part: checkpoints get skipped, one by one
+	}
+	now := t.now()
+	cycle := iv + st
+	k := math.Min(math.Floor((math.Min(t.failureAt, t.lemonAt)-now)/cycle), math.Floor((p.workS-t.work)/iv)) - 1
+	if !(k >= 1) {
+		return
+	}
+	k = math.Min(k, float64(maxTrialEvents))
+	t.eng.Cancel(t.writeEv)
+	t.eng.Cancel(t.ckptEv)
+	t.eng.Cancel(t.phaseEv)
+	t.work += k * iv
+	t.ckptWork = t.work - iv // the last cycle's predecessor is written
+	t.snapWork = t.work      // the last cycle's own write is in flight
+	t.res.checkpoints += k
+	t.res.ckptS += k * st
+	t.events += 3 * int(k)
+	end := now + k*cycle
+	t.segStart = end
+	t.writeEv = t.eng.ScheduleAt(sim.Time(end+w), t, evCkptWritten)
+	t.ckptEv = t.eng.ScheduleAt(sim.Time(end+iv), t, evCkptStart)
+	t.phaseEv = t.eng.ScheduleAt(sim.Time(end+math.Max(0, p.workS-t.work)), t, evPhaseEnd)
 }
 
 // resume starts a running segment: the phase end and the next checkpoint
@@ -260,6 +311,7 @@ func (t *trial) Handle(kind int) {
 		t.resume()
 		t.writing = true
 		t.writeEv = t.eng.Schedule(sim.Time(math.Max(0, p.writeS-p.stallS)), t, evCkptWritten)
+		t.fastForward()
 	case evCkptWritten:
 		t.writing = false
 		t.ckptWork = t.snapWork
@@ -290,6 +342,7 @@ func (t *trial) Handle(kind int) {
 		t.resume()
 	case evLemon:
 		t.accrue()
+		t.lemonAt = math.Inf(1)
 		t.slow = t.lemonSlowdown
 		t.emit("lemon", "", 0)
 		if n := len(t.res.events); t.record && n > 0 && t.res.events[n-1].Kind == "lemon" {
