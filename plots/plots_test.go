@@ -5,11 +5,8 @@ import (
 	"flag"
 	"image/png"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
-
-	"gonum.org/v1/plot/cmpimg"
 
 	"github.com/clustersim/clustersim/sim/model"
 	"github.com/clustersim/clustersim/sim/run"
@@ -222,35 +219,7 @@ func TestGolden(t *testing.T) {
 		"interruptions": func() (*Chart, error) { return Interruptions(r, []string{"maintenance"}) },
 	}
 	for name, f := range mk {
-		t.Run(name, func(t *testing.T) {
-			c, err := f()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var buf bytes.Buffer
-			if err := c.Render(&buf, "png"); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join("testdata", name+"_golden.png")
-			if *update {
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ok, err := cmpimg.EqualApprox("png", buf.Bytes(), want, 0.01)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ok {
-				_ = os.WriteFile(filepath.Join(t.TempDir(), name+".png"), buf.Bytes(), 0o644)
-				t.Errorf("%s differs from %s; if the change is meant, rerun with -update and look at it", name, path)
-			}
-		})
+		t.Run(name, func(t *testing.T) { golden(t, name, f) })
 	}
 }
 

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/clustersim/clustersim/scenarios/study"
 )
 
 // format is an output format flag: table, json or csv.
@@ -82,20 +85,14 @@ func abs(v float64) float64 {
 	return v
 }
 
+// group writes a whole number given as text with thousands separators
+// (study.Group); other text is returned as it is.
 func group(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return s
 	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return study.Group(n)
 }
 
 // g formats a number for CSV and JSON-like exactness: shortest round trip.

@@ -166,6 +166,32 @@ func (a Arch) StageParams(l Layout) ([]float64, error) {
 	return st, nil
 }
 
+// gpuTokens is the tokens of one micro batch on one GPU: micro batch ×
+// sequence / cp.
+func (l Layout) gpuTokens(t Training) float64 {
+	return float64(l.MicroBatch) * float64(t.SeqLen) / float64(l.CP)
+}
+
+// layerActivations is what one layer keeps per micro batch on one GPU
+// (perToken × the GPU's tokens: micro batch × sequence / cp), and what it
+// holds while its backward pass runs (working: without recomputation),
+// with the micro batches per step m.
+func layerActivations(l Layout, t Training, perToken func(Layout, Training) float64) (m int, perLayer, working float64, err error) {
+	m = l.MicroBatches(t)
+	if m < 1 {
+		return 0, 0, 0, fmt.Errorf("model: %d micro batches per step", m)
+	}
+	tokens := l.gpuTokens(t)
+	perLayer = perToken(l, t) * tokens
+	working = perLayer
+	if l.Recompute != RecomputeNone || l.RecomputeElementwise {
+		full := l
+		full.Recompute, full.RecomputeElementwise = RecomputeNone, false
+		working = perToken(full, t) * tokens
+	}
+	return m, perLayer, working, nil
+}
+
 // StageMemory returns the peak memory of one GPU of every pipeline stage.
 //
 // Per parameter: weights WeightBytes(t), gradients t.GradBytes (Megatron-
@@ -204,17 +230,9 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 		return nil, err
 	}
 	chunks, _ := l.ChunkLayers(a)
-	m := l.MicroBatches(t)
-	if m < 1 {
-		return nil, fmt.Errorf("model: %d micro batches per step", m)
-	}
-	tokens := float64(l.MicroBatch) * float64(t.SeqLen) / float64(l.CP)
-	perLayer := a.ActivationBytesPerToken(l, t) * tokens
-	working := perLayer
-	if l.Recompute != RecomputeNone || l.RecomputeElementwise {
-		full := l
-		full.Recompute, full.RecomputeElementwise = RecomputeNone, false
-		working = a.ActivationBytesPerToken(full, t) * tokens
+	m, perLayer, working, err := layerActivations(l, t, a.ActivationBytesPerToken)
+	if err != nil {
+		return nil, err
 	}
 	shard := float64(l.DP * l.CP) // the ranks that hold the same weights
 	wb := WeightBytes(t)
@@ -258,7 +276,7 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 			mem.Weights = mem.Weights/shard + 2*wb*bucket
 		}
 		if r == (len(chunks)-1)%l.PP {
-			mem.Activations += logitBytes * tokens * float64(a.Vocab) / float64(l.TP)
+			mem.Activations += logitBytes * l.gpuTokens(t) * float64(a.Vocab) / float64(l.TP)
 		}
 		out[r] = mem
 	}

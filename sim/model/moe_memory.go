@@ -1,7 +1,5 @@
 package model
 
-import "fmt"
-
 func (a Arch) moeStageParams(l Layout) ([]float64, error) {
 	ch, err := a.ChunkParamsOn(l)
 	if err != nil {
@@ -76,17 +74,9 @@ func moeStageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 		return nil, err
 	}
 	chunks, _ := l.ChunkLayers(a)
-	m := l.MicroBatches(t)
-	if m < 1 {
-		return nil, fmt.Errorf("model: %d micro batches per step", m)
-	}
-	tokens := float64(l.MicroBatch) * float64(t.SeqLen) / float64(l.CP)
-	perLayer := a.MoEActivationBytesPerToken(l, t) * tokens
-	working := perLayer
-	if l.Recompute != RecomputeNone || l.RecomputeElementwise {
-		full := l
-		full.Recompute, full.RecomputeElementwise = RecomputeNone, false
-		working = a.MoEActivationBytesPerToken(full, t) * tokens
+	m, perLayer, working, err := layerActivations(l, t, a.MoEActivationBytesPerToken)
+	if err != nil {
+		return nil, err
 	}
 	shard, eshard := float64(l.DP*l.CP), float64(l.ExpertDP())
 	wb := WeightBytes(t)
@@ -124,7 +114,7 @@ func moeStageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 			mem.Weights = wb*(dense/shard+expert/eshard) + 2*wb*bucket
 		}
 		if r == (len(chunks)-1)%l.PP {
-			mem.Activations += logitBytes * tokens * float64(a.Vocab) / float64(l.TP)
+			mem.Activations += logitBytes * l.gpuTokens(t) * float64(a.Vocab) / float64(l.TP)
 		}
 		out[r] = mem
 	}
