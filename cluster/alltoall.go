@@ -24,19 +24,8 @@ func (c Cluster) AllToAllTime(ranks []int, bytes float64) float64 {
 	if n <= 1 || bytes == 0 {
 		return 0
 	}
-	d, g, npp := c.Domain(), c.GPUsPerNode, c.Network.NodesPerPod
-	me := ranks[0]
-	var dom, pod, spine float64
-	for _, r := range ranks[1:] {
-		switch {
-		case r/d == me/d:
-			dom++
-		case r/g/npp == me/g/npp:
-			pod++
-		default:
-			spine++
-		}
-	}
+	di, pi, si := c.PeerTiers(ranks)
+	dom, pod, spine := float64(di), float64(pi), float64(si)
 	share := bytes / float64(n)
 	nv := share * dom / c.GPU.NVLinkRingBusBW
 	nic := share*pod/c.TierBusBW(TierPod, ReduceScatter) + share*spine/c.TierBusBW(TierSpine, ReduceScatter)
