@@ -69,7 +69,9 @@ func (a Arch) MoELayers() int {
 // IsMoELayer reports whether layer i (0-based, model order) is a MoE layer.
 func (a Arch) IsMoELayer(i int) bool { return a.IsMoE() && i >= a.MoE.DenseLayers }
 
-func (a Arch) sharedFFN() int {
+// SharedFFN is one shared expert's FFN width: MoE.SharedFFN, or the routed
+// experts' width when it is not set.
+func (a Arch) SharedFFN() int {
 	if a.MoE.SharedFFN > 0 {
 		return a.MoE.SharedFFN
 	}
@@ -92,7 +94,7 @@ func (a Arch) ExpertParams() float64 { return a.ffnParams(a.MoE.ExpertFFN) }
 
 // SharedExpertParams is all the shared experts of one MoE layer.
 func (a Arch) SharedExpertParams() float64 {
-	return float64(a.MoE.SharedExperts) * a.ffnParams(a.sharedFFN())
+	return float64(a.MoE.SharedExperts) * a.ffnParams(a.SharedFFN())
 }
 
 // MoEMLPParams is one MoE layer's feed-forward parameters: the router, every

@@ -59,7 +59,7 @@ func (a Arch) MoEActivationBytesPerToken(l Layout, t Training) float64 {
 		actF -= float64(a.mlpMatrices()-1) * (2 - lin)
 	}
 	routed := rows * float64(a.MoE.TopK) * (lin*h + actF*fe/float64(l.ETPSize()) + 2*h)
-	shared := perF * float64(a.MoE.SharedExperts) * float64(a.sharedFFN())
+	shared := perF * float64(a.MoE.SharedExperts) * float64(a.SharedFFN())
 	router := rows * 4 * float64(a.MoE.Experts)
 	return base + routed + shared + router
 }

@@ -359,7 +359,7 @@ func (k *coster) moeForward() {
 	k.mem("permute", 4*copies*h, cluster.Stream)
 	d := k.side(k.exchange("dispatch all-to-all", true), k.prev)
 	if m.SharedExperts > 0 {
-		k.denseMLP("shared expert", float64(m.SharedExperts)*float64(k.a.MoE.SharedFFN+m.ExpertFFN*btoi(k.a.MoE.SharedFFN == 0)))
+		k.denseMLP("shared expert", float64(m.SharedExperts)*float64(k.a.SharedFFN()))
 	}
 	k.add(task{name: "dispatch wait", stream: computeStream, kind: kCompute, after: []int{d}, inner: true})
 	groups, per, f, up := k.expertShape()
@@ -374,13 +374,6 @@ func (k *coster) moeForward() {
 	k.mem("unpermute", 4*copies*h+2*k.rows*h, cluster.Stream)
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // moeBackward mirrors moeForward: the combine's backward all-to-all (with
 // the shared experts' backward meanwhile), the grouped data- and
 // weight-gradient products, the dispatch's backward all-to-all and the
@@ -393,7 +386,7 @@ func (k *coster) moeBackward() {
 	k.mem("unpermute backward", 4*copies*h+2*k.rows*h, cluster.Stream)
 	c := k.side(k.exchange("combine backward all-to-all", true), k.prev)
 	if m.SharedExperts > 0 {
-		k.denseMLPBackward("shared expert", float64(m.SharedExperts)*float64(k.a.MoE.SharedFFN+m.ExpertFFN*btoi(k.a.MoE.SharedFFN == 0)))
+		k.denseMLPBackward("shared expert", float64(m.SharedExperts)*float64(k.a.SharedFFN()))
 	}
 	k.add(task{name: "combine backward wait", stream: computeStream, kind: kCompute, after: []int{c}, inner: true})
 	groups, per, f, up := k.expertShape()
