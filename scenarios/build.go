@@ -141,11 +141,13 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	}
 
 	// Layout.
-	layout, layoutOK := d.layout(s.Parallelism, "", gpus)
-	main := mainPhase{arch: arch, archOK: archOK, tr: tr, trOK: trOK, gpu: gpu, gpuOK: gpuOK, gpn: gpn, domain: domain, layout: layout}
+	layout, autoRC, layoutOK := d.layout(s.Parallelism, "", gpus)
+	checked := false
 	if layoutOK && archOK && trOK && gpusOK && gpuOK && domainOK && !d.anyLayout {
-		main.checked = d.checkLayout(arch, layout, tr, gpus, "") && d.checkAligned(layout, gpn, domain, "") && d.checkMemory(arch, layout, tr, gpu, "")
+		checked = d.checkLayout(arch, layout, tr, gpus, "") && d.checkAligned(layout, gpn, domain, "") &&
+			d.checkMemory(arch, &layout, autoRC, tr, gpu, "")
 	}
+	main := mainPhase{arch: arch, archOK: archOK, tr: tr, trOK: trOK, gpu: gpu, gpuOK: gpuOK, gpn: gpn, domain: domain, layout: layout, checked: checked}
 
 	// Phases.
 	total := 0.0
@@ -521,10 +523,11 @@ func bits(x int) int {
 }
 
 // layout resolves a parallelism block with its defaults for gpus GPUs.
-// prefix is "" or "phases.N." for the keys.
-func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, bool) {
-	ok := true
-	l := model.Layout{
+// prefix is "" or "phases.N." for the keys. autoRC reports a recompute left
+// out or set to auto: checkMemory then chooses the least that fits.
+func (d *decoder) layout(p Parallelism, prefix string, gpus int) (l model.Layout, autoRC, ok bool) {
+	ok = true
+	l = model.Layout{
 		TP:            deref(p.TP, 1),
 		PP:            deref(p.PP, 1),
 		CP:            deref(p.CP, 1),
@@ -561,10 +564,11 @@ func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, 
 			ok = false
 		}
 	}
-	if p.Recompute != nil {
+	autoRC = p.Recompute == nil || *p.Recompute == RecomputeAuto
+	if !autoRC {
 		r, err := model.ParseRecompute(*p.Recompute)
 		if err != nil {
-			d.errKey(prefix+"parallelism.recompute", "%s", oneOf("recompute", *p.Recompute, []string{"none", "selective", "full"}))
+			d.errKey(prefix+"parallelism.recompute", "%s", oneOf("recompute", *p.Recompute, []string{RecomputeAuto, "none", "selective", "full"}))
 			ok = false
 		}
 		l.Recompute = r
@@ -580,7 +584,7 @@ func (d *decoder) layout(p Parallelism, prefix string, gpus int) (model.Layout, 
 	} else {
 		l.DP = 1
 	}
-	return l, ok
+	return l, autoRC, ok
 }
 
 // checkLayout validates l for a, t and gpus; prefix is "" or "phases.N.".
@@ -720,23 +724,38 @@ func (d *decoder) clusterErrors(err error) {
 
 const gib = 1 << 30
 
+// RecomputeAuto is parallelism.recompute's default: the least activation
+// recomputation (none, then selective, then full) under which the layout
+// fits in memory, as the frameworks' recipes choose it for a layout.
+const RecomputeAuto = "auto"
+
 // checkMemory refuses a layout whose fullest GPU needs more memory than the
-// GPU has, and reports whether it fits.
-func (d *decoder) checkMemory(a model.Arch, l model.Layout, t model.Training, gpu cluster.GPU, prefix string) bool {
-	mem, err := model.StageMemory(a, l, t)
-	if err != nil {
-		d.errKey(prefix+"parallelism", "%v", err)
-		return false
+// GPU has, and reports whether it fits. With auto it first sets l's
+// recompute to the least that fits (none, selective, full); a layout that
+// fits under none of them is refused with full recompute's figures.
+func (d *decoder) checkMemory(a model.Arch, l *model.Layout, auto bool, t model.Training, gpu cluster.GPU, prefix string) bool {
+	modes := []model.Recompute{l.Recompute}
+	if auto {
+		modes = []model.Recompute{model.RecomputeNone, model.RecomputeSelective, model.RecomputeFull}
 	}
+	var m model.Memory
 	worst := 0
-	for i, m := range mem {
-		if m.Total() > mem[worst].Total() {
-			worst = i
+	for _, rc := range modes {
+		l.Recompute = rc
+		mem, err := model.StageMemory(a, *l, t)
+		if err != nil {
+			d.errKey(prefix+"parallelism", "%v", err)
+			return false
 		}
-	}
-	m := mem[worst]
-	if m.Total() <= gpu.HBMBytes() {
-		return true
+		worst = 0
+		for i, m := range mem {
+			if m.Total() > mem[worst].Total() {
+				worst = i
+			}
+		}
+		if m = mem[worst]; m.Total() <= gpu.HBMBytes() {
+			return true
+		}
 	}
 	var try []string
 	try = append(try, "a larger pp or tp")
@@ -829,21 +848,28 @@ func (d *decoder) phase(i int, ph Phase, s *Scenario, main mainPhase) (run.Phase
 	if o := ph.Parallelism; o != nil {
 		overlay(&par, *o)
 	}
-	l, lOK := d.layout(par, pre, p.GPUs)
-	p.Layout = &l
+	l, autoRC, lOK := d.layout(par, pre, p.GPUs)
 	ok = ok && lOK
 	if !ok || !main.archOK || !main.trOK || !main.gpuOK || p.SeqLen < 1 || p.GlobalBatch < 1 {
 		return p, false
 	}
+	p.Layout = &l
 	if d.anyLayout {
 		return p, true
 	}
 	t := top
 	t.SeqLen, t.GlobalBatch, t.Tokens = p.SeqLen, p.GlobalBatch, p.Tokens
-	if l == main.layout && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
+	if same := main.layout; autoRC && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
+		// The main phase chose the recompute; the same layout takes it.
+		same.Recompute = l.Recompute
+		if l == same {
+			l.Recompute = main.layout.Recompute
+			return p, main.checked
+		}
+	} else if l == main.layout && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
 		return p, main.checked // the main phase's checks reported any problem once
 	}
-	ok = d.checkLayout(a, l, t, p.GPUs, pre) && d.checkAligned(l, main.gpn, main.domain, pre) && d.checkMemory(a, l, t, main.gpu, pre)
+	ok = d.checkLayout(a, l, t, p.GPUs, pre) && d.checkAligned(l, main.gpn, main.domain, pre) && d.checkMemory(a, &l, autoRC, t, main.gpu, pre)
 	return p, ok
 }
 

@@ -174,7 +174,7 @@ func TestStrict(t *testing.T) {
 			[]wantErr{{"t.yaml", 0, "model", []string{"required"}}}},
 		{"bad enum values", edit(8, "  pp: 2\n  recompute: fulll\n  zero: 4"), nil,
 			[]wantErr{
-				{"t.yaml", 9, "parallelism.recompute", []string{`unknown recompute "fulll" (did you mean "full"?); valid: none, selective, full`}},
+				{"t.yaml", 9, "parallelism.recompute", []string{`unknown recompute "fulll" (did you mean "full"?); valid: auto, none, selective, full`}},
 				{"t.yaml", 10, "parallelism.zero", []string{"must be 0, 1, 2 or 3"}},
 			}},
 		{"inline model", edit(2, "model: {layers: 0, hidden: 100, ffn_hidden: 3, heads: 3}"), nil,
@@ -619,3 +619,55 @@ func (specView) eq(t *testing.T, what string, got, want any) {
 }
 
 var _ = fmt.Sprint
+
+// TestRecomputeAuto: a scenario that leaves recompute out (or says auto)
+// gets the least recomputation under which its fullest stage fits; an
+// explicit mode is kept and refused when it does not fit.
+func TestRecomputeAuto(t *testing.T) {
+	const base = "name: t\nmodel: llama3-70b\ncluster: {gpu: h100-sxm, gpus: 64}\n" +
+		"training: {seq_len: 8192, global_batch: 64, tokens: 1T}\n"
+	for _, c := range []struct {
+		par  string
+		want model.Recompute
+		err  string
+	}{
+		// tp8 pp8 holds 10 layers a GPU: every activation fits.
+		{"parallelism: {tp: 8, pp: 8}\n", model.RecomputeNone, ""},
+		{"parallelism: {tp: 8, pp: 8, recompute: auto}\n", model.RecomputeNone, ""},
+		// tp4 pp4, 20 layers: too much without recomputation.
+		{"parallelism: {tp: 4, pp: 4, micro_batch: 2}\n", model.RecomputeFull, ""},
+		{"parallelism: {tp: 4, pp: 4, micro_batch: 2, recompute: none}\n", 0, "GiB per GPU"},
+		{"parallelism: {tp: 4, pp: 4, micro_batch: 2, recompute: selective}\n", 0, "GiB per GPU"},
+	} {
+		spec, _, err := Load(strings.NewReader(base+c.par), "t.yaml")
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want %q", c.par, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.par, err)
+		}
+		l := spec.Step.Layout
+		if l.Recompute != c.want {
+			t.Errorf("%s: recompute %v, want %v", c.par, l.Recompute, c.want)
+		}
+		// The least that fits: one step less recomputation does not fit.
+		if l.Recompute > model.RecomputeNone {
+			less := l
+			less.Recompute--
+			mem, err := model.StageMemory(spec.Step.Arch, less, spec.Step.Training)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fits := true
+			for _, m := range mem {
+				fits = fits && m.Total() <= spec.Step.Cluster.GPU.HBMBytes()
+			}
+			if fits {
+				t.Errorf("%s: %v fits, yet auto chose %v", c.par, less.Recompute, l.Recompute)
+			}
+		}
+	}
+}

@@ -94,7 +94,7 @@ type Parallelism struct {
 	MicroBatch       *int    `yaml:"micro_batch,omitempty"`       // default 1
 	VirtualStages    *int    `yaml:"virtual_stages,omitempty"`    // default 1
 	SequenceParallel *bool   `yaml:"sequence_parallel,omitempty"` // default: tp > 1
-	Recompute        *string `yaml:"recompute,omitempty"`         // none (default) | selective | full
+	Recompute        *string `yaml:"recompute,omitempty"`         // auto (default: least that fits) | none | selective | full
 	// RecomputeElementwise recomputes norms and the MLP activation in the
 	// backward pass instead of storing their outputs (no product is
 	// recomputed).

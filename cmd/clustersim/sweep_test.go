@@ -133,8 +133,9 @@ func TestSweepBlock(t *testing.T) {
 	if set["cluster.gpus"] != 256.0 || set["cluster.network.oversubscription"] != 4.0 {
 		t.Errorf("point 1: %v (the last key varies fastest)", set)
 	}
-	// A micro batch of 4 does not fit in memory: that point's row says so.
-	rows = sweepJSON(t, &sweepOptions{scenario: "testdata/sweep-8b.yaml", sets: []string{"cluster.gpus=512", "parallelism.micro_batch=1,4"}})
+	// Without recomputation a micro batch of 4 does not fit in memory:
+	// that point's row says so.
+	rows = sweepJSON(t, &sweepOptions{scenario: "testdata/sweep-8b.yaml", sets: []string{"cluster.gpus=512", "parallelism.micro_batch=1,4", "parallelism.recompute=none"}})
 	if len(rows) != 4 {
 		t.Fatalf("%d rows, want 1 × 2 × 2", len(rows))
 	}
@@ -143,6 +144,12 @@ func TestSweepBlock(t *testing.T) {
 	}
 	if msg, _ := rows[1]["error"].(string); !strings.Contains(msg, "sweep-8b.yaml:12: parallelism: needs 106.5 GiB per GPU") {
 		t.Errorf("micro batch 4: error %q", msg)
+	}
+	// The scenario leaves recompute out (auto): the same point recomputes
+	// what it must and runs.
+	rows = sweepJSON(t, &sweepOptions{scenario: "testdata/sweep-8b.yaml", sets: []string{"cluster.gpus=512", "parallelism.micro_batch=4"}})
+	if msg, ok := rows[0]["error"]; len(rows) != 2 || ok {
+		t.Errorf("micro batch 4 with recompute auto: %d rows, error %v", len(rows), msg)
 	}
 }
 

@@ -80,7 +80,7 @@ func moeCase(c Case, r measuredRow) Case {
 	if strings.Contains(name, "w/ MTP") { // "DeepSeekV3 (w/ MTP)"; the others say w/o or nothing
 		s.Training.MTPLayers = ptr(1)
 	}
-	c.Spec = func() (run.Spec, error) { return leastRecompute(s) }
+	c.Spec = func() (run.Spec, error) { return loadScenario(s) }
 	return c
 }
 

@@ -121,46 +121,8 @@ func measuredCase(r measuredRow) (Case, error) {
 		return moeCase(c, r), nil
 	}
 	s := measuredScenario(r)
-	c.Spec = func() (run.Spec, error) { return leastRecompute(s) }
+	c.Spec = func() (run.Spec, error) { return loadScenario(s) }
 	return c, nil
-}
-
-// leastRecompute loads s with the least activation recomputation under
-// which the layout fits (none, selective, full): the published tables give
-// the layout but not the recipe's recomputation, and a layout NVIDIA ran
-// did fit. A layout that fits under none of them is loaded with full
-// recomputation, and the simulation refuses it.
-func leastRecompute(s *scenarios.Scenario) (run.Spec, error) {
-	c := *s
-	var spec run.Spec
-	for _, rc := range []string{"none", "selective", "full"} {
-		c.Parallelism.Recompute = ptr(rc)
-		var err error
-		spec, err = loadScenario(&c)
-		if err != nil {
-			if rc != "full" && notFit(err) {
-				continue
-			}
-			return spec, err
-		}
-		st := spec.Step
-		if _, _, err := step.CheckFit(st.Arch, st.Layout, st.Training, st.Cluster.GPU); err == nil {
-			break
-		}
-	}
-	return spec, nil
-}
-
-// notFit reports whether err is only the loader's refusal of a layout that
-// does not fit in memory.
-func notFit(err error) bool {
-	for _, e := range leaves(err) {
-		var se *scenarios.Error
-		if !errors.As(e, &se) || !strings.HasSuffix(se.Key, "parallelism") || !strings.Contains(se.Msg, "GiB per GPU") {
-			return false
-		}
-	}
-	return true
 }
 
 // measuredScenario is the NeMo / Megatron-Bridge recipe (package doc).
@@ -184,7 +146,7 @@ func measuredScenario(r measuredRow) *scenarios.Scenario {
 		MicroBatch:       ptr(1),
 		VirtualStages:    ptr(1),
 		SequenceParallel: ptr(tp > 1),
-		Recompute:        ptr("none"),
+		Recompute:        ptr(scenarios.RecomputeAuto),
 		ZeRO:             ptr(zero),
 		TPCommOverlap:    ptr(tp > 1),
 		DPCommOverlap:    ptr(true),
