@@ -16,12 +16,15 @@ func ExampleLookupGPU() {
 		g.Name, g.BF16TFLOPS, g.FP8TFLOPS, g.HBMGiB, g.HBMBandwidth/1e12)
 	fmt.Printf("NVLink busbw: ring %.0f GB/s, NVLS %.0f GB/s\n", g.NVLinkRingBusBW/1e9, g.NVLSBusBW/1e9)
 
-	_, err = cluster.LookupGPU("h100")
+	g, _ = cluster.LookupGPU("h100") // an alias
+	fmt.Println(g.Name)
+	_, err = cluster.LookupGPU("v100")
 	fmt.Println(err)
 	// Output:
 	// h100-sxm: 989.4 TFLOPS bf16, 1979 TFLOPS fp8, 80 GiB at 3.35 TB/s
 	// NVLink busbw: ring 370 GB/s, NVLS 480 GB/s
-	// cluster: unknown gpu "h100" (valid: a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm, h800)
+	// h100-sxm
+	// cluster: unknown gpu "v100" (valid: a100-sxm-40g, a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm, h800)
 }
 
 func ExampleCluster_CollectiveTime() {

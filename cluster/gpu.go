@@ -268,22 +268,9 @@ func (g GPU) Validate() error {
 //     tray is a node (failures, NICs), the rack the NVLink domain.
 //   - Bus bandwidths: see the constants below.
 var catalog = [...]GPU{
-	{
-		Name:            "a100-sxm-80g",
-		BF16TFLOPS:      312,      // NVIDIA A100 datasheet, bf16 tensor dense
-		FP8TFLOPS:       0,        // Ampere has no fp8 tensor cores
-		HBMGiB:          80,       // NVIDIA A100 80GB datasheet
-		HBMBandwidth:    2.039e12, // NVIDIA A100 80GB SXM datasheet: 2,039 GB/s
-		NVLinkGBps:      600,      // NVIDIA A100 datasheet: NVLink 3, 12 links
-		NICGbps:         200,      // DGX A100: 8× HDR 200 Gb/s
-		TDPWatts:        400,      // NVIDIA A100 SXM datasheet
-		SMs:             108,      // NVIDIA A100 Tensor Core GPU architecture whitepaper
-		GPUsPerNode:     8,        // DGX/HGX A100
-		NVLinkRingBusBW: a100NVLinkRingBusBW,
-		NVLSBusBW:       0, // third-generation NVSwitch SHARP arrived with Hopper
-		HostBandwidth:   pcie4Host,
-		Compute:         a100Compute,
-	},
+	a100SXM("a100-sxm-80g", 80, 2.039e12), // NVIDIA A100 80GB datasheet: 80 GB HBM2e at 2,039 GB/s
+	// The 40 GB part: the same GA100 compute and NVLink, with HBM2.
+	a100SXM("a100-sxm-40g", 40, 1.555e12), // NVIDIA A100 40GB SXM datasheet: 40 GB HBM2 at 1,555 GB/s
 	{
 		Name:            "b200",
 		BF16TFLOPS:      2250, // DGX B200 datasheet (published.yaml); HGX B200 at 1,000 W per NVIDIA's Blackwell brief, tabulated at glennklockwood.com/garden/processors/B200
@@ -397,6 +384,26 @@ var catalog = [...]GPU{
 	},
 }
 
+// a100SXM is an A100 SXM with hbmGiB GiB of HBM at hbmBandwidth bytes/s.
+func a100SXM(name string, hbmGiB, hbmBandwidth float64) GPU {
+	return GPU{
+		Name:            name,
+		BF16TFLOPS:      312, // NVIDIA A100 datasheet, bf16 tensor dense
+		FP8TFLOPS:       0,   // Ampere has no fp8 tensor cores
+		HBMGiB:          hbmGiB,
+		HBMBandwidth:    hbmBandwidth,
+		NVLinkGBps:      600, // NVIDIA A100 datasheet: NVLink 3, 12 links
+		NICGbps:         200, // DGX A100: 8× HDR 200 Gb/s
+		TDPWatts:        400, // NVIDIA A100 SXM datasheet
+		SMs:             108, // NVIDIA A100 Tensor Core GPU architecture whitepaper
+		GPUsPerNode:     8,   // DGX/HGX A100
+		NVLinkRingBusBW: a100NVLinkRingBusBW,
+		NVLSBusBW:       0, // third-generation NVSwitch SHARP arrived with Hopper
+		HostBandwidth:   pcie4Host,
+		Compute:         a100Compute,
+	}
+}
+
 // Host links: PCIe 4.0 x16 (A100) carries 32 GB/s per direction and PCIe 5.0
 // x16 (H100, H200, B200) 64 GB/s (PCI-SIG specifications; NVIDIA
 // datasheets); a device-to-host copy achieves about 80% of that. On
@@ -454,9 +461,21 @@ const (
 	h800NVLinkBusBW = 160e9
 )
 
-// LookupGPU returns the catalog entry named name (exact, lower case). An
-// unknown name gives an *UnknownNameError listing the valid names.
+// gpuAliases are the short names papers and tables use for the catalog's
+// parts: the SXM form factor of training clusters and, for the A100, the
+// 80 GB part unless 40 GB is said.
+var gpuAliases = map[string]string{
+	"a100": "a100-sxm-80g", "a100-80g": "a100-sxm-80g", "a100-40g": "a100-sxm-40g",
+	"h100": "h100-sxm", "h100-80g": "h100-sxm", "h200": "h200-sxm",
+}
+
+// LookupGPU returns the catalog entry named name (exact, lower case, or
+// one of gpuAliases). An unknown name gives an *UnknownNameError listing
+// the valid names.
 func LookupGPU(name string) (GPU, error) {
+	if full, ok := gpuAliases[name]; ok {
+		name = full
+	}
 	for _, g := range catalog {
 		if g.Name == name {
 			return g, nil

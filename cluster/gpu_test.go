@@ -18,12 +18,12 @@ func approx(got, want, rel float64) bool {
 func TestGPUNames(t *testing.T) {
 	got := GPUNames()
 	// The catalog the contract (CONTRACT.md, cluster.gpu) names.
-	want := []string{"a100-sxm-80g", "b200", "gb200", "gb300", "h100-sxm", "h200-sxm", "h800"}
+	want := []string{"a100-sxm-40g", "a100-sxm-80g", "b200", "gb200", "gb300", "h100-sxm", "h200-sxm", "h800"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("GPUNames() = %v, want %v", got, want)
 	}
 	got[0] = "mutated"
-	if GPUNames()[0] != "a100-sxm-80g" {
+	if GPUNames()[0] != "a100-sxm-40g" {
 		t.Fatal("GPUNames returned the catalog's own slice")
 	}
 }
@@ -85,7 +85,7 @@ func TestLookupGPUUnknown(t *testing.T) {
 	if unk.Kind != "gpu" || unk.Name != "H100" || !slices.Equal(unk.Valid, GPUNames()) {
 		t.Errorf("got %+v", unk)
 	}
-	const want = `cluster: unknown gpu "H100" (valid: a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm, h800)`
+	const want = `cluster: unknown gpu "H100" (valid: a100-sxm-40g, a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm, h800)`
 	if err.Error() != want {
 		t.Errorf("message %q, want %q", err.Error(), want)
 	}

@@ -272,7 +272,7 @@ func (d *decoder) arch(m Model) (model.Arch, bool) {
 	if m.MLP != "" {
 		mlp, err := model.ParseMLP(m.MLP)
 		if err != nil {
-			d.errKey("model.mlp", "%s", oneOf("mlp", m.MLP, []string{"swiglu", "gelu"}))
+			d.errKey("model.mlp", "%s", oneOf("mlp", m.MLP, model.MLPNames()))
 			ok = false
 		}
 		a.MLP = mlp

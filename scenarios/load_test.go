@@ -135,8 +135,8 @@ func TestStrict(t *testing.T) {
 		{"memory misfit", "", []string{"parallelism.pp=1"},
 			// 405B over tp 8 alone: 94.5 GiB of bf16 weights per GPU.
 			[]wantErr{{"builtin/llama3-405b.yaml", p405, "parallelism", []string{"GiB per GPU on stage 0 (weights 94.5,", "but h100-sxm has 80.0 GiB", "try a larger pp or tp, zero: 3"}}}},
-		{"unknown GPU", edit(4, "  gpu: h100"), nil,
-			[]wantErr{{"t.yaml", 4, "cluster.gpu", []string{`unknown gpu "h100" (did you mean "h100-sxm"?); valid: a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm, h800`}}}},
+		{"unknown GPU", edit(4, "  gpu: h100-sx"), nil,
+			[]wantErr{{"t.yaml", 4, "cluster.gpu", []string{`unknown gpu "h100-sx" (did you mean "h100-sxm"?); valid: a100-sxm-40g, a100-sxm-80g, b200, gb200, gb300, h100-sxm, h200-sxm, h800`}}}},
 		{"fp8 without fp8 tensor cores", edit(4, "  gpu: a100-sxm-80g") + "  precision: fp8\n", nil,
 			[]wantErr{{"t.yaml", 13, "training.precision", []string{"a100-sxm-80g lacks"}}}},
 		{"fp8 params without fp8", edit(4, "  gpu: a100-sxm-80g") + "  fp8_params: true\n", nil,
@@ -151,7 +151,7 @@ func TestStrict(t *testing.T) {
 		{"nvlink domain not whole trays", edit(4, "  gpu: gb200\n  nvlink_domain: 6"), nil,
 			[]wantErr{{"t.yaml", 5, "cluster.nvlink_domain", []string{"6 must be a positive multiple of cluster.gpus_per_node (4)"}}}},
 		{"unknown model", edit(2, "model: llama3-9b"), nil,
-			[]wantErr{{"t.yaml", 2, "model", []string{`unknown model "llama3-9b"`, "gpt3-175b, kimi-k2, llama3-405b, llama3-70b, llama3-8b"}}}},
+			[]wantErr{{"t.yaml", 2, "model", []string{`unknown model "llama3-9b"`, "llama3-405b, llama3-70b, llama3-8b, llama3.1-405b"}}}},
 		{"unknown failure profile", small + "failures:\n  profile: llama4\n", nil,
 			[]wantErr{{"t.yaml", 14, "failures.profile", []string{`unknown failure profile "llama4" (did you mean "llama3"?); valid: llama3, none`}}}},
 		{"bad custom profile unit", small + "failures:\n  profile:\n    gpu_fault:\n      rate: 1e-4\n      per: gpus\n", nil,
@@ -268,7 +268,7 @@ training:
   precision: fp16
 model: llama3-8b
 cluster:
-  gpu: h100
+  gpu: h100-pcie
   gpus: 64
 stragglers:
   cv: 2

@@ -20,6 +20,12 @@ const (
 
 var mlpNames = [...]string{SwiGLU: "swiglu", GELU: "gelu"}
 
+// mlpAliases are MLP kinds that cost as one of the two: a gated MLP with
+// another activation (GeGLU, ReGLU) has SwiGLU's three projections; a plain
+// one (ReLU as in OPT, squared ReLU as in Nemotron-4) GELU's two. The
+// activation itself is one element-wise pass either way.
+var mlpAliases = map[string]MLP{"geglu": SwiGLU, "reglu": SwiGLU, "relu": GELU, "squared_relu": GELU}
+
 func (m MLP) String() string {
 	if m >= 0 && int(m) < len(mlpNames) {
 		return mlpNames[m]
@@ -27,14 +33,28 @@ func (m MLP) String() string {
 	return fmt.Sprintf("MLP(%d)", int(m))
 }
 
-// ParseMLP parses "swiglu" or "gelu".
+// MLPNames lists the accepted MLP kinds: swiglu and gelu, then the
+// aliases, sorted.
+func MLPNames() []string {
+	var aliases []string
+	for n := range mlpAliases {
+		aliases = append(aliases, n)
+	}
+	slices.Sort(aliases)
+	return append(mlpNames[:len(mlpNames):len(mlpNames)], aliases...)
+}
+
+// ParseMLP parses "swiglu" or "gelu", or an alias of either (mlpAliases).
 func ParseMLP(s string) (MLP, error) {
 	for i, n := range mlpNames {
 		if s == n {
 			return MLP(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown mlp %q (valid: %s)", s, strings.Join(mlpNames[:], ", "))
+	if m, ok := mlpAliases[s]; ok {
+		return m, nil
+	}
+	return 0, fmt.Errorf("unknown mlp %q (valid: %s)", s, strings.Join(MLPNames(), ", "))
 }
 
 // Arch is a decoder-only transformer.
@@ -69,6 +89,44 @@ var builtins = append([]Arch{
 	{Name: "llama3-70b", Layers: 80, Hidden: 8192, FFNHidden: 28672, Heads: 64, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
 	{Name: "llama3-405b", Layers: 126, Hidden: 16384, FFNHidden: 53248, Heads: 128, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
 	{Name: "gpt3-175b", Layers: 96, Hidden: 12288, FFNHidden: 49152, Heads: 96, KVHeads: 96, Vocab: 51200, MLP: GELU, Dropout: true},
+	// Llama 3.1 keeps Llama 3's architectures (arXiv:2407.21783 Table 3;
+	// only RoPE's scaling for 128K context changes).
+	{Name: "llama3.1-8b", Layers: 32, Hidden: 4096, FFNHidden: 14336, Heads: 32, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
+	{Name: "llama3.1-70b", Layers: 80, Hidden: 8192, FFNHidden: 28672, Heads: 64, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
+	{Name: "llama3.1-405b", Layers: 126, Hidden: 16384, FFNHidden: 53248, Heads: 128, KVHeads: 8, Vocab: 128256, MLP: SwiGLU},
+	// Llama 2: arXiv:2307.09288 Table 1 (GQA for 70B) with the FFN widths
+	// and 32,000-token vocabulary of the released configs (also
+	// reference/measured.yaml's NeMo rows).
+	{Name: "llama2-7b", Layers: 32, Hidden: 4096, FFNHidden: 11008, Heads: 32, KVHeads: 32, Vocab: 32000, MLP: SwiGLU},
+	{Name: "llama2-13b", Layers: 40, Hidden: 5120, FFNHidden: 13824, Heads: 40, KVHeads: 40, Vocab: 32000, MLP: SwiGLU},
+	{Name: "llama2-70b", Layers: 80, Hidden: 8192, FFNHidden: 28672, Heads: 64, KVHeads: 8, Vocab: 32000, MLP: SwiGLU},
+	// LLaMA (1): arXiv:2302.13971 Table 2; FFN width 2/3·4h rounded up to
+	// a multiple of 256 as the released model code does.
+	{Name: "llama-7b", Layers: 32, Hidden: 4096, FFNHidden: 11008, Heads: 32, KVHeads: 32, Vocab: 32000, MLP: SwiGLU},
+	{Name: "llama-13b", Layers: 40, Hidden: 5120, FFNHidden: 13824, Heads: 40, KVHeads: 40, Vocab: 32000, MLP: SwiGLU},
+	{Name: "llama-33b", Layers: 60, Hidden: 6656, FFNHidden: 17920, Heads: 52, KVHeads: 52, Vocab: 32000, MLP: SwiGLU},
+	{Name: "llama-65b", Layers: 80, Hidden: 8192, FFNHidden: 22016, Heads: 64, KVHeads: 64, Vocab: 32000, MLP: SwiGLU},
+	// Mistral 7B: arXiv:2310.06825 Table 1.
+	{Name: "mistral-7b", Layers: 32, Hidden: 4096, FFNHidden: 14336, Heads: 32, KVHeads: 8, Vocab: 32000, MLP: SwiGLU},
+	// NeMo's GPT-3 5B and 20B (reference/measured.yaml, NeMo 24.07's
+	// performance table; vocabulary as GPT-3 175B's).
+	{Name: "gpt3-5b", Layers: 24, Hidden: 4096, FFNHidden: 16384, Heads: 32, KVHeads: 32, Vocab: 51200, MLP: GELU, TiedEmbeddings: true},
+	{Name: "gpt3-20b", Layers: 44, Hidden: 6144, FFNHidden: 24576, Heads: 48, KVHeads: 48, Vocab: 51200, MLP: GELU, TiedEmbeddings: true},
+	// Nemotron-4: arXiv:2402.16819 Table 1 (15B) and arXiv:2406.11704
+	// Table 1 (340B); squared-ReLU MLPs of 4h, two projections.
+	{Name: "nemotron4-15b", Layers: 32, Hidden: 6144, FFNHidden: 24576, Heads: 48, KVHeads: 8, Vocab: 256000, MLP: GELU},
+	{Name: "nemotron4-340b", Layers: 96, Hidden: 18432, FFNHidden: 73728, Heads: 96, KVHeads: 8, Vocab: 256000, MLP: GELU},
+	// Earlier large dense runs: BLOOM (arXiv:2211.05100 Table 3; tied
+	// embeddings, vocabulary 250,880 as padded), OPT-175B
+	// (arXiv:2205.01068 Table 1, ReLU MLP, dropout 0.1, vocabulary 50,272),
+	// GPT-NeoX-20B (arXiv:2204.06745 Table 1, untied embeddings,
+	// vocabulary padded to 50,432), Megatron-Turing NLG 530B
+	// (arXiv:2201.11990 §3.1, GPT-2 vocabulary padded to 51,200; dropout
+	// as Megatron's default, which the paper does not restate).
+	{Name: "bloom-176b", Layers: 70, Hidden: 14336, FFNHidden: 57344, Heads: 112, KVHeads: 112, Vocab: 250880, MLP: GELU, TiedEmbeddings: true},
+	{Name: "opt-175b", Layers: 96, Hidden: 12288, FFNHidden: 49152, Heads: 96, KVHeads: 96, Vocab: 50272, MLP: GELU, TiedEmbeddings: true, Dropout: true},
+	{Name: "gpt-neox-20b", Layers: 44, Hidden: 6144, FFNHidden: 24576, Heads: 64, KVHeads: 64, Vocab: 50432, MLP: GELU},
+	{Name: "mt-nlg-530b", Layers: 105, Hidden: 20480, FFNHidden: 81920, Heads: 128, KVHeads: 128, Vocab: 51200, MLP: GELU, TiedEmbeddings: true, Dropout: true},
 }, moeBuiltins...)
 
 // LookupArch returns the built-in architecture called name.

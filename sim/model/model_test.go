@@ -18,6 +18,18 @@ func TestParams(t *testing.T) {
 		{"llama3-70b", 70.6e9},
 		{"llama3-405b", 405.9e9},
 		{"gpt3-175b", 174.6e9}, // Brown et al. 2020: "175B"; with the 51,200 vocabulary, untied head
+		{"llama3.1-405b", 405.9e9},
+		{"llama2-7b", 6.738e9},      // the released checkpoint's 6,738,415,616
+		{"llama2-13b", 13.016e9},    // 13,015,864,320
+		{"llama2-70b", 68.98e9},     // 68,976,648,192
+		{"llama-65b", 65.2e9},       // arXiv:2302.13971 Table 2
+		{"mistral-7b", 7.242e9},     // the released checkpoint's 7,241,732,096
+		{"bloom-176b", 176.25e9},    // arXiv:2211.05100: 176,247,271,424
+		{"gpt-neox-20b", 20.55e9},   // arXiv:2204.06745: 20,554,567,680
+		{"nemotron4-15b", 15.7e9},   // arXiv:2402.16819: 3.2B embedding + 12.5B other
+		{"nemotron4-340b", 341.0e9}, // arXiv:2406.11704: 9.4B embedding + 331.6B other
+		{"mt-nlg-530b", 530e9},      // arXiv:2201.11990: "530 billion"
+		{"opt-175b", 175e9},         // arXiv:2205.01068: "175B"
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a, err := LookupArch(c.name)
