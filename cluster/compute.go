@@ -124,7 +124,7 @@ var a100Compute = func() ComputeModel {
 // step-time error of the published dense Megatron-Bridge rows of that type
 // and precision zero (scenarios/validation.FitEfficiencies: method, data and
 // residuals; TestBlackwellFit re-derives these numbers from the rows). The
-// fits read as power: the 1,400 W GB300 sustains 0.76 of its fp8 peak, the
+// fits read as power: the 1,400 W GB300 sustains 0.77 of its fp8 peak, the
 // 1,200 W GB200 0.60 and the 1,000 W B200 0.54, and MXFP8 and NVFP4 recipes
 // (block scales, bf16 first and last layers, Hadamard transforms) reach less
 // of their peaks. B200 has no dense NVFP4 row: it takes GB200's fit (the
@@ -132,7 +132,7 @@ var a100Compute = func() ComputeModel {
 var (
 	b200Compute  = fittedBlackwell(0.54, 0.495, 0.39)
 	gb200Compute = fittedBlackwell(0.60, 0.49, 0.39)
-	gb300Compute = fittedBlackwell(0.76, 0.65, 0.39)
+	gb300Compute = fittedBlackwell(0.77, 0.65, 0.39)
 )
 
 // fittedBlackwell is unmeasuredBlackwell with fitted fp8, MXFP8 and NVFP4

@@ -145,8 +145,8 @@ type Training struct {
 // Stragglers is the noise model (step.Noise) and the number of noisy steps
 // simulated.
 type Stragglers struct {
-	CV               *Quantity `yaml:"cv,omitempty"`                 // default step.DefaultCV (0.02)
-	GPUCV            *Quantity `yaml:"gpu_cv,omitempty"`             // default step.DefaultGPUCV (0.015)
+	CV               *Quantity `yaml:"cv,omitempty"`                 // default step.DefaultCV (0.0033)
+	GPUCV            *Quantity `yaml:"gpu_cv,omitempty"`             // default step.DefaultGPUCV (0.02)
 	SlowNodeFraction *Quantity `yaml:"slow_node_fraction,omitempty"` // default 0
 	SlowNodeFactor   *Quantity `yaml:"slow_node_factor,omitempty"`   // default 1.1
 	Samples          *int      `yaml:"samples,omitempty"`            // default 1
