@@ -1,5 +1,12 @@
 package cluster
 
+// DeepEPSMs is the streaming multiprocessors DeepSeek's all-to-all kernels
+// (DeepEP) occupy while they run: "only 20 SMs are sufficient to fully
+// utilize the bandwidths of IB and NVLink" (DeepSeek-V3, arXiv:2412.19437
+// §3.2.2, on the H800's 132). Compute overlapped with them runs on the
+// rest.
+const DeepEPSMs = 20
+
 // AllToAllTime returns the seconds of an all-to-all among the GPUs ranks
 // (global ranks under the consecutive layout of Spans), in which every
 // member sends bytes in all, bytes/n to each of the n members (itself

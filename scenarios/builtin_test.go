@@ -199,3 +199,27 @@ func TestBuiltinUnknown(t *testing.T) {
 		t.Errorf("BuiltinYAML(nope) = %v, want an *Error", err)
 	}
 }
+
+// TestDeepSeekV3Fits: DeepSeek-V3 trained without tensor parallelism, PP16,
+// EP64, ZeRO-1, recomputing only RMSNorm and the MLA up-projections
+// (arXiv:2412.19437 §3.2, §3.2.3), on H800s of 80 GB: the built-in runs
+// that recipe and its memory account must fit.
+func TestDeepSeekV3Fits(t *testing.T) {
+	spec, _, err := Builtin("deepseek-v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := spec.Step
+	if s.Layout.Recompute != model.RecomputeSelective || !s.Layout.RecomputeElementwise || s.Layout.TP != 1 || s.Layout.PP != 16 || s.Layout.EP != 64 {
+		t.Fatalf("layout %+v, want DeepSeek's recipe (tp 1, pp 16, ep 64, selective + element-wise recomputation)", s.Layout)
+	}
+	mem, _, err := step.CheckFit(s.Arch, s.Layout, s.Training, s.Cluster.GPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r, m := range mem {
+		if m.Total() > 80*(1<<30) {
+			t.Errorf("stage %d needs %.1f GiB, more than the H800's 80", r, m.Total()/(1<<30))
+		}
+	}
+}

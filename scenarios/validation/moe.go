@@ -62,6 +62,9 @@ func moeCase(c Case, r measuredRow) Case {
 		name = r.Model.Name
 	}
 	b, why := moeBuiltin(name)
+	if strings.Contains(r.Notes, knownRegressionNote) {
+		why = knownRegression
+	}
 	if why != "" {
 		c.Unmodelled = why
 		return c
@@ -83,6 +86,18 @@ func moeCase(c Case, r measuredRow) Case {
 	c.Spec = func() (run.Spec, error) { return loadScenario(s) }
 	return c
 }
+
+// knownRegressionNote is the footnote Megatron-Bridge's performance
+// summary puts on the cells of its 26.06.01 GPT-OSS 120B rows (measured.yaml
+// notes name it): "Performance regression in GPT-OSS 120B pre-training is a
+// known issue (NVIDIA/cudnn-frontend#256). It will be resolved with the
+// next container release." The source itself withdraws those figures as
+// representative of the recipe, so they are listed with that reason and
+// not compared; 26.06 and 26.08 ran the same layout without the footnote.
+const (
+	knownRegressionNote = "footnote [^gpt-oss-note]"
+	knownRegression     = "the source footnotes this figure as a known performance regression (NVIDIA/cudnn-frontend#256), fixed in the next container"
+)
 
 // containerBefore reports whether a Megatron-Bridge row's source (its
 // "## YY.MM NeMo Container" heading) names a container older than

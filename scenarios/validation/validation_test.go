@@ -267,6 +267,9 @@ func TestStatuses(t *testing.T) {
 	}
 	for _, c := range []struct{ caseName, status string }{
 		{"mb2608-gb300-nemotron3nano-mxfp8-8", "unmodelled: hybrid Mamba-Transformer MoE (Nemotron 3): Mamba layers not modelled"},
+		// The source footnotes these two cells as a known regression.
+		{"mb260601-gb300-gptoss120b-mxfp8-64", "unmodelled: the source footnotes this figure as a known performance regression"},
+		{"mb260601-gb200-gptoss120b-mxfp8-64", "unmodelled: the source footnotes this figure as a known performance regression"},
 	} {
 		for _, r := range rows {
 			if r.Case == c.caseName && !strings.HasPrefix(r.Status, c.status) {
@@ -422,18 +425,18 @@ func TestSuiteAccuracy(t *testing.T) {
 		// The MoE rows (issue 11), after the grouped-GEMM kernels
 		// (multi-stream before container 26.06) and multi-token
 		// prediction: still far from the issue's 8% (see the package doc).
-		"megatron-bridge-moe/h100/fp8":    {23.2, 4, 0},
+		"megatron-bridge-moe/h100/fp8":    {23.5, 4, 0},
 		"megatron-bridge-moe/h100/bf16":   {22.1, 0, 0},
 		"megatron-bridge-moe/b200/fp8":    {22.6, 0, 0},
-		"megatron-bridge-moe/b200/bf16":   {37.3, 0, 0},
-		"megatron-bridge-moe/b200/mxfp8":  {17.6, 3, 0},
+		"megatron-bridge-moe/b200/bf16":   {37.8, 0, 0},
+		"megatron-bridge-moe/b200/mxfp8":  {17.4, 3, 0},
 		"megatron-bridge-moe/gb200/fp8":   {20.0, 0, 0},
-		"megatron-bridge-moe/gb200/bf16":  {35.8, 0, 0},
-		"megatron-bridge-moe/gb200/mxfp8": {13.2, 13, 1},
+		"megatron-bridge-moe/gb200/bf16":  {36.1, 0, 0},
+		"megatron-bridge-moe/gb200/mxfp8": {12.0, 14, 1},
 		"megatron-bridge-moe/gb300/bf16":  {26.5, 0, 0},
-		"megatron-bridge-moe/gb300/mxfp8": {14.4, 13, 0},
-		GroupDeepSeek:                     {11.4, 0, 0},
-		"all":                             {8.5, 45, 2}, // with the MoE rows; the dense groups above are unchanged
+		"megatron-bridge-moe/gb300/mxfp8": {13.8, 14, 0},
+		GroupDeepSeek:                     {29.8, 0, 0},
+		"all":                             {8.5, 47, 2}, // with the MoE rows; the dense groups above are unchanged
 	}
 	groups, all := Groups(rows)
 	for _, g := range append(groups, all) {

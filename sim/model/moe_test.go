@@ -1,6 +1,10 @@
 package model
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/clustersim/clustersim/cluster"
+)
 
 func TestMoEParams(t *testing.T) {
 	for _, c := range []struct {
@@ -103,5 +107,35 @@ func TestMTPChunks(t *testing.T) {
 	last := len(ps) - 1
 	if ps[last].Expert <= ps0[last].Expert && ps[last].Dense <= ps0[last].Dense {
 		t.Errorf("MTP adds no parameters to the last chunk: %+v vs %+v", ps[last], ps0[last])
+	}
+}
+
+// TestMoEActivationByHand checks one DeepSeek-V3 MoE layer's activations
+// per token under DeepSeek's recipe (tp 1, fp8, selective recomputation of
+// the MLA up-projections with element-wise recomputation of the norms and
+// activation outputs, arXiv:2412.19437 §3.2.3 and §3.3.3), tensor by tensor.
+func TestMoEActivationByHand(t *testing.T) {
+	a, _ := LookupArch("deepseek-v3")
+	l := Layout{TP: 1, PP: 16, CP: 1, DP: 128, EP: 64, MicroBatch: 1, VirtualStages: 1,
+		Recompute: RecomputeSelective, RecomputeElementwise: true, ZeRO: 1}
+	tr := Training{SeqLen: 4096, GlobalBatch: 15360, Precision: cluster.FP8, GradBytes: 4, Attention: Flash}
+	// Attention half: the attention output, 128 heads × v_head_dim 128 in
+	// bf16 (32768) and its fp8 copy (16384); the softmax statistics, fp32
+	// per head (512); the query and KV latents and the RoPE key, bf16
+	// (2·(1536+512+64) = 4224); the two norms' inputs, bf16 (4·7168 =
+	// 28672). Q, K and V are recomputed, the norm outputs too.
+	attn := 32768.0 + 16384 + 512 + 4224 + 28672
+	// MoE half: per routed copy (top 8) the fp8 expert input (7168), the
+	// SwiGLU inputs in fp8 (2·2048), the fp32 probability and int32
+	// permutation row (8); the shared expert's SwiGLU inputs in bf16
+	// (2·2·2048); the router's fp32 scores (4·256).
+	moe := 8*(7168+2*2048+8) + 4*2048 + 4*256.0
+	if got, want := a.MoEActivationBytesPerToken(l, tr), attn+moe; got != want {
+		t.Errorf("MoEActivationBytesPerToken = %g, want %g", got, want)
+	}
+	// A dense layer of the same model (the first three): the attention
+	// half and the dense SwiGLU's bf16 inputs, 2·2·18432.
+	if got, want := a.denseLayerActivationBytesPerToken(l, tr), attn+4*18432; got != want {
+		t.Errorf("denseLayerActivationBytesPerToken = %g, want %g", got, want)
 	}
 }

@@ -119,6 +119,9 @@ type Costs struct {
 	DPOverlap bool
 	// Schedule is the pipeline schedule the costs are for.
 	Schedule model.PipeSchedule
+	// EPSlowdown is the fraction by which compute slows beside a hidden
+	// expert-parallel exchange (epSlowdown).
+	EPSlowdown float64
 }
 
 // NewCosts prices s. It fails when the layout does not split the model or
@@ -176,7 +179,7 @@ func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
 	}
 	p, v := l.PP, l.VirtualStages
 	K := len(chunks)
-	co := Costs{PP: p, VirtualStages: v, MicroBatches: m, ChunkLayers: chunks, ZeRO: l.ZeRO, DPOverlap: l.DPOverlap, Schedule: l.PipeSchedule,
+	co := Costs{PP: p, VirtualStages: v, MicroBatches: m, ChunkLayers: chunks, ZeRO: l.ZeRO, DPOverlap: l.DPOverlap, Schedule: l.PipeSchedule, EPSlowdown: epSlowdown(s),
 		Forward: make([]PassCost, K), Backward: make([]PassCost, K)}
 	lf, lb := pc.LayerForward.parts(), pc.LayerBackward.parts()
 	mf, mb := pc.MoELayerForward.parts(), pc.MoELayerBackward.parts()

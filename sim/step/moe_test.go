@@ -107,3 +107,25 @@ func TestDeepEPDispatcher(t *testing.T) {
 		}
 	}
 }
+
+// TestPairedSlowdown: in DualPipe's overlapped pair the hidden all-to-alls
+// take SMs from the compute: with DeepEP-style exchanges cluster.DeepEPSMs
+// of the GPU's SMs (20 of the H200's 132, arXiv:2412.19437 §3.2.2), else the
+// GPU's CommSlowdown; the compute grows by that share of the hidden time.
+func TestPairedSlowdown(t *testing.T) {
+	s := moeSpec(t, 0, 0)
+	if got, want := epSlowdown(s), s.Cluster.GPU.Compute.CommSlowdown; got != want {
+		t.Errorf("alltoall: slowdown %g, want CommSlowdown %g", got, want)
+	}
+	s.Training.Dispatcher = model.DeepEP
+	pn := &plan{spec: s, parts: [][2]partsOf{{{kCompute: 4, kEP: 3}, {kCompute: 6, kEP: 2}}}}
+	if got, want := epSlowdown(s), 20.0/132; math.Abs(got-want) > 1e-15 {
+		t.Fatalf("deepep: slowdown %g, want 20/132", got)
+	}
+	// f compute 4, EP 3; b compute 6, EP 2: 5 s of all-to-all hidden behind
+	// 10 s of compute, which grows by 5·20/132.
+	got := pn.opParts(0, model.Op{Paired: true})
+	if want := 10 + 5*20.0/132; math.Abs(got[kCompute]-want) > 1e-12 || got[kEP] != 0 {
+		t.Errorf("paired parts %v, want compute %g and no exposed all-to-all", got, want)
+	}
+}

@@ -1,6 +1,9 @@
 package step
 
-import "github.com/clustersim/clustersim/sim/model"
+import (
+	"github.com/clustersim/clustersim/cluster"
+	"github.com/clustersim/clustersim/sim/model"
+)
 
 // chunkOf is the model chunk (index into Costs.Forward) that chunk c of
 // stage r runs: c·pp + r, or for DualPipe stage r (c = 0) and stage pp−1−r
@@ -39,7 +42,11 @@ func (pn *plan) opParts(r int, o model.Op) partsOf {
 		for i := range out {
 			out[i] = f[i] + b[i]
 		}
-		out[kEP] = max(0, f[kEP]+b[kEP]-(f[kCompute]+b[kCompute]))
+		comm, work := f[kEP]+b[kEP], f[kCompute]+b[kCompute]
+		out[kEP] = max(0, comm-work)
+		// The hidden all-to-alls run on SMs taken from the compute
+		// (DeepEP-style kernels), which slows the compute beside them.
+		out[kCompute] += epSlowdown(pn.spec) * min(comm, work)
 		return out
 	case o.Backward && o.Split:
 		b := pn.parts[j][1]
@@ -49,6 +56,20 @@ func (pn *plan) opParts(r int, o model.Op) partsOf {
 		return pn.parts[j][1]
 	}
 	return pn.parts[j][0]
+}
+
+// epSlowdown is the fraction by which compute slows while an
+// expert-parallel exchange runs beside it: with DeepEP-style exchanges
+// (node-limited routing or the deepep dispatcher) the share of the GPU's
+// SMs the communication kernels hold (cluster.DeepEPSMs of GPU.SMs), else
+// the GPU's measured CommSlowdown; the larger of the two.
+func epSlowdown(s Spec) float64 {
+	g := s.Cluster.GPU
+	slow := g.Compute.CommSlowdown
+	if (s.Arch.MoE.GroupLimit > 0 || s.Training.Dispatcher == model.DeepEP) && g.SMs > 0 {
+		slow = max(slow, float64(cluster.DeepEPSMs)/float64(g.SMs))
+	}
+	return slow
 }
 
 // dualPipeCosts gives every rank of a DualPipe schedule the data-parallel
@@ -79,7 +100,8 @@ func dualPipeCosts(co *Costs) {
 // ZB-H1 a stage runs every micro batch's forward and backward pass of its
 // chunk; under DualPipe rank r runs half the micro batches through stage r
 // and half through stage pp−1−r, and an overlapped pair may hide the
-// expert-parallel all-to-alls, which the bound therefore leaves out.
+// expert-parallel all-to-alls, which the bound therefore leaves out but for
+// the compute they slow.
 // LowerBound uses it for the zero-bubble schedules, whose head and drain
 // differ from 1F1B's.
 func (co Costs) workBound() float64 {
@@ -99,7 +121,10 @@ func (co Costs) workBound() float64 {
 		var w float64
 		if co.Schedule == model.SchedDualPipe {
 			o := p - 1 - r
-			noEP := func(c PassCost) float64 { return c.Total() - c.EP }
+			// A pass hides at most its own all-to-alls, and the compute
+			// beside them slows by EPSlowdown (opParts): the sum over a
+			// pair's two passes of min(EP, compute) is at most the pair's.
+			noEP := func(c PassCost) float64 { return c.Total() - c.EP + co.EPSlowdown*min(c.EP, c.Compute) }
 			w = m / 2 * (noEP(co.Forward[r]) + noEP(co.Backward[r]) + noEP(co.Forward[o]) + noEP(co.Backward[o]))
 			w += co.Optimizer[r] + co.Optimizer[o] + min(head[r], tail[r])
 		} else {
