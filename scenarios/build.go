@@ -126,7 +126,7 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	}
 
 	// Training.
-	tr, trOK := d.training(s, gpu, gpuOK)
+	tr, trOK := d.training(s, arch, archOK, gpu, gpuOK)
 	if n := s.Training.MTPLayers; n != nil {
 		switch {
 		case *n < 0 || *n > 16:
@@ -318,8 +318,10 @@ func (d *decoder) arch(m Model) (model.Arch, bool) {
 }
 
 // training builds the main phase's training, with the run's tokens when
-// training.tokens gives them (the phases' sum is filled in later).
-func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Training, bool) {
+// training.tokens gives them (the phases' sum is filled in later). Without
+// tokens or phases the run is compute-optimal: ChinchillaTokensPerParam
+// tokens per active parameter.
+func (d *decoder) training(s *Scenario, arch model.Arch, archOK bool, gpu cluster.GPU, gpuOK bool) (model.Training, bool) {
 	t := s.Training
 	ok := true
 	tr := model.Training{SeqLen: t.SeqLen, GradBytes: 4}
@@ -344,9 +346,8 @@ func (d *decoder) training(s *Scenario, gpu cluster.GPU, gpuOK bool) (model.Trai
 			d.errKey("training.tokens", "%s must be > 0 and at most %s", formatQuantity(tr.Tokens), formatQuantity(MaxTokens))
 			ok = false
 		}
-	case len(s.Phases) == 0:
-		d.errKey("training.tokens", "required: the tokens of the whole run, e.g. 15.6T (or give phases with tokens)")
-		ok = false
+	case len(s.Phases) == 0 && archOK:
+		tr.Tokens = model.ChinchillaTokensPerParam * math.Round(arch.ActiveParams())
 	}
 	if t.Precision != "" {
 		p, err := cluster.ParsePrecision(t.Precision)

@@ -161,8 +161,6 @@ func TestStrict(t *testing.T) {
 				{"t.yaml", 15, "failures.profile.gpu_fault.rate", []string{`bad number "1e-4/d"`}},
 				{"t.yaml", 15, "failures.profile.gpu_fault.recovery", []string{`bad duration "10x"`, "90s, 15m, 2h, 54d"}},
 			}},
-		{"missing tokens", strings.Replace(small, "  tokens: 1T\n", "", 1), nil,
-			[]wantErr{{"t.yaml", 9, "training.tokens", []string{"required"}}}},
 		{"missing batch", strings.Replace(small, "  global_batch: 64\n", "", 1), nil,
 			[]wantErr{{"t.yaml", 9, "training.global_batch", []string{"required", "global_batch_tokens"}}}},
 		{"missing GPU and GPU count", strings.Replace(small, "  gpu: h100-sxm\n  gpus: 64\n", "  gpus_per_node: 8\n", 1), nil,
@@ -669,5 +667,19 @@ func TestRecomputeAuto(t *testing.T) {
 				t.Errorf("%s: %v fits, yet auto chose %v", c.par, less.Recompute, l.Recompute)
 			}
 		}
+	}
+}
+
+// TestDefaultTokens: a scenario without training.tokens (or phases) runs
+// the compute-optimal length, 20 tokens per active parameter.
+func TestDefaultTokens(t *testing.T) {
+	const y = "name: t\nmodel: llama3-8b\ncluster: {gpu: h100-sxm, gpus: 64}\ntraining: {seq_len: 8192, global_batch: 64}\n"
+	spec, _, err := Load(strings.NewReader(y), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Llama 3 8B: 8,030,261,248 parameters (the released checkpoint).
+	if got, want := spec.Step.Training.Tokens, 20*8030261248.0; got != want {
+		t.Errorf("tokens %.6g, want %.6g", got, want)
 	}
 }

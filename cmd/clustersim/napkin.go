@@ -9,12 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/sim/model"
 )
 
-// chinchillaTokensPerParam is the compute-optimal ratio of Hoffmann et al.
-// 2022 ("Training Compute-Optimal Large Language Models"), about 20 tokens
-// per parameter (reference/published.yaml, napkin).
-const chinchillaTokensPerParam = 20
+// chinchillaTokensPerParam is the compute-optimal ratio (model's doc).
+const chinchillaTokensPerParam = model.ChinchillaTokensPerParam
 
 // flopThreshold is the 1e26-operation training-compute line used by the
 // 2023 US Executive Order 14110 (§4.2) for reporting requirements.

@@ -130,6 +130,12 @@ func (a Arch) mlaParams() float64 {
 	return p
 }
 
+// ChinchillaTokensPerParam is the compute-optimal ratio of Hoffmann et al.
+// 2022 ("Training Compute-Optimal Large Language Models"), about 20 tokens
+// per parameter (reference/published.yaml, napkin): the run length a
+// scenario gets when it does not say (20 tokens per active parameter).
+const ChinchillaTokensPerParam = 20
+
 // ActiveParams is the parameters one token uses: every parameter of a dense
 // model; a MoE model's attention, dense and shared blocks, routers, TopK
 // routed experts per MoE layer, the embedding and the head.
