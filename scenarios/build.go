@@ -91,6 +91,11 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	for _, ph := range s.Phases {
 		maxGPUs = max(maxGPUs, deref(ph.GPUs, 0))
 	}
+	if s.Cluster.GPUsPerNode == nil && maxGPUs >= 1 && maxGPUs < gpn && gpn%maxGPUs == 0 {
+		// A job on part of one server (1, 2 or 4 of its 8 GPUs): the
+		// node is the GPUs the job has.
+		gpn = maxGPUs
+	}
 	net := deref(s.Cluster.Network, Network{})
 	nw := cluster.Network{
 		ScaleOutGbps:     float64(deref(net.ScaleOutGbps, Quantity(gpu.NICGbps))),

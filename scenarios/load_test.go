@@ -683,3 +683,22 @@ func TestDefaultTokens(t *testing.T) {
 		t.Errorf("tokens %.6g, want %.6g", got, want)
 	}
 }
+
+// TestPartialNode: a job on 1, 2 or 4 GPUs of an 8-GPU server loads as one
+// node of that many GPUs; 12 GPUs (a node and a half) are still refused.
+func TestPartialNode(t *testing.T) {
+	const y = "name: t\nmodel: {layers: 12, hidden: 1024, ffn_hidden: 4096, heads: 16, vocab: 32000}\n" +
+		"cluster: {gpu: h100-sxm, gpus: %d}\ntraining: {seq_len: 4096, global_batch: 48}\n"
+	for _, n := range []int{1, 2, 4} {
+		spec, _, err := Load(strings.NewReader(fmt.Sprintf(y, n)), "t.yaml")
+		if err != nil {
+			t.Fatalf("%d GPUs: %v", n, err)
+		}
+		if c := spec.Step.Cluster; c.GPUsPerNode != n || c.Nodes() != 1 {
+			t.Errorf("%d GPUs: %d per node, %d nodes", n, c.GPUsPerNode, c.Nodes())
+		}
+	}
+	if _, _, err := Load(strings.NewReader(fmt.Sprintf(y, 12)), "t.yaml"); err == nil || !strings.Contains(err.Error(), "must be a multiple of gpus_per_node (8)") {
+		t.Errorf("12 GPUs: %v", err)
+	}
+}
