@@ -31,6 +31,13 @@ const (
 	NVFP4
 )
 
+// FP16Alias is accepted for BF16: mixed precision with fp16 products (as
+// Megatron-LM, OPT and GPT-NeoX trained) runs at the same dense
+// tensor-core rate as bf16 on every GPU of the catalog (NVIDIA A100, H100
+// and Blackwell datasheets list equal fp16 and bf16 TFLOPS), and dynamic
+// loss scaling adds one scalar check per step.
+const FP16Alias = "fp16"
+
 // NumPrecisions is the number of precisions; they are 0 … NumPrecisions-1.
 const NumPrecisions = 4
 
@@ -58,6 +65,9 @@ func ParsePrecision(s string) (Precision, error) {
 		if t == name {
 			return Precision(i), nil
 		}
+	}
+	if t == FP16Alias {
+		return BF16, nil
 	}
 	return 0, &UnknownNameError{Kind: "precision", Name: s, Valid: PrecisionNames()}
 }

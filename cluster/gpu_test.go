@@ -148,7 +148,8 @@ func TestPrecision(t *testing.T) {
 		{"mxfp8", MXFP8, false},
 		{"NVFP4", NVFP4, false},
 		{"fp4", 0, true}, // the recipe is named nvfp4
-		{"fp16", 0, true},
+		{"fp16", BF16, false}, // accepted as bf16 (FP16Alias)
+		{"fp32", 0, true},
 		{"", 0, true},
 	}
 	for _, tt := range tests {

@@ -356,7 +356,7 @@ func (d *decoder) training(s *Scenario, arch model.Arch, archOK bool, gpu cluste
 	}
 	if t.Precision != "" {
 		p, err := cluster.ParsePrecision(t.Precision)
-		if err != nil || p.String() != t.Precision {
+		if err != nil || p.String() != t.Precision && t.Precision != cluster.FP16Alias {
 			d.errKey("training.precision", "%s", oneOf("precision", t.Precision, cluster.PrecisionNames()))
 			ok = false
 		}

@@ -263,7 +263,7 @@ training:
   seq_len: 8192
   global_batch: 64
   tokens: -1
-  precision: fp16
+  precision: fp32
 model: llama3-8b
 cluster:
   gpu: h100-pcie
