@@ -147,7 +147,7 @@ func TestPrecision(t *testing.T) {
 		{" FP8 ", FP8, false},
 		{"mxfp8", MXFP8, false},
 		{"NVFP4", NVFP4, false},
-		{"fp4", 0, true}, // the recipe is named nvfp4
+		{"fp4", 0, true},      // the recipe is named nvfp4
 		{"fp16", BF16, false}, // accepted as bf16 (FP16Alias)
 		{"fp32", 0, true},
 		{"", 0, true},
