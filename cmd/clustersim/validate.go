@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -16,9 +17,10 @@ import (
 
 // validateOptions are validate's flags.
 type validateOptions struct {
-	format  format
-	group   string // only the groups with this prefix
-	summary bool   // only the per-group table
+	format   format
+	group    string // only the groups with this prefix
+	summary  bool   // only the per-group table
+	measured string // a user's file of published rows instead of the shipped cases
 }
 
 func newValidateCmd(io *streams) *cobra.Command {
@@ -48,8 +50,9 @@ has a group (source/gpu/precision); the table ends with every group's row
 count, mean absolute error, worst row and counts of unmodelled and refused
 rows, and the Spearman rank correlation of predicted against measured step
 time for each vTrain model.`,
-		Example: "  clustersim validate --summary\n  clustersim validate --group vtrain\n  clustersim validate --format json",
-		Args:    positional(cobra.NoArgs),
+		Example: "  clustersim validate --summary\n  clustersim validate --group vtrain\n  clustersim validate --format json\n" +
+			"  clustersim validate --measured my-runs.yaml   # your published runs, in measured.yaml's schema",
+		Args: positional(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return run(cmd.Context(), o)
 		},
@@ -57,12 +60,23 @@ time for each vTrain model.`,
 	addFormatFlag(cmd.Flags(), &o.format)
 	cmd.Flags().StringVar(&o.group, "group", "", "only the groups whose name starts with this prefix (e.g. vtrain, nemo24.07/h100)")
 	cmd.Flags().BoolVar(&o.summary, "summary", false, "print only the per-group table (and the rank correlations)")
+	cmd.Flags().StringVar(&o.measured, "measured", "", "validate the rows of this file (measured.yaml's schema: see README, Validating your own runs) instead of the shipped cases")
 	return cmd
 }
 
 func runValidate(ctx context.Context, io *streams, o *validateOptions) error {
+	all := validation.All()
+	if o.measured != "" {
+		data, err := os.ReadFile(o.measured)
+		if err != nil {
+			return usagef("--measured: %v", err)
+		}
+		if all, err = validation.MeasuredCases(data, o.measured); err != nil {
+			return usagef("%v", err)
+		}
+	}
 	var cases []validation.Case
-	for _, c := range validation.All() {
+	for _, c := range all {
 		if strings.HasPrefix(c.Group, o.group) {
 			cases = append(cases, c)
 		}

@@ -75,6 +75,12 @@
 // (a layout that does not fit in memory, say) is listed as "refused" with
 // the reason: a failure to count and show, not to hide.
 //
+// MeasuredCases takes a user's file in the same schema (`clustersim
+// validate --measured FILE`): rows of a NeMo or Megatron-Bridge source take
+// that source's recipe, any other source this recipe under the group
+// "published/GPU/precision"; gpus_per_node defaults to the GPU's, and
+// tokens_per_s_per_gpu may stand in for step_time_s.
+//
 // # Recipe: vTrain rows (VIA-Research/vTrain data/ground_truth_*.csv)
 //
 // What the vTrain repository states about its runs is in

@@ -119,11 +119,17 @@ func loadMeasured() ([]measuredRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseMeasured(data, measuredFile)
+}
+
+// parseMeasured parses rows in measured.yaml's schema from data, strictly;
+// file names the data in errors.
+func parseMeasured(data []byte, file string) ([]measuredRow, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var rows []measuredRow
 	if err := dec.Decode(&rows); err != nil {
-		return nil, fmt.Errorf("validation: %s: %w", measuredFile, err)
+		return nil, fmt.Errorf("validation: %s: %w", file, err)
 	}
 	return rows, nil
 }

@@ -18,6 +18,7 @@ const (
 	srcBridge      = "megatron-bridge"
 	srcVTrainOne   = "vtrain-single"
 	srcVTrainMulti = "vtrain-multi"
+	srcPublished   = "published" // rows of a user's file (MeasuredCases) from another source
 	vtrainSource   = "VIA-Research/vTrain@f8dda8473a48b373b1d25f51f52d685bff5150c5:"
 )
 
@@ -57,6 +58,9 @@ func measuredSource(src string) (string, error) {
 	return "", fmt.Errorf("validation: %s: no recipe for source %q", measuredFile, src)
 }
 
+// stepFromTokensNote marks a step time derived from a published throughput.
+const stepFromTokensNote = "step time derived from tokens/s/GPU (global_batch·seq_len/(tokens_per_s_per_gpu·gpus)), not published"
+
 // nemoLlama2FLOPsPerToken is NVIDIA's model-FLOPs count per token for the
 // Llama 2 family, as NeMo computes "model TFLOP/s" (NVIDIA/NeMo
 // nemo/utils/flops_formulas.py, llama2(), in its 2024 form):
@@ -81,9 +85,39 @@ func measuredCases() ([]Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	return casesOf(rows, measuredFile, false)
+}
+
+// MeasuredCases maps the rows of a user's file in measured.yaml's schema
+// (the shipped file's keys; unknown keys are errors) to cases, by the same
+// recipe as the shipped rows: NeMo and Megatron-Bridge sources by theirs,
+// any other source by the Megatron-Core recipe of the package doc, in
+// groups "published/GPU/precision". A row needs id, gpu, gpus, model (a
+// built-in name or an inline mapping), precision, seq_len, global_batch, tp,
+// pp, cp and one of step_time_s or tokens_per_s_per_gpu. file names the
+// data in errors.
+func MeasuredCases(data []byte, file string) ([]Case, error) {
+	rows, err := parseMeasured(data, file)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("validation: %s: no rows (want a YAML list of rows with measured.yaml's keys)", file)
+	}
+	return casesOf(rows, file, true)
+}
+
+// casesOf maps rows to cases; other sources are allowed (as srcPublished)
+// only in a user's file.
+func casesOf(rows []measuredRow, file string, other bool) ([]Case, error) {
 	var cs []Case
-	for _, r := range rows {
-		c, err := measuredCase(r)
+	for i, r := range rows {
+		if other {
+			if err := r.complete(); err != nil {
+				return nil, fmt.Errorf("validation: %s: row %d (%s): %w", file, i+1, r.ID, err)
+			}
+		}
+		c, err := measuredCase(r, file, other)
 		if err != nil {
 			return nil, err
 		}
@@ -92,8 +126,31 @@ func measuredCases() ([]Case, error) {
 	return cs, nil
 }
 
-func measuredCase(r measuredRow) (Case, error) {
+// complete checks that a user's row has what the recipe reads.
+func (r measuredRow) complete() error {
+	var miss []string
+	for _, f := range []struct {
+		key string
+		ok  bool
+	}{{"id", r.ID != ""}, {"gpu", r.GPU != ""}, {"gpus", r.GPUs > 0}, {"model", r.Model.Builtin != "" || r.Model.Layers > 0 || r.MoE},
+		{"precision", r.Precision != ""}, {"seq_len", r.SeqLen > 0}, {"global_batch", r.GlobalBatch > 0},
+		{"tp", r.TP > 0}, {"pp", r.PP > 0}, {"cp", r.CP > 0},
+		{"step_time_s or tokens_per_s_per_gpu", r.StepTimeS != nil || r.TokensPerSPerGPU != nil || r.ModelTFLOPSPerGPU != nil}} {
+		if !f.ok {
+			miss = append(miss, f.key)
+		}
+	}
+	if len(miss) > 0 {
+		return fmt.Errorf("missing or not positive: %s", strings.Join(miss, ", "))
+	}
+	return nil
+}
+
+func measuredCase(r measuredRow, file string, other bool) (Case, error) {
 	src, err := measuredSource(r.Source)
+	if err != nil && other {
+		src, err = srcPublished, nil
+	}
 	if err != nil {
 		return Case{}, err
 	}
@@ -107,14 +164,17 @@ func measuredCase(r measuredRow) (Case, error) {
 	case r.StepTimeS != nil:
 		m.Published = *r.StepTimeS
 		if r.StepTimeDerived != nil && *r.StepTimeDerived {
-			c.Note = "step time derived from tokens/s/GPU (global_batch·seq_len/(tokens_per_s_per_gpu·gpus)), not published"
+			c.Note = stepFromTokensNote
 		}
+	case r.TokensPerSPerGPU != nil && *r.TokensPerSPerGPU > 0:
+		m.Published = float64(r.GlobalBatch) * float64(r.SeqLen) / (*r.TokensPerSPerGPU * float64(r.GPUs))
+		c.Note = stepFromTokensNote
 	case r.ModelTFLOPSPerGPU != nil && r.Model.Builtin == "" && r.Model.Layers > 0 && r.Model.MLP == "swiglu":
 		perStep := nemoLlama2FLOPsPerToken(r.Model, r.SeqLen) * float64(r.SeqLen) * float64(r.GlobalBatch)
 		m.Published = perStep / (*r.ModelTFLOPSPerGPU * 1e12 * float64(r.GPUs))
 		c.Note = fmt.Sprintf("step time from the published %g model TFLOPS/GPU by NeMo's llama2 FLOPs formula (non-causal attention)", *r.ModelTFLOPSPerGPU)
 	default:
-		return Case{}, fmt.Errorf("validation: %s: %s: neither step_time_s nor a Llama 2 style model with model_tflops_per_gpu", measuredFile, r.ID)
+		return Case{}, fmt.Errorf("validation: %s: %s: neither step_time_s, tokens_per_s_per_gpu nor a Llama 2 style model with model_tflops_per_gpu", file, r.ID)
 	}
 	c.Metrics = []Metric{m}
 	if r.MoE {
@@ -135,7 +195,10 @@ func measuredScenario(r measuredRow) *scenarios.Scenario {
 		s.Model = scenarios.Model{Layers: m.Layers, Hidden: m.Hidden, FFNHidden: m.FFNHidden, Heads: m.Heads,
 			KVHeads: ptr(m.KVHeads), Vocab: m.Vocab, MLP: m.MLP, TiedEmbeddings: ptr(m.TiedEmbeddings)}
 	}
-	s.Cluster = scenarios.Cluster{GPU: r.GPU, GPUs: r.GPUs, GPUsPerNode: ptr(min(r.GPUsPerNode, r.GPUs))}
+	s.Cluster = scenarios.Cluster{GPU: r.GPU, GPUs: r.GPUs}
+	if r.GPUsPerNode > 0 { // else the GPU's own (a user's file may leave it out)
+		s.Cluster.GPUsPerNode = ptr(min(r.GPUsPerNode, r.GPUs))
+	}
 	tp := r.TP
 	zero := 1
 	if r.FSDP != nil && *r.FSDP > 0 {
