@@ -258,11 +258,14 @@ func (d *decoder) arch(m Model) (model.Arch, bool) {
 		return a, true
 	}
 	ok := true
-	for _, k := range []string{"layers", "hidden", "ffn_hidden", "heads", "vocab"} {
+	for _, k := range []string{"layers", "hidden", "heads"} {
 		if !d.has("model." + k) {
-			d.errKey("model."+k, "required in an inline model (which needs layers, hidden, ffn_hidden, heads and vocab)")
+			d.errKey("model."+k, "required in an inline model (which needs layers, hidden and heads)")
 			ok = false
 		}
+	}
+	if !ok {
+		return model.Arch{}, false // the rest would only repeat the gap
 	}
 	a := model.Arch{
 		Name:           "custom",
@@ -281,6 +284,12 @@ func (d *decoder) arch(m Model) (model.Arch, bool) {
 			ok = false
 		}
 		a.MLP = mlp
+	}
+	if !d.has("model.ffn_hidden") {
+		a.FFNHidden = model.DefaultFFNHidden(a.MLP, a.Hidden)
+	}
+	if !d.has("model.vocab") {
+		a.Vocab = model.DefaultVocab
 	}
 	a.Dropout = deref(m.Dropout, a.MLP == model.GELU)
 	a.HeadDimSize = deref(m.HeadDim, 0)

@@ -175,9 +175,10 @@ func TestStrict(t *testing.T) {
 				{"t.yaml", 9, "parallelism.recompute", []string{`unknown recompute "fulll" (did you mean "full"?); valid: auto, none, selective, full`}},
 				{"t.yaml", 10, "parallelism.zero", []string{"must be 0, 1, 2 or 3"}},
 			}},
+		{"inline model without heads", edit(2, "model: {layers: 2, hidden: 128}"), nil,
+			[]wantErr{{"t.yaml", 2, "model.heads", []string{"required in an inline model (which needs layers, hidden and heads)"}}}},
 		{"inline model", edit(2, "model: {layers: 0, hidden: 100, ffn_hidden: 3, heads: 3}"), nil,
 			[]wantErr{
-				{"t.yaml", 2, "model.vocab", []string{"required"}},
 				{"t.yaml", 2, "model.layers", []string{"must be > 0"}},
 				{"t.yaml", 2, "model.heads", []string{"must divide hidden (100)"}},
 			}},
@@ -700,5 +701,30 @@ func TestPartialNode(t *testing.T) {
 	}
 	if _, _, err := Load(strings.NewReader(fmt.Sprintf(y, 12)), "t.yaml"); err == nil || !strings.Contains(err.Error(), "must be a multiple of gpus_per_node (8)") {
 		t.Errorf("12 GPUs: %v", err)
+	}
+}
+
+// TestInlineModelDefaults: an inline model without ffn_hidden or vocab takes
+// Megatron-LM's defaults: 4·hidden (gelu), ⌊(8·hidden/3)/64⌋·64 (swiglu),
+// and the padded GPT-2 vocabulary.
+func TestInlineModelDefaults(t *testing.T) {
+	for _, c := range []struct {
+		mlp       string
+		hidden    int
+		wantFFN   int
+		wantVocab int
+	}{
+		{"gelu", 2048, 8192, 51200},
+		{"swiglu", 4096, 10880, 51200}, // 8·4096/3 = 10922.7 → 170·64
+		{"swiglu", 8192, 21824, 51200}, // 21845.3 → 341·64
+	} {
+		y := fmt.Sprintf("name: t\nmodel: {layers: 4, hidden: %d, heads: 16, mlp: %s}\ncluster: {gpu: h100-sxm, gpus: 8}\ntraining: {seq_len: 2048, global_batch: 64}\n", c.hidden, c.mlp)
+		spec, _, err := Load(strings.NewReader(y), "t.yaml")
+		if err != nil {
+			t.Fatalf("%s %d: %v", c.mlp, c.hidden, err)
+		}
+		if a := spec.Step.Arch; a.FFNHidden != c.wantFFN || a.Vocab != c.wantVocab {
+			t.Errorf("%s %d: ffn %d vocab %d, want %d %d", c.mlp, c.hidden, a.FFNHidden, a.Vocab, c.wantFFN, c.wantVocab)
+		}
 	}
 }

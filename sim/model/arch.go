@@ -33,6 +33,22 @@ func (m MLP) String() string {
 	return fmt.Sprintf("MLP(%d)", int(m))
 }
 
+// DefaultFFNHidden is Megatron-LM's feed-forward width when a model does not
+// give one (megatron/training/arguments.py): 4·hidden, and for a gated MLP
+// two thirds of that rounded down to a multiple of 64, which keeps the
+// parameter count of the ungated MLP.
+func DefaultFFNHidden(m MLP, hidden int) int {
+	if m == GELU {
+		return 4 * hidden
+	}
+	return 4 * hidden * 2 / 3 / 64 * 64
+}
+
+// DefaultVocab is the vocabulary a model gets when it does not give one: the
+// GPT-2 BPE tokenizer's 50,257 entries padded to 51,200, as Megatron-LM's
+// SC21 paper (arXiv:2104.04473 §5.1) and the gpt3-175b built-in use.
+const DefaultVocab = 51200
+
 // MLPNames lists the accepted MLP kinds: swiglu and gelu, then the
 // aliases, sorted.
 func MLPNames() []string {
