@@ -33,10 +33,10 @@ type Model struct {
 
 	Layers         int    `yaml:"layers"`                    // required
 	Hidden         int    `yaml:"hidden"`                    // required
-	FFNHidden      int    `yaml:"ffn_hidden"`                // required
+	FFNHidden      int    `yaml:"ffn_hidden,omitempty"`      // default: Megatron-LM's (model.DefaultFFNHidden)
 	Heads          int    `yaml:"heads"`                     // required
 	KVHeads        *int   `yaml:"kv_heads,omitempty"`        // default: heads
-	Vocab          int    `yaml:"vocab"`                     // required
+	Vocab          int    `yaml:"vocab,omitempty"`           // default: model.DefaultVocab
 	MLP            string `yaml:"mlp,omitempty"`             // swiglu (default) | gelu
 	TiedEmbeddings *bool  `yaml:"tied_embeddings,omitempty"` // default false
 	Dropout        *bool  `yaml:"dropout,omitempty"`         // default: true for gelu, false for swiglu

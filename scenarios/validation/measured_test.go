@@ -2,6 +2,7 @@ package validation
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -51,6 +52,19 @@ func TestMeasuredCases(t *testing.T) {
 	} {
 		if _, err := MeasuredCases([]byte(c.doc), "mine.yaml"); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "mine.yaml") {
 			t.Errorf("%q: error %v, want %q", c.doc, err, c.want)
+		}
+	}
+}
+
+// TestMeasuredCasesRefuseBadMeasurements: a measurement that is not a
+// positive finite number is refused with its key.
+func TestMeasuredCasesRefuseBadMeasurements(t *testing.T) {
+	const row = "- {id: x, gpu: h100, gpus: 8, model: llama3-8b, precision: bf16, seq_len: 4096, global_batch: 8, tp: 1, pp: 1, cp: 1, %s}\n"
+	for _, m := range []string{"step_time_s: -1", "step_time_s: .nan", "step_time_s: .inf", "tokens_per_s_per_gpu: 0"} {
+		_, err := MeasuredCases([]byte(fmt.Sprintf(row, m)), "mine.yaml")
+		key, _, _ := strings.Cut(m, ":")
+		if err == nil || !strings.Contains(err.Error(), key+": ") || !strings.Contains(err.Error(), "positive, finite") {
+			t.Errorf("%s: %v", m, err)
 		}
 	}
 }

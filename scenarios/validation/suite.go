@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/clustersim/clustersim/scenarios"
@@ -143,6 +144,14 @@ func (r measuredRow) complete() error {
 	if len(miss) > 0 {
 		return fmt.Errorf("missing or not positive: %s", strings.Join(miss, ", "))
 	}
+	for _, f := range []struct {
+		key string
+		v   *float64
+	}{{"step_time_s", r.StepTimeS}, {"tokens_per_s_per_gpu", r.TokensPerSPerGPU}, {"model_tflops_per_gpu", r.ModelTFLOPSPerGPU}} {
+		if f.v != nil && !(*f.v > 0 && !math.IsInf(*f.v, 1)) {
+			return fmt.Errorf("%s: %v must be a positive, finite measurement", f.key, *f.v)
+		}
+	}
 	return nil
 }
 
@@ -193,7 +202,10 @@ func measuredScenario(r measuredRow) *scenarios.Scenario {
 	} else {
 		m := r.Model
 		s.Model = scenarios.Model{Layers: m.Layers, Hidden: m.Hidden, FFNHidden: m.FFNHidden, Heads: m.Heads,
-			KVHeads: ptr(m.KVHeads), Vocab: m.Vocab, MLP: m.MLP, TiedEmbeddings: ptr(m.TiedEmbeddings)}
+			Vocab: m.Vocab, MLP: m.MLP, TiedEmbeddings: ptr(m.TiedEmbeddings)}
+		if m.KVHeads > 0 { // else heads (a user's file may leave it out)
+			s.Model.KVHeads = ptr(m.KVHeads)
+		}
 	}
 	s.Cluster = scenarios.Cluster{GPU: r.GPU, GPUs: r.GPUs}
 	if r.GPUsPerNode > 0 { // else the GPU's own (a user's file may leave it out)
