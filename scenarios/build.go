@@ -456,6 +456,7 @@ func (d *decoder) training(s *Scenario, arch model.Arch, archOK bool, gpu cluste
 		}
 		tr.GroupedGEMM = gk
 	}
+	tr.MoEHostSync = deref(t.MoEHostSync, false)
 	tr.HostOverheadS = model.DefaultHostOverheadS
 	if t.HostOverheadUS != nil {
 		v := float64(*t.HostOverheadUS)

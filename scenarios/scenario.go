@@ -140,6 +140,8 @@ type Training struct {
 	MoEDispatcher string `yaml:"moe_dispatcher,omitempty"` // alltoall (default) | deepep
 	// GroupedGEMM is how the experts' grouped products run.
 	GroupedGEMM string `yaml:"grouped_gemm,omitempty"` // single-launch (default) | multi-stream
+	// MoEHostSync reads each MoE layer's token counts on the host.
+	MoEHostSync *bool `yaml:"moe_host_sync,omitempty"` // default false (sync-free)
 }
 
 // Stragglers is the noise model (step.Noise) and the number of noisy steps

@@ -79,6 +79,7 @@ func moeCase(c Case, r measuredRow) Case {
 	}
 	if containerBefore(r.Source, 26, 6) {
 		s.Training.GroupedGEMM = "multi-stream"
+		s.Training.MoEHostSync = ptr(true)
 	}
 	if strings.Contains(name, "w/ MTP") { // "DeepSeekV3 (w/ MTP)"; the others say w/o or nothing
 		s.Training.MTPLayers = ptr(1)

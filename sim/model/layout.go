@@ -174,6 +174,13 @@ type Training struct {
 	// gradients is a kernel of its own.
 	GradAccumulation GradAccumulation
 	Attention        Attention
+	// MoEHostSync says that each MoE layer's forward pass reads its token
+	// counts per expert on the host before the dispatch all-to-all (a
+	// device-to-host synchronisation), as Megatron-Core's alltoall
+	// dispatcher does for dropless routing with expert parallelism
+	// (cuda_sync_point "before_ep_alltoall", or "before_permutation_1"
+	// with a capacity factor) unless it runs sync-free.
+	MoEHostSync bool
 	// HostOverheadS is the framework's CPU time to issue one kernel or
 	// collective, seconds: a pass whose kernels are shorter than their
 	// launches waits for the host (see DefaultHostOverheadS).

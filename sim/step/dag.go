@@ -40,6 +40,10 @@ type task struct {
 	// collectives it drives) or a pure dependency marker: the host issues
 	// nothing for it.
 	inner bool
+	// sync makes the host wait for the task to finish before it issues the
+	// next one (a device-to-host copy the framework reads, such as a MoE
+	// dispatcher's token counts): the next task starts one issue after it.
+	sync bool
 }
 
 // span is a task placed in time.
@@ -95,6 +99,9 @@ func evaluate(tasks []task, issue, slow float64) timeline {
 		}
 		end := start + t.dur
 		ends[i] = end
+		if t.sync {
+			host = max(host, end+issue)
+		}
 		free[t.stream] = end
 		tl.spans[i] = span{name: t.name, stream: t.stream, start: start, end: end}
 		if t.stream == computeStream {

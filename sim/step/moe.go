@@ -355,6 +355,11 @@ func (k *coster) moeForward() {
 	E := float64(m.Experts)
 	k.add(task{name: "router", stream: computeStream, kind: kCompute, dur: k.gpu.GEMMTime(k.rows, E, h, cluster.BF16)})
 	k.mem("router top-k", 12*k.rows*E, cluster.Reduce)
+	if k.t.MoEHostSync {
+		// The token counts per expert to the host, for the all-to-all's
+		// split sizes and the grouped product's group sizes.
+		k.add(task{name: "token counts to host", stream: computeStream, kind: kCompute, dur: k.gpu.MemoryTime(8*E, cluster.Stream), sync: true})
+	}
 	copies := k.rows * float64(m.TopK) * k.moe.busiest
 	k.mem("permute", 4*copies*h, cluster.Stream)
 	d := k.side(k.exchange("dispatch all-to-all", true), k.prev)

@@ -129,3 +129,25 @@ func TestPairedSlowdown(t *testing.T) {
 		t.Errorf("paired parts %v, want compute %g and no exposed all-to-all", got, want)
 	}
 }
+
+// TestMoEHostSync: reading the token counts on the host makes each MoE
+// layer's forward pass wait for the GPU once; with selective recompute
+// there is one forward per MoE layer and micro batch, so the step grows
+// by at least one host launch per MoE layer per micro batch and by no more
+// than the whole pass after the sync issued at the host's pace.
+func TestMoEHostSync(t *testing.T) {
+	s := moeSpec(t, 0, 0)
+	off := LayerPassCosts(s)
+	s.Training.MoEHostSync = true
+	on := LayerPassCosts(s)
+	d := on.MoELayerForward.Total() - off.MoELayerForward.Total()
+	if h := s.Training.HostOverheadS; d < h {
+		t.Errorf("MoE layer forward %.1f µs longer with the sync, want at least one launch (%.0f µs)", d*1e6, h*1e6)
+	}
+	if d > 40*s.Training.HostOverheadS {
+		t.Errorf("MoE layer forward %.1f µs longer with the sync: more than the layer's launches", d*1e6)
+	}
+	if on.MoELayerBackward != off.MoELayerBackward {
+		t.Errorf("backward changed: %+v vs %+v", on.MoELayerBackward, off.MoELayerBackward)
+	}
+}
