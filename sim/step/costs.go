@@ -146,19 +146,26 @@ func LowerBoundFrom(s Spec, pc PassCosts) (float64, error) {
 }
 
 // wantBuckets says whether lean costs (LowerBoundFrom's) need chunk ch's
-// buckets.
+// buckets: the first chunk's, and under ZB-H1 and DualPipe only for ZeRO-3
+// (workBound's parameter gathers).
 func wantBuckets(l model.Layout, lean bool, ch int) bool {
 	if !lean {
 		return true
 	}
-	return ch == 0 && wantDP(l, lean)
+	return ch == 0 && (!zeroBubble(l) || l.ZeRO == 3)
 }
 
 // wantDP says whether lean costs need the data-parallel collectives at
 // all: the ZB-H1 and DualPipe bound (workBound) reads only the passes, the
-// transfers and the optimizer.
+// transfers and the optimizer, unless the collectives cannot hide (ZeRO-2
+// and ZeRO-3, or no dp_comm_overlap).
 func wantDP(l model.Layout, lean bool) bool {
-	return !lean || l.PipeSchedule != model.SchedZBH1 && l.PipeSchedule != model.SchedDualPipe
+	return !lean || !zeroBubble(l) || l.ZeRO >= 2 || !l.DPOverlap
+}
+
+// zeroBubble reports whether l runs ZB-H1 or DualPipe.
+func zeroBubble(l model.Layout) bool {
+	return l.PipeSchedule == model.SchedZBH1 || l.PipeSchedule == model.SchedDualPipe
 }
 
 func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {

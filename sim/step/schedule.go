@@ -1,6 +1,10 @@
 package step
 
-import "github.com/clustersim/clustersim/sim/model"
+import (
+	"sync"
+
+	"github.com/clustersim/clustersim/sim/model"
+)
 
 // chunkOf is the model chunk (index into Costs.Forward) that chunk c of
 // stage r runs: c·pp + r, or for DualPipe stage r (c = 0) and stage pp−1−r
@@ -82,6 +86,20 @@ func dualPipeCosts(co *Costs) {
 // expert-parallel all-to-alls, which the bound therefore leaves out.
 // LowerBound uses it for the zero-bubble schedules, whose head and drain
 // differ from 1F1B's.
+//
+// The data-parallel collectives add what the simulation cannot hide
+// whatever the order of the passes (plan.tail and replica.z3Issue, counted
+// per pass by zeroBubbleCounts):
+//
+//   - ZeRO-2 without dp_comm_overlap: every backward pass is followed by its
+//     chunk's gradient collective, on the stage's critical path;
+//   - ZeRO-0/1 without dp_comm_overlap: the gradient collectives after the
+//     last pass, and (ZeRO-1/2) the parameter all-gathers after the
+//     optimizer;
+//   - ZeRO-2 with dp_comm_overlap and ZeRO-3: the stage's data-parallel
+//     stream runs one collective at a time (a gradient reduce-scatter per
+//     backward pass; under ZeRO-3 also its chunk's parameter gathers before
+//     every pass), and the optimizer follows its last one.
 func (co Costs) workBound() float64 {
 	p, m := co.PP, float64(co.MicroBatches)
 	// head[r]: the first micro batch's forward passes and transfers
@@ -94,22 +112,95 @@ func (co Costs) workBound() float64 {
 	for r := p - 2; r >= 0; r-- {
 		tail[r] = tail[r+1] + co.Forward[r+1].Total() + co.P2P[r]
 	}
+	counts := zeroBubbleCounts(co.Schedule, p, co.MicroBatches)
 	best := 0.0
 	for r := 0; r < p; r++ {
-		var w float64
+		var w, opt float64
 		if co.Schedule == model.SchedDualPipe {
 			o := p - 1 - r
 			noEP := func(c PassCost) float64 { return c.Total() - c.EP }
 			w = m / 2 * (noEP(co.Forward[r]) + noEP(co.Backward[r]) + noEP(co.Forward[o]) + noEP(co.Backward[o]))
-			w += co.Optimizer[r] + co.Optimizer[o] + min(head[r], tail[r])
+			opt = co.Optimizer[r] + co.Optimizer[o]
+			w += opt + min(head[r], tail[r])
 		} else {
 			for c := 0; c < co.VirtualStages; c++ {
 				j := c*p + r
 				w += m * (co.Forward[j].Total() + co.Backward[j].Total())
 			}
-			w += co.Optimizer[r] + head[r]
+			opt = co.Optimizer[r]
+			w += opt + head[r]
 		}
-		best = max(best, w)
+		stream := 0.0
+		for c, n := range counts[r] {
+			// the chunk's data-parallel costs: stage r's own, or for
+			// DualPipe's second chunk stage pp−1−r's (dualPipeCosts)
+			s := r
+			if c == 1 {
+				s = p - 1 - r
+			}
+			grad, gather := co.Grad[s][0], co.Gather[s][0]
+			switch {
+			case co.ZeRO == 3:
+				var g, rd float64
+				for _, b := range co.Buckets[s][0] {
+					g += b.Gather
+					rd += b.Reduce
+				}
+				stream += float64(n.passes)*g + float64(n.backward)*rd
+			case co.ZeRO == 2 && co.DPOverlap:
+				stream += float64(n.backward) * grad
+			case co.ZeRO == 2:
+				w += float64(n.backward) * grad
+			}
+			if !co.DPOverlap && co.ZeRO <= 1 {
+				w += grad
+			}
+			if !co.DPOverlap && (co.ZeRO == 1 || co.ZeRO == 2) {
+				w += gather
+			}
+		}
+		best = max(best, w, stream+opt)
 	}
 	return best
 }
+
+// passCount is how many passes a stage runs of one chunk, and how many of
+// them are backward passes.
+type passCount struct{ passes, backward int }
+
+// zeroBubbleCounts counts, per stage and chunk of a ZB-H1 or DualPipe
+// schedule of p stages and m micro batches, the passes the stage runs (a
+// DualPipe overlapped pair once, for its forward chunk, as the simulation
+// issues ZeRO-3's gathers for it) and the backward ones among them (split
+// input-gradient, weight-gradient and full backward passes: those the
+// simulation follows with the chunk's gradient collective). ZB-H1 runs a
+// forward, an input-gradient and a weight-gradient pass per micro batch;
+// DualPipe's counts are read off its schedule, once per (p, m).
+func zeroBubbleCounts(kind model.PipeSchedule, p, m int) [][]passCount {
+	if kind != model.SchedDualPipe {
+		out := make([][]passCount, p)
+		for r := range out {
+			out[r] = []passCount{{3 * m, 2 * m}}
+		}
+		return out
+	}
+	key := [2]int{p, m}
+	if c, ok := dualPipeCounts.Load(key); ok {
+		return c.([][]passCount)
+	}
+	out := make([][]passCount, p)
+	for r := range out {
+		out[r] = make([]passCount, 2)
+		for _, o := range model.ScheduleDualPipe(r, p, m) {
+			out[r][o.Chunk].passes++
+			if o.Backward {
+				out[r][o.Chunk].backward++
+			}
+		}
+	}
+	dualPipeCounts.Store(key, out)
+	return out
+}
+
+// dualPipeCounts caches zeroBubbleCounts of DualPipe by (p, m).
+var dualPipeCounts sync.Map
