@@ -135,8 +135,7 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 
 // LowerBoundFrom is NewCostsFrom(s, pc).LowerBound() without the costs the
 // bound does not read (the buckets of chunks other than each stage's
-// first, and all of them under ZB-H1 and DualPipe): what a layout search
-// ranks its candidates by.
+// first): what a layout search ranks its candidates by.
 func LowerBoundFrom(s Spec, pc PassCosts) (float64, error) {
 	co, err := newCostsFrom(s, pc, true)
 	if err != nil {
@@ -146,26 +145,9 @@ func LowerBoundFrom(s Spec, pc PassCosts) (float64, error) {
 }
 
 // wantBuckets says whether lean costs (LowerBoundFrom's) need chunk ch's
-// buckets: the first chunk's, and under ZB-H1 and DualPipe only for ZeRO-3
-// (workBound's parameter gathers).
-func wantBuckets(l model.Layout, lean bool, ch int) bool {
-	if !lean {
-		return true
-	}
-	return ch == 0 && (!zeroBubble(l) || l.ZeRO == 3)
-}
-
-// wantDP says whether lean costs need the data-parallel collectives at
-// all: the ZB-H1 and DualPipe bound (workBound) reads only the passes, the
-// transfers and the optimizer, unless the collectives cannot hide (ZeRO-2
-// and ZeRO-3, or no dp_comm_overlap).
-func wantDP(l model.Layout, lean bool) bool {
-	return !lean || !zeroBubble(l) || l.ZeRO >= 2 || !l.DPOverlap
-}
-
-// zeroBubble reports whether l runs ZB-H1 or DualPipe.
-func zeroBubble(l model.Layout) bool {
-	return l.PipeSchedule == model.SchedZBH1 || l.PipeSchedule == model.SchedDualPipe
+// buckets: only the first chunk's are read by the bound.
+func wantBuckets(lean bool, ch int) bool {
+	return !lean || ch == 0
 }
 
 func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
@@ -276,11 +258,8 @@ func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
 			n /= float64(l.TP)
 			co.ChunkParams[r][ch] = n
 			stage += n
-			if !wantDP(l, lean) {
-				continue
-			}
 			co.Grad[r][ch], co.Gather[r][ch] = price(n)
-			if !wantBuckets(l, lean, ch) {
+			if !wantBuckets(lean, ch) {
 				continue
 			}
 			co.Buckets[r][ch] = buckets(j, K, chunks[j], pc, lp/tp, a.EmbeddingParams()/tp, (a.HeadParams()+float64(a.Hidden))/tp, price)

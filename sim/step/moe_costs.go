@@ -127,9 +127,7 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
 			ps := params[j]
 			n := ps.Dense + ps.Expert
 			co.ChunkParams[r][ch] = n
-			if wantDP(l, lean) {
-				co.Grad[r][ch], co.Gather[r][ch] = priceSplit(ps.Dense, ps.Expert)
-			}
+			co.Grad[r][ch], co.Gather[r][ch] = priceSplit(ps.Dense, ps.Expert)
 			frac := 1.0 // dense share of the chunk's parameters
 			if n > 0 {
 				frac = ps.Dense / n
@@ -152,7 +150,7 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
 				}
 				return priceSplit(x*frac, x*(1-frac))
 			}
-			if wantBuckets(l, lean, ch) {
+			if wantBuckets(lean, ch) {
 				co.Buckets[r][ch] = buckets(j, K, chunks[j], lpc, per, emb, head, price)
 			}
 			if l.ZeRO >= 1 {
