@@ -344,6 +344,7 @@ func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity flo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var bounder step.Bounder
 			for {
 				lo := int(next.Add(stride) - stride)
 				if lo >= len(cands) || ctx.Err() != nil {
@@ -364,7 +365,7 @@ func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity flo
 					}
 					sp := base
 					sp.Layout = cd.l
-					lb, err := step.LowerBoundFrom(sp, passes(sp))
+					lb, err := bounder.LowerBound(sp, passes(sp))
 					if err != nil {
 						errs[w] = fmt.Errorf("plan: costs of %+v: %w", cd.l, err)
 						return

@@ -144,6 +144,54 @@ func LowerBoundFrom(s Spec, pc PassCosts) (float64, error) {
 	return co.LowerBound(), nil
 }
 
+// Bounder is LowerBoundFrom for the many layouts of one job (a layout
+// search: specs that differ only in their layout) that reuses the costs of
+// the last few layouts: the costs do not depend on the pipeline schedule,
+// nor on the ZeRO stage beyond whether it is 0, so a search's nearby
+// candidates that differ only in those (and in the switches between them,
+// such as tp_comm_overlap) price their passes and collectives once. The
+// bounds are LowerBoundFrom's. Not safe for concurrent use; the zero
+// value is ready.
+type Bounder struct {
+	recent [bounderSize]struct {
+		l  model.Layout
+		pc PassCosts
+		co Costs
+		ok bool
+	}
+	next int
+}
+
+// bounderSize is how many costs a Bounder keeps: ZeRO 0 and ZeRO ≥ 1,
+// each with tp_comm_overlap off and on.
+const bounderSize = 4
+
+// LowerBound is LowerBoundFrom(s, pc).
+func (b *Bounder) LowerBound(s Spec, pc PassCosts) (float64, error) {
+	l := s.Layout
+	l.ZeRO = min(l.ZeRO, 1)
+	l.PipeSchedule = model.Sched1F1B
+	var co Costs
+	found := false
+	for i := range b.recent {
+		if e := &b.recent[i]; e.ok && e.l == l && e.pc == pc {
+			co, found = e.co, true
+			break
+		}
+	}
+	if !found {
+		var err error
+		if co, err = newCostsFrom(s, pc, true); err != nil {
+			return 0, err
+		}
+		e := &b.recent[b.next]
+		e.l, e.pc, e.co, e.ok = l, pc, co, true
+		b.next = (b.next + 1) % bounderSize
+	}
+	co.ZeRO, co.Schedule = s.Layout.ZeRO, s.Layout.PipeSchedule
+	return co.LowerBound(), nil
+}
+
 // wantBuckets says whether lean costs (LowerBoundFrom's) need chunk ch's
 // buckets: only the first chunk's are read by the bound.
 func wantBuckets(lean bool, ch int) bool {

@@ -153,6 +153,43 @@ func TestZeroBubbleBound(t *testing.T) {
 	t.Logf("%d layouts", n)
 }
 
+// TestBounder: the bounds a Bounder reuses costs for are LowerBoundFrom's,
+// over consecutive layouts that differ in their ZeRO stage and schedule
+// (reused) and in their micro batch and pipeline (priced again).
+func TestBounder(t *testing.T) {
+	a := model.Arch{Name: "twenty", Layers: 20, Hidden: 4096, FFNHidden: 14336, Heads: 32, KVHeads: 8, Vocab: 32000, MLP: model.SwiGLU}
+	var b Bounder
+	n := 0
+	for _, pp := range []int{2, 4} {
+		for _, mb := range []int{1, 2} {
+			for _, zero := range []int{0, 1, 2, 3} {
+				for _, sched := range []model.PipeSchedule{model.Sched1F1B, model.SchedZBH1, model.SchedDualPipe} {
+					l := model.Layout{TP: 2, PP: pp, CP: 1, DP: 8, MicroBatch: mb, VirtualStages: 1, SequenceParallel: true,
+						ZeRO: zero, DPOverlap: true, PipeSchedule: sched}
+					s := Spec{Arch: a, Layout: l, Training: model.Training{SeqLen: 2048, GlobalBatch: 128, GradBytes: 4},
+						Cluster: h100Cluster(t, 2*pp*8)}
+					pc := LayerPassCosts(s)
+					want, err := LowerBoundFrom(s, pc)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := b.LowerBound(s, pc)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got != want {
+						t.Errorf("pp %d mb %d ZeRO %d %v: Bounder %v, LowerBoundFrom %v", pp, mb, zero, sched, got, want)
+					}
+					n++
+				}
+			}
+		}
+	}
+	if n != 48 {
+		t.Errorf("%d layouts, want 48", n)
+	}
+}
+
 // TestCostsMatchSimulate: the chunk passes Costs reports are the ones the
 // simulation runs (a one-stage step is its passes plus its tail).
 func TestCostsMatchSimulate(t *testing.T) {
