@@ -1,25 +1,42 @@
 package step
 
 import (
+	"sync"
+
 	"github.com/clustersim/clustersim/sim"
 	"github.com/clustersim/clustersim/sim/model"
 )
 
 // pipeline is the static part of one replica's step: the order of passes on
-// every stage, their noiseless durations, and who feeds whom. Passes are
-// numbered flat: pass i of stage r is r·n + i, with n the most passes any
-// stage runs (2·m·v for 1F1B; stages of DualPipe run different numbers,
-// and the slots past a stage's last pass are unused).
+// every stage and who feeds whom (its shape), and the passes' noiseless
+// durations and transfers.
 type pipeline struct {
+	*shape
+	dur   []float64    // noiseless seconds of each pass
+	delay [][2]float64 // point-to-point transfer from each producer
+	// outDelay[k][j] is delay's transfer to cons[k][j], kept beside cons
+	// for the event handler.
+	outDelay [][2]float64
+}
+
+// shape is the order of passes on every stage and who feeds whom, which
+// depend only on the stages, chunks, micro batches and schedule: steps of
+// the same shape share it (shapeFor). Passes are numbered flat: pass i of
+// stage r is r·n + i, with n the most passes any stage runs (2·m·v for
+// 1F1B; stages of DualPipe run different numbers, and the slots past a
+// stage's last pass are unused). It is never modified once built.
+type shape struct {
 	p, v, m, n int
 	ops        [][]model.Op
-	dur        []float64    // noiseless seconds of each pass
-	prod       [][2]int32   // the passes whose outputs this pass needs, -1 if none (two for DualPipe's overlapped pairs)
-	delay      [][2]float64 // point-to-point transfer from each producer
-	cons       [][2]int32   // the passes that need this pass's output, -1 if none
-	gather     []int16      // the chunk whose parameter gather this pass waits for (its first forward), -1 if none
-	firstFwd   [][]int      // per stage, per chunk: position of its first forward pass
-	lastBwd    [][]int      // per stage, per chunk: position of the pass that completes its gradients
+	prod       [][2]int32 // the passes whose outputs this pass needs, -1 if none (two for DualPipe's overlapped pairs)
+	cons       [][2]int32 // the passes that need this pass's output, -1 if none
+	gather     []int16    // the chunk whose parameter gather this pass waits for (its first forward), -1 if none
+	inputs     []int8     // how many producers each pass has
+	firstFwd   [][]int    // per stage, per chunk: position of its first forward pass
+	lastBwd    [][]int    // per stage, per chunk: position of the pass that completes its gradients
+	// replicas keeps released replicas' buffers (and their engines'
+	// tables) for the next step of this shape.
+	replicas sync.Pool
 }
 
 // position maps chunk c of stage r to its place in the model's order of
@@ -52,7 +69,72 @@ func (q position) at(j, c int) (stage, chunk int) {
 }
 
 func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o model.Op) float64, delay func(from, to int) float64) *pipeline {
-	pl := &pipeline{p: p, v: v, m: m}
+	sh := shapeFor(p, v, m, kind)
+	n := sh.n
+	pl := &pipeline{shape: sh, dur: make([]float64, p*n), delay: make([][2]float64, p*n), outDelay: make([][2]float64, p*n)}
+	for r, ops := range sh.ops {
+		for i, o := range ops {
+			k := r*n + i
+			pl.dur[k] = dur(r, o)
+			for slot, src := range sh.prod[k] {
+				if src >= 0 {
+					d := delay(int(src)/n, r)
+					pl.delay[k][slot] = d
+					j := 0
+					if sh.cons[src][0] != int32(k) {
+						j = 1
+					}
+					pl.outDelay[src][j] = d
+				}
+			}
+		}
+	}
+	return pl
+}
+
+// shapeKey is what a shape depends on.
+type shapeKey struct {
+	p, v, m int
+	kind    model.PipeSchedule
+}
+
+// shapes keeps the shapes built, up to maxShapes of them, each of at most
+// maxShapePasses passes: a layout search simulates many layouts of a few
+// dozen shapes.
+var shapes struct {
+	sync.Mutex
+	m map[shapeKey]*shape
+}
+
+const (
+	maxShapes      = 256
+	maxShapePasses = 1 << 20
+)
+
+// shapeFor returns the shape of p stages, v chunks each and m micro
+// batches under schedule kind, from shapes when it was built before.
+func shapeFor(p, v, m int, kind model.PipeSchedule) *shape {
+	key := shapeKey{p, v, m, kind}
+	shapes.Lock()
+	sh := shapes.m[key]
+	shapes.Unlock()
+	if sh != nil {
+		return sh
+	}
+	sh = newShape(p, v, m, kind)
+	if p*sh.n <= maxShapePasses {
+		shapes.Lock()
+		if shapes.m == nil || len(shapes.m) >= maxShapes {
+			shapes.m = map[shapeKey]*shape{}
+		}
+		shapes.m[key] = sh
+		shapes.Unlock()
+	}
+	return sh
+}
+
+func newShape(p, v, m int, kind model.PipeSchedule) *shape {
+	pl := &shape{p: p, v: v, m: m}
 	pl.ops = make([][]model.Op, p)
 	for r := range pl.ops {
 		pl.ops[r] = model.ScheduleFor(kind, r, p, v, m)
@@ -88,11 +170,10 @@ func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o mod
 			}
 		}
 	}
-	pl.dur = make([]float64, p*n)
-	pl.delay = make([][2]float64, p*n)
 	pl.prod = make([][2]int32, p*n)
 	pl.cons = make([][2]int32, p*n)
 	pl.gather = make([]int16, p*n)
+	pl.inputs = make([]int8, p*n)
 	for k := range pl.prod {
 		pl.prod[k], pl.cons[k], pl.gather[k] = [2]int32{-1, -1}, [2]int32{-1, -1}, -1
 	}
@@ -112,12 +193,12 @@ func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o mod
 		}
 		src := pos[ps][dir][pc][mb]
 		pl.prod[k][slot] = src
+		pl.inputs[k]++
 		if pl.cons[src][0] < 0 {
 			pl.cons[src][0] = int32(k)
 		} else {
 			pl.cons[src][1] = int32(k)
 		}
-		pl.delay[k][slot] = delay(ps, r)
 	}
 	for r := 0; r < p; r++ {
 		pl.firstFwd[r] = make([]int, chunks)
@@ -127,7 +208,6 @@ func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o mod
 		}
 		for i, o := range pl.ops[r] {
 			k := r*n + i
-			pl.dur[k] = dur(r, o)
 			if !o.Backward && pl.firstFwd[r][o.Chunk] < 0 {
 				pl.firstFwd[r][o.Chunk] = i
 				pl.gather[k] = int16(o.Chunk)
@@ -181,7 +261,14 @@ type replica struct {
 	z3Ready    []float64 // per pass: parameters gathered
 }
 
+// newReplica returns a replica of pl's step, with the buffers of one of
+// its shape's released replicas when there is one. Every field is set by
+// run, setupReplica and the caller (factor, agReady) before it is read.
 func newReplica(pl *pipeline) *replica {
+	if x, ok := pl.replicas.Get().(*replica); ok {
+		x.pl = pl
+		return x
+	}
 	total := pl.p * pl.n
 	return &replica{
 		pl:      pl,
@@ -195,6 +282,14 @@ func newReplica(pl *pipeline) *replica {
 		z3Free:  make([]float64, pl.p),
 		z3Ready: make([]float64, total),
 	}
+}
+
+// release hands x's buffers back to its shape for the next replica; x
+// is not used again.
+func (x *replica) release() {
+	sh := x.pl.shape
+	x.pl, x.z3Buckets = nil, nil
+	sh.replicas.Put(x)
 }
 
 func make2(rows, cols int) [][]float64 {
@@ -216,13 +311,7 @@ func (x *replica) run() {
 	}
 	for k := range x.done {
 		x.done[k] = -1
-		var pending int8
-		for _, j := range x.pl.prod[k] {
-			if j >= 0 {
-				pending++
-			}
-		}
-		x.st[k] = passState{pending: pending, dur: x.pl.dur[k]*x.factor[k] + x.extra[k]}
+		x.st[k] = passState{pending: x.pl.inputs[k], dur: x.pl.dur[k]*x.factor[k] + x.extra[k]}
 	}
 	if x.zero3 {
 		for r := range x.next {
@@ -322,16 +411,14 @@ func (x *replica) Handle(r int) {
 		x.z3Reduce(r, k, now)
 	}
 	x.try(r, now)
-	for _, c := range pl.cons[k] {
+	for j, c := range pl.cons[k] {
 		if c < 0 {
 			break
 		}
-		slot := 0
-		if pl.prod[c][1] == int32(k) {
-			slot = 1
-		}
 		cst := &x.st[c]
-		cst.arrival = max(cst.arrival, now+pl.delay[c][slot])
+		if a := now + pl.outDelay[k][j]; a > cst.arrival {
+			cst.arrival = a // times are finite and not negative: max without its NaN and signed-zero cases
+		}
 		cst.pending--
 		cs := int(c) / pl.n
 		if cst.pending == 0 && int(x.next[cs]) == int(c)-cs*pl.n {

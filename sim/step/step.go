@@ -288,6 +288,7 @@ func Simulate(ctx context.Context, s Spec) (Result, error) {
 	if s.Trace {
 		res.Timeline = pn.timeline(x, tails)
 	}
+	x.release()
 
 	// The noisy steps.
 	samples := max(s.Samples, 1)
@@ -426,6 +427,7 @@ func (pn *plan) noisyStep(k int) float64 {
 				}
 			}
 			maxDone[w], z3[w] = md, zf
+			x.release()
 		}(w)
 	}
 	wg.Wait()

@@ -363,3 +363,32 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 }
+
+// TestSharedShapes: steps of one pipeline shape share its order of passes
+// and reuse each other's replica buffers, and simulate as they do alone:
+// a ZeRO-3 step with stragglers, then a ZeRO-1 one of the same shape, then
+// the first again give the first's result twice.
+func TestSharedShapes(t *testing.T) {
+	a := llama405(t)
+	a.Layout.ZeRO, a.Layout.DP, a.Cluster = 3, 16, h100Cluster(t, 2048)
+	a.Training.GlobalBatch = 256
+	b := a
+	b.Layout.ZeRO, b.Layout.DPOverlap, b.Noise = 1, false, Noise{}
+	first, err := Simulate(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Simulate(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Simulate(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first, again) {
+		t.Errorf("the same step after another of its shape: %+v\nfirst: %+v", again, first)
+	}
+	if shapeFor(16, 8, 16, a.Layout.PipeSchedule) != shapeFor(16, 8, 16, b.Layout.PipeSchedule) {
+		t.Error("two steps of one shape do not share it")
+	}
+}
