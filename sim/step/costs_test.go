@@ -82,20 +82,20 @@ func TestLowerBound(t *testing.T) {
 // TestZeroBubbleBound checks the ZB-H1 and DualPipe bound (workBound)
 // against the event simulation without noise, as TestLowerBound does for
 // 1F1B: a 20-layer model on 2, 4, 10 and 11 stages (uneven first and last
-// chunks), fewer micro batches than stages and four per stage, every ZeRO
+// chunks), fewer micro batches than stages, two and four per stage, every ZeRO
 // stage with and without dp_comm_overlap. The bound never exceeds the
 // simulated step and the lean costs give the same bound. Under ZeRO-2 and
 // ZeRO-3, where the data-parallel collectives dominate the step, it counts
 // them and stays above half of it (it left them out before: 12% of the
 // simulated step here, under 2% on some of Llama 3 405B's layouts); under
-// ZeRO-0/1 within 15% of it.
+// ZeRO-0/1 within 20% of it.
 func TestZeroBubbleBound(t *testing.T) {
 	a := model.Arch{Name: "twenty", Layers: 20, Hidden: 4096, FFNHidden: 14336, Heads: 32, KVHeads: 8, Vocab: 32000, MLP: model.SwiGLU}
 	n := 0
 	worst, worstName := [2]float64{1, 1}, [2]string{} // ZeRO-0/1, ZeRO-2/3
 	for _, sched := range []model.PipeSchedule{model.SchedZBH1, model.SchedDualPipe} {
 		for _, pp := range []int{2, 4, 10, 11} {
-			for _, perStage := range []int{0, 4} { // micro batches per stage; 0: pp/2
+			for _, perStage := range []int{0, 2, 4} { // micro batches per stage; 0: pp/2
 				for _, tp := range []int{1, 8} {
 					for _, zero := range []int{0, 1, 2, 3} {
 						for _, overlap := range []bool{false, true} {
@@ -144,7 +144,7 @@ func TestZeroBubbleBound(t *testing.T) {
 	if n < 300 {
 		t.Errorf("only %d layouts simulated", n)
 	}
-	for k, want := range []float64{0.85, 0.5} {
+	for k, want := range []float64{0.8, 0.5} {
 		if worst[k] < want {
 			t.Errorf("loosest ZeRO-%d/%d bound is %.1f%% of the simulated step (%s), want >= %.0f%%", 2*k, 2*k+1, 100*worst[k], worstName[k], 100*want)
 		}
