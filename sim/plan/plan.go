@@ -405,6 +405,10 @@ func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity flo
 		go func() {
 			defer wg.Done()
 			var bounder step.Bounder
+			// the fullest GPU's memory of the layouts before, which does
+			// not depend on tp_comm_overlap (the enumeration's next loop
+			// but two)
+			fullest := map[model.Layout]float64{}
 			for {
 				lo := int(next.Add(stride) - stride)
 				if lo >= len(cands) || ctx.Err() != nil {
@@ -412,13 +416,23 @@ func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity flo
 				}
 				for i := lo; i < min(lo+int(stride), len(cands)); i++ {
 					cd := cands[i]
-					mem, err := model.StageMemory(a, cd.l, t)
-					if err != nil {
-						errs[w] = fmt.Errorf("plan: memory of %+v: %w", cd.l, err)
-						return
-					}
-					for _, m := range mem {
-						cd.mem = max(cd.mem, m.Total())
+					key := cd.l
+					key.TPOverlap = false
+					if m, ok := fullest[key]; ok {
+						cd.mem = m
+					} else {
+						mem, err := model.StageMemory(a, cd.l, t)
+						if err != nil {
+							errs[w] = fmt.Errorf("plan: memory of %+v: %w", cd.l, err)
+							return
+						}
+						for _, m := range mem {
+							cd.mem = max(cd.mem, m.Total())
+						}
+						if len(fullest) == 64 {
+							clear(fullest)
+						}
+						fullest[key] = cd.mem
 					}
 					if cd.mem > capacity {
 						continue

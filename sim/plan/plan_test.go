@@ -251,6 +251,35 @@ func TestQuietRanking(t *testing.T) {
 	}
 }
 
+// TestMemoryIgnoresTPOverlap: a layout's memory does not depend on
+// tp_comm_overlap, which lets the search price it once for both (bound).
+func TestMemoryIgnoresTPOverlap(t *testing.T) {
+	s := twenty(t).Step
+	n := 0
+	err := enumerate(s.Arch, s.Training, s.Cluster.GPUs, s.Cluster.GPUsPerNode, s.Cluster.Domain(), true, Options{MicroBatches: DefaultMicroBatches}, func(l model.Layout, reason string) error {
+		if reason != "" || !l.TPOverlap {
+			return nil
+		}
+		on, err := model.StageMemory(s.Arch, l, s.Training)
+		if err != nil {
+			return err
+		}
+		l.TPOverlap = false
+		off, err := model.StageMemory(s.Arch, l, s.Training)
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(on, off) {
+			t.Errorf("%+v: memory %v with tp_comm_overlap, %v without", l, on, off)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n < 100 {
+		t.Fatalf("%d layouts compared: %v", n, err)
+	}
+}
+
 // TestCancel: a cancelled search returns what it has and the context's
 // error.
 func TestCancel(t *testing.T) {

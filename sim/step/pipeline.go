@@ -32,8 +32,13 @@ type shape struct {
 	cons       [][2]int32 // the passes that need this pass's output, -1 if none
 	gather     []int16    // the chunk whose parameter gather this pass waits for (its first forward), -1 if none
 	inputs     []int8     // how many producers each pass has
-	firstFwd   [][]int    // per stage, per chunk: position of its first forward pass
-	lastBwd    [][]int    // per stage, per chunk: position of the pass that completes its gradients
+	// class[k] is pass k's kind (forward, backward, ... of which chunks)
+	// among classes[r] of its stage r: the passes of one class differ only
+	// in their micro batches, and last as long.
+	class    []int16
+	classes  [][]model.Op
+	firstFwd [][]int // per stage, per chunk: position of its first forward pass
+	lastBwd  [][]int // per stage, per chunk: position of the pass that completes its gradients
 	// replicas keeps released replicas' buffers (and their engines'
 	// tables) for the next step of this shape.
 	replicas sync.Pool
@@ -68,14 +73,23 @@ func (q position) at(j, c int) (stage, chunk int) {
 	return j % q.p, j / q.p
 }
 
+// newPipeline is the pipeline of shape (p, v, m, kind) with each pass of
+// stage r lasting dur(r, pass), which must not depend on the pass's micro
+// batches (it is asked once per class of passes), and each transfer from
+// stage from to stage to taking delay(from, to).
 func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o model.Op) float64, delay func(from, to int) float64) *pipeline {
 	sh := shapeFor(p, v, m, kind)
 	n := sh.n
 	pl := &pipeline{shape: sh, dur: make([]float64, p*n), delay: make([][2]float64, p*n), outDelay: make([][2]float64, p*n)}
+	var durs []float64
 	for r, ops := range sh.ops {
-		for i, o := range ops {
+		durs = durs[:0]
+		for _, o := range sh.classes[r] {
+			durs = append(durs, dur(r, o))
+		}
+		for i := range ops {
 			k := r*n + i
-			pl.dur[k] = dur(r, o)
+			pl.dur[k] = durs[sh.class[k]]
 			for slot, src := range sh.prod[k] {
 				if src >= 0 {
 					d := delay(int(src)/n, r)
@@ -174,6 +188,21 @@ func newShape(p, v, m int, kind model.PipeSchedule) *shape {
 	pl.cons = make([][2]int32, p*n)
 	pl.gather = make([]int16, p*n)
 	pl.inputs = make([]int8, p*n)
+	pl.class = make([]int16, p*n)
+	pl.classes = make([][]model.Op, p)
+	for r, ops := range pl.ops {
+		index := map[model.Op]int16{}
+		for i, o := range ops {
+			o.MicroBatch, o.PairMicroBatch = 0, 0
+			c, ok := index[o]
+			if !ok {
+				c = int16(len(pl.classes[r]))
+				index[o] = c
+				pl.classes[r] = append(pl.classes[r], o)
+			}
+			pl.class[r*n+i] = c
+		}
+	}
 	for k := range pl.prod {
 		pl.prod[k], pl.cons[k], pl.gather[k] = [2]int32{-1, -1}, [2]int32{-1, -1}, -1
 	}
