@@ -195,9 +195,8 @@ func Scaling(ctx context.Context, name string, sets []string, opt ScalingOptions
 		fixed = append(fixed, "phases=[]")
 		st.Note = fmt.Sprintf("the main phase's step alone, for all %s tokens (the scenario's phases are left out)", num(base.Step.Training.Tokens))
 	}
-	// The sizes are independent: they run scalingWorkers at a time (each
-	// search and run is parallel itself; two at once fill the other's
-	// serial stretches), each into its own place.
+	// The sizes are independent: they run scalingWorkers at a time, each
+	// into its own place.
 	st.Points = make([]ScalePoint, len(sizes))
 	specs := make([]*run.Spec, len(sizes))
 	errs := make([]error, len(sizes))
@@ -233,8 +232,11 @@ func Scaling(ctx context.Context, name string, sets []string, opt ScalingOptions
 	return st, nil
 }
 
-// scalingWorkers is how many sizes of a scaling study run at once.
-const scalingWorkers = 2
+// scalingWorkers is how many sizes of a scaling study run at once: one,
+// as each search and run is parallel itself, and ReviewOf runs the study
+// beside the trade-off's search and the figures (two at once took no less
+// time on two cores, and half again as much memory).
+const scalingWorkers = 1
 
 // scalePoint re-plans one size g: the plan's search (the same ranking as
 // `clustersim plan`: expected time to train with stragglers, top 1, the

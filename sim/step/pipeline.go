@@ -14,9 +14,6 @@ type pipeline struct {
 	*shape
 	dur   []float64    // noiseless seconds of each pass
 	delay [][2]float64 // point-to-point transfer from each producer
-	// outDelay[k][j] is delay's transfer to cons[k][j], kept beside cons
-	// for the event handler.
-	outDelay [][2]float64
 }
 
 // shape is the order of passes on every stage and who feeds whom, which
@@ -39,9 +36,6 @@ type shape struct {
 	classes  [][]model.Op
 	firstFwd [][]int // per stage, per chunk: position of its first forward pass
 	lastBwd  [][]int // per stage, per chunk: position of the pass that completes its gradients
-	// replicas keeps released replicas' buffers (and their engines'
-	// tables) for the next step of this shape.
-	replicas sync.Pool
 }
 
 // position maps chunk c of stage r to its place in the model's order of
@@ -80,7 +74,7 @@ func (q position) at(j, c int) (stage, chunk int) {
 func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o model.Op) float64, delay func(from, to int) float64) *pipeline {
 	sh := shapeFor(p, v, m, kind)
 	n := sh.n
-	pl := &pipeline{shape: sh, dur: make([]float64, p*n), delay: make([][2]float64, p*n), outDelay: make([][2]float64, p*n)}
+	pl := &pipeline{shape: sh, dur: make([]float64, p*n), delay: make([][2]float64, p*n)}
 	var durs []float64
 	for r, ops := range sh.ops {
 		durs = durs[:0]
@@ -92,13 +86,7 @@ func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o mod
 			pl.dur[k] = durs[sh.class[k]]
 			for slot, src := range sh.prod[k] {
 				if src >= 0 {
-					d := delay(int(src)/n, r)
-					pl.delay[k][slot] = d
-					j := 0
-					if sh.cons[src][0] != int32(k) {
-						j = 1
-					}
-					pl.outDelay[src][j] = d
+					pl.delay[k][slot] = delay(int(src)/n, r)
 				}
 			}
 		}
@@ -112,18 +100,16 @@ type shapeKey struct {
 	kind    model.PipeSchedule
 }
 
-// shapes keeps the shapes built, up to maxShapes of them, each of at most
-// maxShapePasses passes: a layout search simulates many layouts of a few
-// dozen shapes.
+// shapes keeps the shapes built, up to maxShapePasses passes in all (a
+// shape takes about 70 bytes a pass) and a sixteenth of that each: a
+// layout search simulates many layouts of a few dozen shapes.
 var shapes struct {
 	sync.Mutex
-	m map[shapeKey]*shape
+	m      map[shapeKey]*shape
+	passes int
 }
 
-const (
-	maxShapes      = 256
-	maxShapePasses = 1 << 20
-)
+const maxShapePasses = 1 << 20
 
 // shapeFor returns the shape of p stages, v chunks each and m micro
 // batches under schedule kind, from shapes when it was built before.
@@ -136,12 +122,15 @@ func shapeFor(p, v, m int, kind model.PipeSchedule) *shape {
 		return sh
 	}
 	sh = newShape(p, v, m, kind)
-	if p*sh.n <= maxShapePasses {
+	if n := p * sh.n; n <= maxShapePasses/16 {
 		shapes.Lock()
-		if shapes.m == nil || len(shapes.m) >= maxShapes {
-			shapes.m = map[shapeKey]*shape{}
+		if shapes.m == nil || shapes.passes+n > maxShapePasses {
+			shapes.m, shapes.passes = map[shapeKey]*shape{}, 0
 		}
-		shapes.m[key] = sh
+		if _, ok := shapes.m[key]; !ok {
+			shapes.m[key] = sh
+			shapes.passes += n
+		}
 		shapes.Unlock()
 	}
 	return sh
@@ -281,6 +270,7 @@ type replica struct {
 	factor  []float64   // time factor of each pass (noise, slow GPUs)
 	extra   []float64   // seconds added to a pass (a blocking collective), not scaled
 	agReady [][]float64 // per stage, per chunk: when its parameters are gathered
+	agBack  []float64   // agReady's rows
 	// zero3: a per-stage data-parallel stream gathering each pass's
 	// parameters ahead of it and reducing its gradients after it
 	zero3      bool
@@ -290,35 +280,52 @@ type replica struct {
 	z3Ready    []float64 // per pass: parameters gathered
 }
 
-// newReplica returns a replica of pl's step, with the buffers of one of
-// its shape's released replicas when there is one. Every field is set by
-// run, setupReplica and the caller (factor, agReady) before it is read.
+// newReplica returns a replica of pl's step, in the buffers of a released
+// replica when there is one (replicas). Every field is set here, by run,
+// by setupReplica or by the caller (factor, agReady's gathered chunks)
+// before it is read.
 func newReplica(pl *pipeline) *replica {
-	if x, ok := pl.replicas.Get().(*replica); ok {
-		x.pl = pl
-		return x
+	x, _ := replicas.Get().(*replica)
+	if x == nil {
+		x = &replica{}
 	}
 	total := pl.p * pl.n
-	return &replica{
-		pl:      pl,
-		next:    make([]int32, pl.p),
-		busy:    make([]bool, pl.p),
-		st:      make([]passState, total),
-		done:    make([]float64, total),
-		factor:  make([]float64, total),
-		extra:   make([]float64, total),
-		agReady: make2(pl.p, pl.v),
-		z3Free:  make([]float64, pl.p),
-		z3Ready: make([]float64, total),
+	x.pl = pl
+	x.next = resize(x.next, pl.p)
+	x.busy = resize(x.busy, pl.p)
+	x.st = resize(x.st, total)
+	x.done = resize(x.done, total)
+	x.factor = resize(x.factor, total)
+	x.extra = resize(x.extra, total)
+	x.z3Free = resize(x.z3Free, pl.p)
+	x.z3Ready = resize(x.z3Ready, total)
+	x.agBack = resize(x.agBack, pl.p*pl.v)
+	clear(x.agBack) // DualPipe's second chunk waits for no gather
+	x.agReady = resize(x.agReady, pl.p)
+	for r := range x.agReady {
+		x.agReady[r] = x.agBack[r*pl.v : (r+1)*pl.v : (r+1)*pl.v]
 	}
+	return x
 }
 
-// release hands x's buffers back to its shape for the next replica; x
-// is not used again.
+// replicas keeps released replicas' buffers (and their engines' tables)
+// for the next step, of whatever shape.
+var replicas sync.Pool
+
+// release hands x's buffers back for the next replica; x is not used
+// again.
 func (x *replica) release() {
-	sh := x.pl.shape
 	x.pl, x.z3Buckets = nil, nil
-	sh.replicas.Put(x)
+	replicas.Put(x)
+}
+
+// resize returns s with length n, reusing its array when it is large
+// enough (the contents are left as they are).
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
 
 func make2(rows, cols int) [][]float64 {
@@ -440,12 +447,16 @@ func (x *replica) Handle(r int) {
 		x.z3Reduce(r, k, now)
 	}
 	x.try(r, now)
-	for j, c := range pl.cons[k] {
+	for _, c := range pl.cons[k] {
 		if c < 0 {
 			break
 		}
+		slot := 0
+		if pl.prod[c][1] == int32(k) {
+			slot = 1
+		}
 		cst := &x.st[c]
-		if a := now + pl.outDelay[k][j]; a > cst.arrival {
+		if a := now + pl.delay[c][slot]; a > cst.arrival {
 			cst.arrival = a // times are finite and not negative: max without its NaN and signed-zero cases
 		}
 		cst.pending--

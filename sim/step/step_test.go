@@ -392,3 +392,34 @@ func TestSharedShapes(t *testing.T) {
 		t.Error("two steps of one shape do not share it")
 	}
 }
+
+// TestReusedReplicas: a replica's buffers, reused for a step of another
+// shape, start it as new ones do: a DualPipe step (two chunks, only the
+// first waits for its parameters) after an interleaved one whose every
+// chunk waited for its gathers.
+func TestReusedReplicas(t *testing.T) {
+	dual := llama405(t)
+	dual.Noise = Noise{}
+	dual.Layout.VirtualStages, dual.Layout.PipeSchedule = 1, model.SchedDualPipe
+	dual.Layout.DP, dual.Cluster = 64, h100Cluster(t, 8192) // 32 micro batches, 2·pp
+	dual.Layout.Recompute = model.RecomputeFull
+	runtime.GC() // empties the pool of released replicas
+	runtime.GC()
+	fresh, err := Simulate(context.Background(), dual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter := llama405(t)
+	inter.Noise, inter.Layout.PP, inter.Layout.VirtualStages, inter.Layout.DP = Noise{}, 8, 16, 256
+	inter.Layout.Recompute = model.RecomputeFull
+	if _, err := Simulate(context.Background(), inter); err != nil {
+		t.Fatal(err)
+	}
+	reused, err := Simulate(context.Background(), dual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fresh, reused) {
+		t.Errorf("after another step %+v\nfresh %+v", reused.Breakdown, fresh.Breakdown)
+	}
+}
