@@ -489,6 +489,11 @@ func noisy(s step.Spec) bool {
 	return n.CV > 0 || n.GPUCV > 0 || n.SlowNodeFraction > 0
 }
 
+// noisyBoundShare: simulateNoisy bounds a layout's noisy step with the
+// 1/noisyBoundShare of its replicas most likely to set the pace
+// (step.NoisyLowerBound) before it simulates every replica.
+const noisyBoundShare = 8
+
 // noiselessBatch is how many noiseless steps simulateNoisy prices before
 // it runs noisy ones: a noiseless step is one replica's simulation, a
 // fraction of the noisy step's several.
@@ -501,7 +506,10 @@ const noiselessBatch = 64
 // order of their noiseless step while that can still enter it (the noisy
 // mean is at least the noiseless step), dropping the rest for good (the
 // top's last step only falls). So only layouts whose noiseless step beats
-// the final top's last noisy one run noisy, however the bounds order them.
+// the final top's last noisy one run noisy, however the bounds order them;
+// and of those, once the top is full, only the ones whose noisiest
+// replicas (step.NoisyLowerBound) do not already exceed its last run
+// every replica.
 func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt Options, known []*candidate) ([]*candidate, error) {
 	workers := opt.Workers
 	if workers <= 0 {
@@ -605,9 +613,22 @@ func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt 
 			}
 			run := pending[:n]
 			pending = pending[n:]
+			limit := kth()
 			err := parallel(run, func(cd *candidate) error {
 				sp := base
 				sp.Layout = cd.l
+				if !math.IsInf(limit, 1) {
+					// the replicas that most likely set the pace first:
+					// when they already exceed the top's last, the
+					// layout is out without simulating the others
+					lb, err := step.NoisyLowerBound(ctx, sp, max(2, cd.l.DP/noisyBoundShare))
+					if err != nil {
+						return fmt.Errorf("plan: simulating %+v: %w", cd.l, err)
+					}
+					if max(lb, noiseless[pos[cd]])*(1-boundSlack) > limit {
+						return nil
+					}
+				}
 				r, err := opt.Step(ctx, sp)
 				if err != nil {
 					return fmt.Errorf("plan: simulating %+v: %w", cd.l, err)
@@ -619,6 +640,9 @@ func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt 
 				return top, err
 			}
 			for _, cd := range run {
+				if !cd.done {
+					continue // ruled out by its noisiest replicas
+				}
 				j, _ := slices.BinarySearchFunc(top, cd, better)
 				if j < opt.Top {
 					top = slices.Insert(top, j, cd)

@@ -101,7 +101,7 @@ type shapeKey struct {
 }
 
 // shapes keeps the shapes built, up to maxShapePasses passes in all (a
-// shape takes about 70 bytes a pass) and a sixteenth of that each: a
+// shape takes about 70 bytes a pass) and a quarter of that each: a
 // layout search simulates many layouts of a few dozen shapes.
 var shapes struct {
 	sync.Mutex
@@ -122,7 +122,7 @@ func shapeFor(p, v, m int, kind model.PipeSchedule) *shape {
 		return sh
 	}
 	sh = newShape(p, v, m, kind)
-	if n := p * sh.n; n <= maxShapePasses/16 {
+	if n := p * sh.n; n <= maxShapePasses/4 {
 		shapes.Lock()
 		if shapes.m == nil || shapes.passes+n > maxShapePasses {
 			shapes.m, shapes.passes = map[shapeKey]*shape{}, 0
@@ -134,6 +134,18 @@ func shapeFor(p, v, m int, kind model.PipeSchedule) *shape {
 		shapes.Unlock()
 	}
 	return sh
+}
+
+// classKey numbers op's class: its chunk, its pair's chunk and its kind,
+// below 2·chunks·16.
+func classKey(o model.Op) int {
+	k := (o.Chunk*2 + o.PairChunk) * 16
+	for i, b := range [...]bool{o.Backward, o.Split, o.Weight, o.Paired} {
+		if b {
+			k |= 1 << i
+		}
+	}
+	return k
 }
 
 func newShape(p, v, m int, kind model.PipeSchedule) *shape {
@@ -179,17 +191,17 @@ func newShape(p, v, m int, kind model.PipeSchedule) *shape {
 	pl.inputs = make([]int8, p*n)
 	pl.class = make([]int16, p*n)
 	pl.classes = make([][]model.Op, p)
+	index := make([]int16, 2*chunks*16) // by classKey: 1 + the class, 0 for none yet
 	for r, ops := range pl.ops {
-		index := map[model.Op]int16{}
+		clear(index)
 		for i, o := range ops {
-			o.MicroBatch, o.PairMicroBatch = 0, 0
-			c, ok := index[o]
-			if !ok {
-				c = int16(len(pl.classes[r]))
-				index[o] = c
+			key := classKey(o)
+			if index[key] == 0 {
+				o.MicroBatch, o.PairMicroBatch = 0, 0
 				pl.classes[r] = append(pl.classes[r], o)
+				index[key] = int16(len(pl.classes[r]))
 			}
-			pl.class[r*n+i] = c
+			pl.class[r*n+i] = index[key] - 1
 		}
 	}
 	for k := range pl.prod {

@@ -423,3 +423,42 @@ func TestReusedReplicas(t *testing.T) {
 		t.Errorf("after another step %+v\nfresh %+v", reused.Breakdown, fresh.Breakdown)
 	}
 }
+
+// TestNoisyLowerBound: the noisy steps of the replicas with the largest
+// persistent slowdowns are a lower bound of the step with every replica,
+// equal to it with all of them, and within a tenth of the stragglers' share
+// of it with an eighth (the slow GPUs set the pace).
+func TestNoisyLowerBound(t *testing.T) {
+	s := llama405(t)
+	s.Samples = 3
+	full, err := Simulate(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := 0.0
+	for _, count := range []int{1, 4, 16, 64, 128} {
+		lb, err := NoisyLowerBound(context.Background(), s, count)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lb > full.StepTime || lb < prev {
+			t.Errorf("%d replicas: bound %.6f s, step %.6f s, %d fewer replicas' %.6f s", count, lb, full.StepTime, count, prev)
+		}
+		prev = lb
+	}
+	mean := 0.0
+	for _, x := range full.Samples {
+		mean += x
+	}
+	if mean /= float64(len(full.Samples)); prev != mean {
+		t.Errorf("every replica: bound %v, mean of the samples %v", prev, mean)
+	}
+	eighth, err := NoisyLowerBound(context.Background(), s, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if straggle := full.StepTime - full.NoiselessStepTime; eighth < full.NoiselessStepTime+0.9*straggle {
+		t.Errorf("an eighth of the replicas: bound %.6f s, noiseless %.6f s, step %.6f s", eighth, full.NoiselessStepTime, full.StepTime)
+	}
+	t.Logf("noiseless %.4f s, an eighth of the replicas %.4f s, every replica %.4f s", full.NoiselessStepTime, eighth, full.StepTime)
+}
