@@ -74,7 +74,14 @@ func (q position) at(j, c int) (stage, chunk int) {
 func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o model.Op) float64, delay func(from, to int) float64) *pipeline {
 	sh := shapeFor(p, v, m, kind)
 	n := sh.n
-	pl := &pipeline{shape: sh, dur: make([]float64, p*n), delay: make([][2]float64, p*n)}
+	pl, _ := pipelines.Get().(*pipeline)
+	if pl == nil {
+		pl = &pipeline{}
+	}
+	pl.shape = sh
+	pl.dur, pl.delay = resize(pl.dur, p*n), resize(pl.delay, p*n)
+	clear(pl.dur)
+	clear(pl.delay)
 	var durs []float64
 	for r, ops := range sh.ops {
 		durs = durs[:0]
@@ -92,6 +99,16 @@ func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o mod
 		}
 	}
 	return pl
+}
+
+// pipelines keeps released pipelines' buffers for the next step.
+var pipelines sync.Pool
+
+// release hands pl's buffers back for the next pipeline; pl is not used
+// again.
+func (pl *pipeline) release() {
+	pl.shape = nil
+	pipelines.Put(pl)
 }
 
 // shapeKey is what a shape depends on.

@@ -233,21 +233,22 @@ type passCount struct{ passes, backward int }
 // input-gradient, weight-gradient and full backward passes: those the
 // simulation follows with the chunk's gradient collective). ZB-H1 runs a
 // forward, an input-gradient and a weight-gradient pass per micro batch;
-// DualPipe's counts are read off its schedule, once per (p, m).
+// DualPipe's counts are read off its schedule. Each is counted once per
+// (schedule, p, m).
 func zeroBubbleCounts(kind model.PipeSchedule, p, m int) []zbStage {
+	key := [3]int{int(kind), p, m}
+	if c, ok := zbCounts.Load(key); ok {
+		return c.([]zbStage)
+	}
+	out := make([]zbStage, p)
 	if kind != model.SchedDualPipe {
-		out := make([]zbStage, p)
 		one := []passCount{{3 * m, 2 * m}}
 		for r := range out {
 			out[r] = zbStage{chunks: one}
 		}
+		zbCounts.Store(key, out)
 		return out
 	}
-	key := [2]int{p, m}
-	if c, ok := dualPipeCounts.Load(key); ok {
-		return c.([]zbStage)
-	}
-	out := make([]zbStage, p)
 	for r := range out {
 		out[r].chunks = make([]passCount, 2)
 		ops := model.ScheduleDualPipe(r, p, m)
@@ -259,9 +260,9 @@ func zeroBubbleCounts(kind model.PipeSchedule, p, m int) []zbStage {
 		}
 		out[r].last = ops[len(ops)-1].Chunk
 	}
-	dualPipeCounts.Store(key, out)
+	zbCounts.Store(key, out)
 	return out
 }
 
-// dualPipeCounts caches zeroBubbleCounts of DualPipe by (p, m).
-var dualPipeCounts sync.Map
+// zbCounts caches zeroBubbleCounts by (schedule, p, m).
+var zbCounts sync.Map

@@ -313,6 +313,7 @@ func Simulate(ctx context.Context, s Spec) (Result, error) {
 	// that the straggler part is never negative.
 	res.StepTime = max(res.StepTime, res.NoiselessStepTime)
 	res.Breakdown.Straggler = res.StepTime - res.NoiselessStepTime
+	pn.pl.release()
 
 	a, t := s.Arch, s.Training
 	gpus := float64(s.Cluster.GPUs)
@@ -369,6 +370,7 @@ func NoisyLowerBound(ctx context.Context, s Spec, count int) (float64, error) {
 		}
 		mean += pn.noisyStepOf(k, order)
 	}
+	pn.pl.release()
 	return mean / float64(samples), nil
 }
 
