@@ -65,6 +65,17 @@ as accuracy). The page fetches nothing and prints cleanly.`,
 
 func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 	prog := newProgress(io)
+	// The validation table does not depend on the scenario: it runs beside
+	// the review.
+	type validated struct {
+		rows []validation.Row
+		err  error
+	}
+	vc := make(chan validated, 1)
+	go func() {
+		rows, err := validation.Run(ctx, validation.Cases())
+		vc <- validated{rows, err}
+	}()
 	f, err := gatherReview(ctx, o.scenario, o.sets, prog, io.limits.budget())
 	if err != nil {
 		return err
@@ -74,7 +85,8 @@ func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 		return err
 	}
 	withModelError(f.Spec, &f.Result)
-	rows, err := validation.Run(ctx, validation.Cases())
+	v := <-vc
+	rows, err := v.rows, v.err
 	if err != nil {
 		return err
 	}

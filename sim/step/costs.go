@@ -130,14 +130,14 @@ func NewCosts(s Spec) (Costs, error) {
 // NewCostsFrom is NewCosts with the passes already priced by LayerPassCosts
 // for a spec that shares the fields PassCosts depend on.
 func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
-	return newCostsFrom(s, pc, false)
+	return newCostsFrom(s, pc, false, nil)
 }
 
 // LowerBoundFrom is NewCostsFrom(s, pc).LowerBound() without the costs the
 // bound does not read (the buckets of chunks other than each stage's
 // first): what a layout search ranks its candidates by.
 func LowerBoundFrom(s Spec, pc PassCosts) (float64, error) {
-	co, err := newCostsFrom(s, pc, true)
+	co, err := newCostsFrom(s, pc, true, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -145,12 +145,13 @@ func LowerBoundFrom(s Spec, pc PassCosts) (float64, error) {
 }
 
 // Bounder is LowerBoundFrom for the many layouts of one job (a layout
-// search: specs that differ only in their layout) that reuses the costs of
-// the last few layouts: the costs do not depend on the pipeline schedule,
-// nor on the ZeRO stage beyond whether it is 0, so a search's nearby
-// candidates that differ only in those (and in the switches between them,
-// such as tp_comm_overlap) price their passes and collectives once. The
-// bounds are LowerBoundFrom's. Not safe for concurrent use; the zero
+// search: specs that differ only in their layout; one Bounder per job) that
+// remembers the data-parallel collectives it priced and reuses the costs
+// of the last few layouts: the costs do not depend on the pipeline
+// schedule, nor on the ZeRO stage beyond whether it is 0, so a search's
+// nearby candidates that differ only in those (and in the switches between
+// them, such as tp_comm_overlap) price their passes and collectives once.
+// The bounds are LowerBoundFrom's. Not safe for concurrent use; the zero
 // value is ready.
 type Bounder struct {
 	recent [bounderSize]struct {
@@ -159,7 +160,31 @@ type Bounder struct {
 		co Costs
 		ok bool
 	}
-	next int
+	next   int
+	cl     cluster.Cluster
+	prices map[priceKey]float64 // the collectives priced, on cl
+}
+
+// priceKey is a collective of the job's cluster.
+type priceKey struct {
+	op    cluster.Collective
+	g     cluster.Group
+	bytes float64
+}
+
+// collective is cl.CollectiveTime, remembered: a search's layouts reduce
+// and gather the same few sizes over the same few groups.
+func (b *Bounder) collective(op cluster.Collective, g cluster.Group, bytes float64) float64 {
+	k := priceKey{op, g, bytes}
+	if t, ok := b.prices[k]; ok {
+		return t
+	}
+	if b.prices == nil || len(b.prices) >= 1<<12 {
+		b.prices = map[priceKey]float64{}
+	}
+	t := b.cl.CollectiveTime(op, g, bytes)
+	b.prices[k] = t
+	return t
 }
 
 // bounderSize is how many costs a Bounder keeps: ZeRO 0 and ZeRO ≥ 1,
@@ -180,8 +205,11 @@ func (b *Bounder) LowerBound(s Spec, pc PassCosts) (float64, error) {
 		}
 	}
 	if !found {
+		if b.prices == nil {
+			b.cl = s.Cluster // one job: one cluster
+		}
 		var err error
-		if co, err = newCostsFrom(s, pc, true); err != nil {
+		if co, err = newCostsFrom(s, pc, true, b.collective); err != nil {
 			return 0, err
 		}
 		e := &b.recent[b.next]
@@ -198,8 +226,17 @@ func wantBuckets(lean bool, ch int) bool {
 	return !lean || ch == 0
 }
 
-func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
+// collectiveFunc prices a collective as cluster.Cluster.CollectiveTime does.
+type collectiveFunc func(op cluster.Collective, g cluster.Group, bytes float64) float64
+
+// newCostsFrom prices s's costs from its passes pc; lean leaves out what
+// the bound does not read (wantBuckets); coll prices the data-parallel
+// collectives (nil: the cluster's CollectiveTime).
+func newCostsFrom(s Spec, pc PassCosts, lean bool, coll collectiveFunc) (Costs, error) {
 	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
+	if coll == nil {
+		coll = c.CollectiveTime
+	}
 	chunks, err := l.ChunkLayers(a)
 	if err != nil {
 		return Costs{}, err
@@ -255,7 +292,7 @@ func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
 	}
 
 	if a.IsMoE() {
-		moeDataParallel(&co, s, chunks, pc, lean)
+		moeDataParallel(&co, s, chunks, pc, lean, coll)
 		return co, nil
 	}
 
@@ -274,9 +311,9 @@ func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
 				return e.grad, e.gather
 			}
 		}
-		grad = c.CollectiveTime(gradOp, dpGroup, n*float64(t.GradBytes))
+		grad = coll(gradOp, dpGroup, n*float64(t.GradBytes))
 		if l.ZeRO >= 1 {
-			gather = c.CollectiveTime(cluster.AllGather, dpGroup, n*2)
+			gather = coll(cluster.AllGather, dpGroup, n*2)
 		}
 		if memoN < len(memo) {
 			memo[memoN] = struct{ n, grad, gather float64 }{n, grad, gather}

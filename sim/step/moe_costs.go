@@ -78,7 +78,7 @@ func weightTime(tl timeline) float64 {
 // the data-parallel group as a dense model's, the routed experts over the
 // expert-data-parallel group (model.Layout.ExpertDP), and the optimizer
 // steps the local shard of each.
-func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
+func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool, coll collectiveFunc) {
 	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
 	p, v := l.PP, l.VirtualStages
 	K := len(chunks)
@@ -99,9 +99,9 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
 				return e.grad, e.gather
 			}
 		}
-		grad = c.CollectiveTime(gradOp, dpGroup, dense*gb) + c.CollectiveTime(gradOp, edp, expert*gb)
+		grad = coll(gradOp, dpGroup, dense*gb) + coll(gradOp, edp, expert*gb)
 		if l.ZeRO >= 1 {
-			gather = c.CollectiveTime(cluster.AllGather, dpGroup, dense*2) + c.CollectiveTime(cluster.AllGather, edp, expert*2)
+			gather = coll(cluster.AllGather, dpGroup, dense*2) + coll(cluster.AllGather, edp, expert*2)
 		}
 		if memoN < len(memo) {
 			memo[memoN] = priced{dense, expert, grad, gather}
