@@ -13,6 +13,7 @@ import (
 
 	"github.com/clustersim/clustersim/plots"
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/scenarios/study"
 	"github.com/clustersim/clustersim/scenarios/validation"
 	"github.com/clustersim/clustersim/sim/run"
 )
@@ -65,18 +66,19 @@ as accuracy). The page fetches nothing and prints cleanly.`,
 
 func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 	prog := newProgress(io)
-	// The validation table does not depend on the scenario: it runs beside
-	// the review.
+	// The validation table runs beside the review, sharing its steps (the
+	// reference cases include the built-in scenarios' layouts).
+	cache := &study.StepCache{}
 	type validated struct {
 		rows []validation.Row
 		err  error
 	}
 	vc := make(chan validated, 1)
 	go func() {
-		rows, err := validation.Run(ctx, validation.Cases())
+		rows, err := validation.RunWith(ctx, validation.Cases(), cache.Simulate)
 		vc <- validated{rows, err}
 	}()
-	f, err := gatherReview(ctx, o.scenario, o.sets, prog, io.limits.budget())
+	f, err := gatherReview(ctx, o.scenario, o.sets, prog, io.limits.budget(), cache)
 	if err != nil {
 		return err
 	}
