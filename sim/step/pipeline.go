@@ -26,7 +26,7 @@ type shape struct {
 	p, v, m, n int
 	ops        [][]model.Op
 	prod       [][2]int32 // the passes whose outputs this pass needs, -1 if none (two for DualPipe's overlapped pairs)
-	cons       [][2]int32 // the passes that need this pass's output, -1 if none
+	cons       [][2]int32 // the passes that need this pass's output, each times 2 plus the slot of prod it fills; -1 if none
 	gather     []int16    // the chunk whose parameter gather this pass waits for (its first forward), -1 if none
 	inputs     []int8     // how many producers each pass has
 	// class[k] is pass k's kind (forward, backward, ... of which chunks)
@@ -242,9 +242,9 @@ func newShape(p, v, m int, kind model.PipeSchedule) *shape {
 		pl.prod[k][slot] = src
 		pl.inputs[k]++
 		if pl.cons[src][0] < 0 {
-			pl.cons[src][0] = int32(k)
+			pl.cons[src][0] = int32(2*k + slot)
 		} else {
-			pl.cons[src][1] = int32(k)
+			pl.cons[src][1] = int32(2*k + slot)
 		}
 	}
 	for r := 0; r < p; r++ {
@@ -476,14 +476,11 @@ func (x *replica) Handle(r int) {
 		x.z3Reduce(r, k, now)
 	}
 	x.try(r, now)
-	for _, c := range pl.cons[k] {
-		if c < 0 {
+	for _, e := range pl.cons[k] {
+		if e < 0 {
 			break
 		}
-		slot := 0
-		if pl.prod[c][1] == int32(k) {
-			slot = 1
-		}
+		c, slot := e>>1, e&1
 		cst := &x.st[c]
 		if a := now + pl.delay[c][slot]; a > cst.arrival {
 			cst.arrival = a // times are finite and not negative: max without its NaN and signed-zero cases
