@@ -5,7 +5,8 @@
 // the work may have to be undone, and call [Engine.Cancel] when, say, a failure
 // kills in-flight work. [Engine.Run], [Engine.RunUntil] and [Engine.RunContext]
 // then fire events until the queue is empty, a time is reached, or a context
-// is done. The package uses only the standard library.
+// is done. [Parallel] runs independent simulations, one engine each, on a
+// bounded number of goroutines. The package uses only the standard library.
 //
 // # Ordering
 //

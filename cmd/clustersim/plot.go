@@ -66,7 +66,7 @@ The paths written are printed, one per line.`,
 }
 
 func runPlot(ctx context.Context, io *streams, o *plotOptions) error {
-	f, err := gatherReview(ctx, o.scenario, o.sets, newProgress(io), io.limits.budget())
+	f, err := gatherReview(ctx, o.scenario, o.sets, newProgress(io), io.limits.budget(), nil)
 	if err != nil {
 		return err
 	}

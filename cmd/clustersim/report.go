@@ -13,6 +13,7 @@ import (
 
 	"github.com/clustersim/clustersim/plots"
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/scenarios/study"
 	"github.com/clustersim/clustersim/scenarios/validation"
 	"github.com/clustersim/clustersim/sim/run"
 )
@@ -65,7 +66,19 @@ as accuracy). The page fetches nothing and prints cleanly.`,
 
 func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 	prog := newProgress(io)
-	f, err := gatherReview(ctx, o.scenario, o.sets, prog, io.limits.budget())
+	// The validation table runs beside the review, sharing its steps (the
+	// reference cases include the built-in scenarios' layouts).
+	cache := &study.StepCache{}
+	type validated struct {
+		rows []validation.Row
+		err  error
+	}
+	vc := make(chan validated, 1)
+	go func() {
+		rows, err := validation.RunWith(ctx, validation.Cases(), cache.Simulate)
+		vc <- validated{rows, err}
+	}()
+	f, err := gatherReview(ctx, o.scenario, o.sets, prog, io.limits.budget(), cache)
 	if err != nil {
 		return err
 	}
@@ -74,7 +87,8 @@ func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 		return err
 	}
 	withModelError(f.Spec, &f.Result)
-	rows, err := validation.Run(ctx, validation.Cases())
+	v := <-vc
+	rows, err := v.rows, v.err
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -124,7 +125,8 @@ func TestUtilizationAverage(t *testing.T) {
 }
 
 // TestReportSameBytes: with SOURCE_DATE_EPOCH fixing the page's date, the
-// same scenario and seed give the same page, byte for byte.
+// same scenario and seed give the same page, byte for byte, whatever the
+// number of threads (the review's studies run at once).
 func TestReportSameBytes(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", "1764720000")
 	page := func() string {
@@ -137,6 +139,10 @@ func TestReportSameBytes(t *testing.T) {
 	a, b := page(), page()
 	if a != b {
 		t.Error("two reports of the same scenario and seed differ")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	if c := page(); c != a {
+		t.Error("the report on one thread differs")
 	}
 	if !strings.Contains(a, "2025-12-03 00:00 UTC") {
 		t.Error("the page does not carry SOURCE_DATE_EPOCH's date")

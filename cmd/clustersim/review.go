@@ -23,10 +23,11 @@ type review struct {
 	rv *study.Review
 }
 
-// gatherReview runs everything the review shows, with the progress meter.
-func gatherReview(ctx context.Context, name string, sets []string, prog *progress, budget run.Budget) (*review, error) {
+// gatherReview runs everything the review shows, with the progress meter,
+// its steps shared through cache (nil: a cache of its own).
+func gatherReview(ctx context.Context, name string, sets []string, prog *progress, budget run.Budget, cache *study.StepCache) (*review, error) {
 	var once, onceS sync.Once
-	opt := study.ReviewOptions{Gather: study.GatherOptions{Budget: budget}, TradeoffTop: reviewTradeoffTop}
+	opt := study.ReviewOptions{Gather: study.GatherOptions{Budget: budget, Cache: cache}, TradeoffTop: reviewTradeoffTop}
 	if prog != nil {
 		opt.Gather.Trials = func(done, total int) {
 			once.Do(func() { prog.begin("run: Monte Carlo trials", total) })

@@ -138,7 +138,12 @@ func Gather(ctx context.Context, name string, sets []string, opt GatherOptions) 
 			f.skip("variant %q: %v", v.label, err)
 			continue
 		}
-		sr, err := run.MainStep(ctx, vs, false)
+		ms, err := vs.MainStepSpec()
+		var sr step.Result
+		if err == nil {
+			ms.Trace = false
+			sr, err = cache.Simulate(ctx, ms)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

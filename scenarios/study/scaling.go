@@ -3,10 +3,14 @@ package study
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/sim"
+	"github.com/clustersim/clustersim/sim/model"
 	"github.com/clustersim/clustersim/sim/plan"
 	"github.com/clustersim/clustersim/sim/run"
 	"github.com/clustersim/clustersim/sim/step"
@@ -98,6 +102,63 @@ type ScalingOptions struct {
 	// Progress is called after each size.
 	Progress func(done, total int)
 	Cache    *StepCache
+	// planned is a search run elsewhere at one of the sizes (ReviewOf's
+	// trade-off): that size takes its best layout from it when it searched
+	// the same step.
+	planned *pending
+}
+
+// pending is a search at gpus GPUs that may still be running: wait
+// returns it when it is done (nil when it failed).
+type pending struct {
+	gpus int
+	wait func() *searched
+}
+
+// searched is a plan search with the job and micro-batch sizes it
+// searched.
+type searched struct {
+	spec         run.Spec
+	microBatches []int
+	res          plan.Result
+}
+
+// bestFor is the best layout of the scaling study's search of spec
+// (ScalingMicroBatches, ranked by the noiseless step) and the feasible
+// layouts that search would count, read off s when s searched the same
+// step (the same model, training, cluster and batch: only the layout,
+// the stragglers, the seed and the tokens may differ, which the noiseless
+// ranking does not read), over every micro-batch size of
+// ScalingMicroBatches, completely, and ranked without stragglers a layout
+// of those sizes: that layout leads the scaling search's ranking (the
+// same candidates in the same order, fewer of them). ok is false when
+// s cannot tell.
+func (s *searched) bestFor(spec run.Spec) (best plan.Ranked, feasible int, ok bool) {
+	if s == nil || !s.res.Complete || !sameStep(s.spec.Step, spec.Step) {
+		return plan.Ranked{}, 0, false
+	}
+	for _, mb := range ScalingMicroBatches {
+		if !slices.Contains(s.microBatches, mb) {
+			return plan.Ranked{}, 0, false
+		}
+		feasible += s.res.FeasibleByMicroBatch[mb]
+	}
+	for _, r := range s.res.Quiet {
+		if slices.Contains(ScalingMicroBatches, r.MicroBatch) {
+			return r, feasible, true
+		}
+	}
+	return plan.Ranked{}, 0, false
+}
+
+// sameStep reports whether a and b are the same step but for the layout,
+// the stragglers, the seed and the tokens.
+func sameStep(a, b step.Spec) bool {
+	for _, s := range []*step.Spec{&a, &b} {
+		s.Layout, s.Noise, s.Samples, s.Seed, s.Trace = model.Layout{}, step.Noise{}, 0, 0, false
+		s.Training.Tokens = 0
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // DefaultScalingGPUs are the sizes of a scaling study: powers of two from
@@ -120,9 +181,8 @@ func Scaling(ctx context.Context, name string, sets []string, opt ScalingOptions
 	if len(sizes) == 0 {
 		sizes = DefaultScalingGPUs
 	}
-	cache := opt.Cache
-	if cache == nil {
-		cache = &StepCache{}
+	if opt.Cache == nil {
+		opt.Cache = &StepCache{}
 	}
 	base, _, err := scenarios.ResolveAnyLayout(name, sets...)
 	if err != nil {
@@ -135,59 +195,114 @@ func Scaling(ctx context.Context, name string, sets []string, opt ScalingOptions
 		fixed = append(fixed, "phases=[]")
 		st.Note = fmt.Sprintf("the main phase's step alone, for all %s tokens (the scenario's phases are left out)", num(base.Step.Training.Tokens))
 	}
-	for i, g := range sizes {
-		p := ScalePoint{GPUs: g}
-		spec, _, err := scenarios.ResolveAnyLayout(name, append(slices.Clone(fixed), fmt.Sprintf("cluster.gpus=%d", g))...)
-		if err != nil {
-			p.Reason = OneLine(shortError(err))
-			st.Points = append(st.Points, p)
-			continue
+	// The sizes are independent: they run scalingWorkers at a time, each
+	// into its own place.
+	st.Points = make([]ScalePoint, len(sizes))
+	specs := make([]*run.Spec, len(sizes))
+	errs := make([]error, len(sizes))
+	var (
+		mu   sync.Mutex
+		done int
+	)
+	sim.Parallel(ctx, len(sizes), scalingWorkers, func(i int) {
+		st.Points[i], specs[i], errs[i] = scalePoint(ctx, name, fixed, sizes[i], opt)
+		if errs[i] != nil {
+			return
 		}
-		st.GlobalBatch, st.SeqLen, st.Tokens = spec.Step.Training.GlobalBatch, spec.Step.Training.SeqLen, spec.Step.Training.Tokens
-		// Rank by the noiseless step: the plan's exact ranking with
-		// stragglers simulates every layout within the straggler share of
-		// the best (minutes at 1,024 GPUs), and layouts that close are
-		// within the model-error band of each other. The chosen layout's
-		// days below are simulated with the scenario's stragglers.
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if opt.Progress != nil {
+			opt.Progress(done, len(sizes))
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+		if sp := specs[i]; sp != nil {
+			// the last size that resolves, as the sizes in turn set them
+			t := sp.Step.Training
+			st.GlobalBatch, st.SeqLen, st.Tokens = t.GlobalBatch, t.SeqLen, t.Tokens
+		}
+	}
+	return st, nil
+}
+
+// scalingWorkers is how many sizes of a scaling study run at once: one,
+// as each search and run is parallel itself, and ReviewOf runs the study
+// beside the trade-off's search and the figures (two at once took no less
+// time on two cores, and half again as much memory).
+const scalingWorkers = 1
+
+// scalePoint re-plans one size g: the plan's search (the same ranking as
+// `clustersim plan`: expected time to train with stragglers, top 1, the
+// lower-bound pruning), or opt.planned's when it searched this step, then
+// the run with the best layout. It returns the size's spec when the
+// scenario resolves at that size, and an error only when ctx stops it.
+func scalePoint(ctx context.Context, name string, fixed []string, g int, opt ScalingOptions) (ScalePoint, *run.Spec, error) {
+	p := ScalePoint{GPUs: g}
+	spec, _, err := scenarios.ResolveAnyLayout(name, append(slices.Clone(fixed), fmt.Sprintf("cluster.gpus=%d", g))...)
+	if err != nil {
+		p.Reason = OneLine(shortError(err))
+		return p, nil, nil
+	}
+	// Rank by the noiseless step: the plan's exact ranking with
+	// stragglers simulates every layout within the straggler share of the
+	// best (minutes at 1,024 GPUs), and layouts that close are within the
+	// model-error band of each other. The chosen layout's days below are
+	// simulated with the scenario's stragglers.
+	var (
+		best     plan.Ranked
+		feasible int
+		ok       bool
+	)
+	if pl := opt.planned; pl != nil && pl.gpus == g {
+		best, feasible, ok = pl.wait().bestFor(spec)
+	}
+	if !ok {
 		quiet := spec
 		quiet.Step.Noise = step.Noise{}
 		pr, err := plan.Search(ctx, quiet, plan.Options{Top: 1, MicroBatches: ScalingMicroBatches})
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return p, nil, ctx.Err()
 		}
-		p.Feasibles = pr.Feasible
+		feasible = pr.Feasible
 		switch {
 		case err != nil:
 			p.Reason = OneLine(shortError(err))
 		case len(pr.Layouts) == 0:
 			p.Reason = infeasibleReason(spec, pr)
 		default:
-			best := pr.Layouts[0]
-			spec.Step.Layout = best.Layout
-			r, err := run.SimulateWith(ctx, spec, run.Options{Budget: opt.Budget, Step: cache.Simulate})
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				p.Reason = OneLine(shortError(err))
-				break
-			}
-			p.Feasible, p.Layout = true, layoutOf(best)
-			p.StepTimeS, p.TFLOPSPerGPU, p.MFU = r.StepTimeS, r.TFLOPSPerGPU, r.MFU
-			p.Days, p.DaysCI, p.GPUHours, p.ETTR = r.WallClockDays, r.WallClockDaysCI, r.GPUHours, r.ETTR
-			if r.EnergyMWh != nil {
-				p.EnergyMWh = r.EnergyMWh.Mean
-			}
-			if r.Cost != nil {
-				p.Cost = *r.Cost
-			}
-		}
-		st.Points = append(st.Points, p)
-		if opt.Progress != nil {
-			opt.Progress(i+1, len(sizes))
+			best, ok = pr.Layouts[0], true
 		}
 	}
-	return st, nil
+	p.Feasibles = feasible
+	if !ok {
+		return p, &spec, nil
+	}
+	spec.Step.Layout = best.Layout
+	r, err := run.SimulateWith(ctx, spec, run.Options{Budget: opt.Budget, Step: opt.Cache.Simulate})
+	if err != nil {
+		if ctx.Err() != nil {
+			return p, nil, ctx.Err()
+		}
+		p.Reason = OneLine(shortError(err))
+		return p, &spec, nil
+	}
+	p.Feasible, p.Layout = true, layoutOf(best)
+	p.StepTimeS, p.TFLOPSPerGPU, p.MFU = r.StepTimeS, r.TFLOPSPerGPU, r.MFU
+	p.Days, p.DaysCI, p.GPUHours, p.ETTR = r.WallClockDays, r.WallClockDaysCI, r.GPUHours, r.ETTR
+	if r.EnergyMWh != nil {
+		p.EnergyMWh = r.EnergyMWh.Mean
+	}
+	if r.Cost != nil {
+		p.Cost = *r.Cost
+	}
+	return p, &spec, nil
 }
 
 // infeasibleReason says why no layout fits a size: the batch when it is

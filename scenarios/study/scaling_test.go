@@ -2,7 +2,11 @@ package study
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"testing"
+
+	"github.com/clustersim/clustersim/scenarios"
 )
 
 // TestScaling405B is the acceptance of issue 9: llama3-405b re-planned at
@@ -38,5 +42,40 @@ func TestScaling405B(t *testing.T) {
 		if i > 0 && !(p.Days < st.Points[i-1].Days) {
 			t.Errorf("%d GPUs: %g days, not fewer than %g on half the GPUs", p.GPUs, p.Days, st.Points[i-1].Days)
 		}
+	}
+}
+
+// TestScalingSharesThePlan: the scaling study's point at the scenario's
+// own size, taken from the trade-off's search (as ReviewOf does), is the
+// one its own search gives.
+func TestScalingSharesThePlan(t *testing.T) {
+	spec, _, err := scenarios.ResolveAnyLayout("llama3-8b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, s, err := tradeoffSearch(context.Background(), spec, 20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := spec.Step.Cluster.GPUs
+	alone, err := Scaling(context.Background(), "llama3-8b", nil, ScalingOptions{GPUs: []int{g}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked int
+	shared, err := Scaling(context.Background(), "llama3-8b", nil, ScalingOptions{GPUs: []int{g},
+		planned: &pending{gpus: g, wait: func() *searched { asked++; return s }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(alone, shared) {
+		t.Errorf("from the trade-off's search %+v\nits own search %+v", shared.Points, alone.Points)
+	}
+	scaled, _, err := scenarios.ResolveAnyLayout("llama3-8b", "trials=20", fmt.Sprintf("cluster.gpus=%d", g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := s.bestFor(scaled); !ok || asked != 1 || !shared.Points[0].Feasible {
+		t.Errorf("the trade-off's search was not used (asked %d, usable %v): %+v", asked, ok, shared.Points[0])
 	}
 }

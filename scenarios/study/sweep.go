@@ -7,14 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/clustersim/clustersim/scenarios"
 	"github.com/clustersim/clustersim/scenarios/validation"
+	"github.com/clustersim/clustersim/sim"
 	"github.com/clustersim/clustersim/sim/run"
 )
 
@@ -201,56 +200,40 @@ func RunPoints(ctx context.Context, def Def, opt PointOptions) ([]Row, error) {
 	if !opt.NoShare {
 		cache = &StepCache{}
 	}
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	if opt.Progress != nil {
 		opt.Progress(0, count)
 	}
-	var next, finished atomic.Int64
-	var wg sync.WaitGroup
-	for range min(workers, max(count, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				j := int(next.Add(1) - 1)
-				if j >= count || ctx.Err() != nil {
-					return
-				}
-				k := opt.Shard + j*shards
-				sets := def.Point(k)
-				row := Row{Point: k, Set: ValuesOf(sets)}
-				spec, _, err := resolvePoint(def, k)
-				if err == nil {
-					var res run.Result
-					ro := run.Options{Budget: opt.Budget}
-					if cache != nil {
-						ro.Step = cache.Simulate
-					}
-					res, err = run.SimulateWith(ctx, spec, ro)
-					if err == nil {
-						WithModelError(spec, &res)
-						// what no sweep output shows: a point holds its summary only
-						res.Timeline, res.TrialWallClockDays = nil, nil
-						row.Result = &res
-					}
-				}
-				if err != nil {
-					if ctx.Err() != nil {
-						return // interrupted: the point did not finish
-					}
-					row.Error = OneLine(err)
-				}
-				rows[j], done[j] = row, true
-				if opt.Progress != nil {
-					opt.Progress(int(finished.Add(1)), count)
-				}
+	var finished atomic.Int64
+	sim.Parallel(ctx, count, opt.Workers, func(j int) {
+		k := opt.Shard + j*shards
+		sets := def.Point(k)
+		row := Row{Point: k, Set: ValuesOf(sets)}
+		spec, _, err := resolvePoint(def, k)
+		if err == nil {
+			var res run.Result
+			ro := run.Options{Budget: opt.Budget}
+			if cache != nil {
+				ro.Step = cache.Simulate
 			}
-		}()
-	}
-	wg.Wait()
+			res, err = run.SimulateWith(ctx, spec, ro)
+			if err == nil {
+				WithModelError(spec, &res)
+				// what no sweep output shows: a point holds its summary only
+				res.Timeline, res.TrialWallClockDays = nil, nil
+				row.Result = &res
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return // interrupted: the point did not finish
+			}
+			row.Error = OneLine(err)
+		}
+		rows[j], done[j] = row, true
+		if opt.Progress != nil {
+			opt.Progress(int(finished.Add(1)), count)
+		}
+	})
 	var out []Row
 	for j, r := range rows {
 		if done[j] {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/clustersim/clustersim/sim/plan"
 	"github.com/clustersim/clustersim/sim/run"
-	"github.com/clustersim/clustersim/sim/step"
 )
 
 // TradeoffPoint is one layout of the trade-off between days and memory.
@@ -46,18 +45,27 @@ const DefaultTradeoffTop = 200
 // (top <= 0: DefaultTradeoffTop) and returns each with its days and
 // memory headroom, the scenario's own layout flagged.
 func TradeoffOf(ctx context.Context, s run.Spec, top int) (*Tradeoff, error) {
+	t, _, err := tradeoffSearch(ctx, s, top, nil)
+	return t, err
+}
+
+// tradeoffSearch is TradeoffOf sharing steps through cache (nil: none),
+// and the plan's search with the job it searched.
+func tradeoffSearch(ctx context.Context, s run.Spec, top int, cache *StepCache) (*Tradeoff, *searched, error) {
 	if top <= 0 {
 		top = DefaultTradeoffTop
 	}
 	// The cloud is ranked by the failure-free step (fast: the exact
 	// straggler ranking would simulate every layout near the top few
-	// hundred with noise); the best layout is then the plan's own, ranked
-	// with stragglers as `clustersim plan` ranks (Best).
+	// hundred with noise); the best layout is the plan's own, ranked with
+	// stragglers as `clustersim plan` ranks (Best). One search gives both
+	// (plan.Options.Quiet): the enumeration, the bounds and the noiseless
+	// steps are shared.
 	//
 	// A multi-phase scenario is searched on its main phase alone, for all
 	// its tokens (as the scaling study does): the plan would otherwise
-	// run every ranked layout's whole multi-phase job. Both searches use
-	// at most SweepTrials trials.
+	// run every ranked layout's whole multi-phase job. The search uses at
+	// most SweepTrials trials.
 	s.Trials = min(s.Trials, SweepTrials)
 	if len(s.Phases) > 0 {
 		tokens := 0.0
@@ -67,41 +75,31 @@ func TradeoffOf(ctx context.Context, s run.Spec, top int) (*Tradeoff, error) {
 		s.Phases = nil
 		s.Step.Training.Tokens = tokens
 	}
-	quiet := s
-	quiet.Step.Noise = step.Noise{}
-	pr, err := plan.Search(ctx, quiet, plan.Options{Top: top})
-	if err != nil && len(pr.Layouts) == 0 {
-		return nil, err
+	opt := plan.Options{Top: 1, Quiet: top}
+	if cache != nil {
+		opt.Step = cache.Simulate
 	}
-	exact, xerr := plan.Search(ctx, s, plan.Options{Top: 1})
-	if xerr != nil && ctx.Err() != nil {
-		return nil, xerr
+	pr, err := plan.Search(ctx, s, opt)
+	if err != nil && len(pr.Quiet) == 0 {
+		return nil, nil, err
 	}
 	hbm := s.Step.Cluster.GPU.HBMGiB
 	t := &Tradeoff{GPUs: pr.GPUs, HBMGiB: hbm, Evaluated: pr.Evaluated, Feasible: pr.Feasible, Complete: pr.Complete}
-	point := func(r plan.Ranked) TradeoffPoint {
-		return TradeoffPoint{Rank: r.Rank, Layout: layoutOf(r), Days: r.WallClockDays, StepTimeS: r.StepTimeS,
-			MemoryGiB: r.MemoryGiBPerGPU, HeadroomGiB: hbm - r.MemoryGiBPerGPU}
+	point := func(r plan.Ranked) *TradeoffPoint {
+		return &TradeoffPoint{Rank: r.Rank, Layout: layoutOf(r), Days: r.WallClockDays, StepTimeS: r.StepTimeS,
+			MemoryGiB: r.MemoryGiBPerGPU, HeadroomGiB: hbm - r.MemoryGiBPerGPU, Scenario: r.Layout == s.Step.Layout}
 	}
-	for _, r := range pr.Layouts {
-		p := point(r)
-		p.Scenario = r.Layout == s.Step.Layout
-		t.Points = append(t.Points, p)
+	for _, r := range pr.Quiet {
+		t.Points = append(t.Points, *point(r))
 	}
-	if len(exact.Layouts) > 0 {
-		b := point(exact.Layouts[0])
-		b.Scenario = exact.Layouts[0].Layout == s.Step.Layout
-		t.Best = &b
-	}
-	if b := exact.Baseline; b != nil {
-		own := point(*b)
-		own.Scenario = true
-		t.OwnExact = &own
+	if len(pr.Layouts) > 0 {
+		t.Best = point(pr.Layouts[0])
 	}
 	if b := pr.Baseline; b != nil {
-		own := point(*b)
-		own.Scenario = true
-		t.Own = &own
+		t.OwnExact = point(*b)
 	}
-	return t, err
+	if b := pr.QuietBaseline; b != nil {
+		t.Own = point(*b)
+	}
+	return t, &searched{spec: s, microBatches: plan.DefaultMicroBatches, res: pr}, err
 }

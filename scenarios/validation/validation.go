@@ -228,6 +228,16 @@ func All() []Case { return append(Cases(), Suite()...) }
 // Run simulates every case (in parallel, one goroutine per case up to
 // GOMAXPROCS) and returns the rows in order.
 func Run(ctx context.Context, cases []Case) ([]Row, error) {
+	return RunWith(ctx, cases, nil)
+}
+
+// RunWith is Run with the steps simulated by sim (nil: step.Simulate): a
+// cache (scenarios/study.StepCache) shares them with the studies of a
+// report. sim must return what step.Simulate returns for the spec.
+func RunWith(ctx context.Context, cases []Case, sim func(context.Context, step.Spec) (step.Result, error)) ([]Row, error) {
+	if sim == nil {
+		sim = step.Simulate
+	}
 	rows := make([][]Row, len(cases))
 	errs := make([]error, len(cases))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -238,7 +248,7 @@ func Run(ctx context.Context, cases []Case) ([]Row, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			rows[i], errs[i] = evaluate(ctx, c)
+			rows[i], errs[i] = evaluate(ctx, c, sim)
 		}()
 	}
 	wg.Wait()
@@ -252,7 +262,7 @@ func Run(ctx context.Context, cases []Case) ([]Row, error) {
 	return out, nil
 }
 
-func evaluate(ctx context.Context, c Case) ([]Row, error) {
+func evaluate(ctx context.Context, c Case, sim func(context.Context, step.Spec) (step.Result, error)) ([]Row, error) {
 	rows := make([]Row, len(c.Metrics))
 	for i, m := range c.Metrics {
 		rows[i] = Row{Case: c.Name, Metric: m.Name, Published: m.Published, Predicted: math.NaN(), ErrorPct: math.NaN(),
@@ -277,9 +287,9 @@ func evaluate(ctx context.Context, c Case) ([]Row, error) {
 	var sr step.Result
 	var rr run.Result
 	if c.Whole {
-		rr, err = run.Simulate(ctx, spec)
+		rr, err = run.SimulateWith(ctx, spec, run.Options{Step: sim})
 	} else {
-		sr, err = step.Simulate(ctx, spec.Step)
+		sr, err = sim(ctx, spec.Step)
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()

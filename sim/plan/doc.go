@@ -59,8 +59,12 @@
 // noiseless step, which is below the noisy mean (step.Simulate rounds the
 // mean up to it), so no layout left can enter the top K. With stragglers a
 // layout's noiseless step (one replica) is simulated first and, when it
-// already exceeds the K-th best, the noisy steps (every replica) are not:
-// the ranking is exactly the one simulating every feasible layout gives
+// already exceeds the K-th best, the noisy steps (every replica) are not;
+// when it does not, the noisy steps of the eighth of its replicas most
+// likely to set the pace come next (step.NoisyLowerBound: the same draws
+// over fewer replicas, a lower bound of the noisy mean), and every replica
+// is simulated only when they too stay below the K-th best. So the
+// ranking is exactly the one simulating every feasible layout gives
 // (Options.Exhaustive does that, to check it). Simulations run in parallel,
 // each on its own engine; the result does not depend on GOMAXPROCS.
 package plan

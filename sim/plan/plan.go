@@ -36,6 +36,18 @@ type Options struct {
 	// (simulated or ruled out by their bound) with the number settled and
 	// the number feasible; it may be called from several goroutines.
 	Progress func(done, total int)
+	// Quiet, when > 0, also ranks the best Quiet layouts by the noiseless
+	// step (stragglers left out) into Result.Quiet, with the scenario's
+	// own layout ranked so in Result.QuietBaseline: what a second search
+	// of the job without stragglers would return, from the same
+	// enumeration and bounds, the ranking's noiseless steps taken from
+	// it.
+	Quiet int
+	// Step simulates each step the search ranks; nil means step.Simulate.
+	// A cache (scenarios/study.StepCache) shares them with the other
+	// studies of a job; it must return what step.Simulate returns for the
+	// spec, and must not be handed results it will mutate.
+	Step func(context.Context, step.Spec) (step.Result, error)
 }
 
 // DefaultTop is the number of layouts a search returns by default.
@@ -131,6 +143,14 @@ type Result struct {
 	// Complete is false when the search was cancelled: Layouts are then the
 	// best of what was simulated, not a proven ranking.
 	Complete bool `json:"complete"`
+	// Quiet and QuietBaseline are Options.Quiet's ranking by the
+	// noiseless step and the scenario's layout ranked so (their step
+	// times and days without stragglers).
+	Quiet         []Ranked `json:"-"`
+	QuietBaseline *Ranked  `json:"-"`
+	// FeasibleByMicroBatch counts the feasible layouts of each micro-batch
+	// size: a search over fewer sizes has these.
+	FeasibleByMicroBatch map[int]int `json:"-"`
 }
 
 // candidate is a feasible layout.
@@ -218,6 +238,10 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 		}
 	}
 	res.Feasible = len(cands)
+	res.FeasibleByMicroBatch = map[int]int{}
+	for _, cd := range cands {
+		res.FeasibleByMicroBatch[cd.l.MicroBatch]++
+	}
 	for r, n := range rejected {
 		res.Rejected = append(res.Rejected, Rejection{r, n})
 	}
@@ -229,7 +253,32 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 	}
 
 	slices.SortFunc(cands, func(x, y *candidate) int { return cmp.Or(cmp.Compare(x.lb, y.lb), cmp.Compare(x.index, y.index)) })
-	top, err := simulate(ctx, base, cands, opt)
+	if opt.Step == nil {
+		opt.Step = step.Simulate
+	}
+	quietBase := base
+	quietBase.Noise = step.Noise{}
+	var quiet, known []*candidate
+	if opt.Quiet > 0 {
+		// The ranking without stragglers runs first, on copies of the
+		// candidates; the ranking below takes its noiseless steps (or,
+		// without stragglers, its steps) from them.
+		known = make([]*candidate, len(cands))
+		for i, cd := range cands {
+			c := *cd
+			known[i] = &c
+		}
+		qopt := opt
+		qopt.Top, qopt.Progress = opt.Quiet, nil
+		quiet, err = simulateByBound(ctx, quietBase, known, qopt, nil)
+		for i, cd := range quiet {
+			res.Quiet = append(res.Quiet, ranked(cd.l, cd.step, cd.lb, cd.mem, i+1, res))
+		}
+		if err != nil {
+			return res, err
+		}
+	}
+	top, err := simulate(ctx, base, cands, opt, known)
 	for _, cd := range cands {
 		if cd.done {
 			res.Simulated++
@@ -253,16 +302,27 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 		return res, err
 	}
 	res.Complete = true
-	res.Baseline = baseline(ctx, base, res)
+	res.Baseline = baseline(ctx, base, res, res.Layouts, opt.Step)
+	if opt.Quiet > 0 {
+		res.QuietBaseline = baseline(ctx, quietBase, res, res.Quiet, opt.Step)
+	}
 	if res.DaysFrom == DaysRunSimulation {
-		for i := range res.Layouts {
-			if err := runDays(ctx, s, &res.Layouts[i]); err != nil {
-				return res, err
+		quietSpec := s
+		quietSpec.Step.Noise = step.Noise{}
+		for _, rs := range []struct {
+			s  run.Spec
+			rs []Ranked
+			b  *Ranked
+		}{{s, res.Layouts, res.Baseline}, {quietSpec, res.Quiet, res.QuietBaseline}} {
+			for i := range rs.rs {
+				if err := runDays(ctx, rs.s, &rs.rs[i], opt.Step); err != nil {
+					return res, err
+				}
 			}
-		}
-		if res.Baseline != nil {
-			if err := runDays(ctx, s, res.Baseline); err != nil {
-				return res, err
+			if rs.b != nil {
+				if err := runDays(ctx, rs.s, rs.b, opt.Step); err != nil {
+					return res, err
+				}
 			}
 		}
 	}
@@ -285,10 +345,10 @@ func closedFormExact(s run.Spec) bool {
 
 // runDays sets r's days to the run simulation's mean for s with r's
 // layout: what `clustersim run` reports for it.
-func runDays(ctx context.Context, s run.Spec, r *Ranked) error {
+func runDays(ctx context.Context, s run.Spec, r *Ranked, sim func(context.Context, step.Spec) (step.Result, error)) error {
 	s.Step.Layout = r.Layout
 	s.Step.Trace = false
-	res, err := run.Simulate(ctx, s)
+	res, err := run.SimulateWith(ctx, s, run.Options{Step: sim})
 	if err != nil {
 		return fmt.Errorf("plan: the run of %+v: %w", r.Layout, err)
 	}
@@ -344,6 +404,11 @@ func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity flo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var bounder step.Bounder
+			// the fullest GPU's memory of the layouts before, which does
+			// not depend on tp_comm_overlap (the enumeration's next loop
+			// but two)
+			fullest := map[model.Layout]float64{}
 			for {
 				lo := int(next.Add(stride) - stride)
 				if lo >= len(cands) || ctx.Err() != nil {
@@ -351,20 +416,30 @@ func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity flo
 				}
 				for i := lo; i < min(lo+int(stride), len(cands)); i++ {
 					cd := cands[i]
-					mem, err := model.StageMemory(a, cd.l, t)
-					if err != nil {
-						errs[w] = fmt.Errorf("plan: memory of %+v: %w", cd.l, err)
-						return
-					}
-					for _, m := range mem {
-						cd.mem = max(cd.mem, m.Total())
+					key := cd.l
+					key.TPOverlap = false
+					if m, ok := fullest[key]; ok {
+						cd.mem = m
+					} else {
+						mem, err := model.StageMemory(a, cd.l, t)
+						if err != nil {
+							errs[w] = fmt.Errorf("plan: memory of %+v: %w", cd.l, err)
+							return
+						}
+						for _, m := range mem {
+							cd.mem = max(cd.mem, m.Total())
+						}
+						if len(fullest) == 64 {
+							clear(fullest)
+						}
+						fullest[key] = cd.mem
 					}
 					if cd.mem > capacity {
 						continue
 					}
 					sp := base
 					sp.Layout = cd.l
-					lb, err := step.LowerBoundFrom(sp, passes(sp))
+					lb, err := bounder.LowerBound(sp, passes(sp))
 					if err != nil {
 						errs[w] = fmt.Errorf("plan: costs of %+v: %w", cd.l, err)
 						return
@@ -397,12 +472,27 @@ func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity flo
 // no candidate left can enter the top opt.Top, and returns the top. With
 // stragglers and pruning it runs simulateNoisy; otherwise
 // simulateByBound.
-func simulate(ctx context.Context, base step.Spec, cands []*candidate, opt Options) ([]*candidate, error) {
-	if n := base.Noise; !opt.Exhaustive && (n.CV > 0 || n.GPUCV > 0 || n.SlowNodeFraction > 0) {
-		return simulateNoisy(ctx, base, cands, opt)
+//
+// known, when not nil, are the candidates (in the same order) of a ranking
+// of the same job without stragglers: the noiseless steps they simulated
+// are not simulated again.
+func simulate(ctx context.Context, base step.Spec, cands []*candidate, opt Options, known []*candidate) ([]*candidate, error) {
+	if noisy(base) && !opt.Exhaustive {
+		return simulateNoisy(ctx, base, cands, opt, known)
 	}
-	return simulateByBound(ctx, base, cands, opt)
+	return simulateByBound(ctx, base, cands, opt, known)
 }
+
+// noisy reports whether s has stragglers.
+func noisy(s step.Spec) bool {
+	n := s.Noise
+	return n.CV > 0 || n.GPUCV > 0 || n.SlowNodeFraction > 0
+}
+
+// noisyBoundShare: simulateNoisy bounds a layout's noisy step with the
+// 1/noisyBoundShare of its replicas most likely to set the pace
+// (step.NoisyLowerBound) before it simulates every replica.
+const noisyBoundShare = 8
 
 // noiselessBatch is how many noiseless steps simulateNoisy prices before
 // it runs noisy ones: a noiseless step is one replica's simulation, a
@@ -416,8 +506,11 @@ const noiselessBatch = 64
 // order of their noiseless step while that can still enter it (the noisy
 // mean is at least the noiseless step), dropping the rest for good (the
 // top's last step only falls). So only layouts whose noiseless step beats
-// the final top's last noisy one run noisy, however the bounds order them.
-func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt Options) ([]*candidate, error) {
+// the final top's last noisy one run noisy, however the bounds order them;
+// and of those, once the top is full, only the ones whose noisiest
+// replicas (step.NoisyLowerBound) do not already exceed its last run
+// every replica.
+func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt Options, known []*candidate) ([]*candidate, error) {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -486,10 +579,14 @@ func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt 
 		batch := cands[next:end]
 		next = end
 		err := parallel(batch, func(cd *candidate) error {
+			if k := knownAt(known, pos[cd]); k != nil {
+				noiseless[pos[cd]] = k.step.NoiselessStepTime
+				return nil
+			}
 			sp := base
 			sp.Layout = cd.l
 			sp.Noise, sp.Samples = step.Noise{}, 1
-			r, err := step.Simulate(ctx, sp)
+			r, err := opt.Step(ctx, sp)
 			if err != nil {
 				return fmt.Errorf("plan: simulating %+v: %w", cd.l, err)
 			}
@@ -516,10 +613,23 @@ func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt 
 			}
 			run := pending[:n]
 			pending = pending[n:]
+			limit := kth()
 			err := parallel(run, func(cd *candidate) error {
 				sp := base
 				sp.Layout = cd.l
-				r, err := step.Simulate(ctx, sp)
+				if !math.IsInf(limit, 1) {
+					// the replicas that most likely set the pace first:
+					// when they already exceed the top's last, the
+					// layout is out without simulating the others
+					lb, err := step.NoisyLowerBound(ctx, sp, max(2, cd.l.DP/noisyBoundShare))
+					if err != nil {
+						return fmt.Errorf("plan: simulating %+v: %w", cd.l, err)
+					}
+					if max(lb, noiseless[pos[cd]])*(1-boundSlack) > limit {
+						return nil
+					}
+				}
+				r, err := opt.Step(ctx, sp)
 				if err != nil {
 					return fmt.Errorf("plan: simulating %+v: %w", cd.l, err)
 				}
@@ -530,6 +640,9 @@ func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt 
 				return top, err
 			}
 			for _, cd := range run {
+				if !cd.done {
+					continue // ruled out by its noisiest replicas
+				}
 				j, _ := slices.BinarySearchFunc(top, cd, better)
 				if j < opt.Top {
 					top = slices.Insert(top, j, cd)
@@ -550,7 +663,7 @@ func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt 
 
 // simulateByBound runs the candidates in bound order, each one's noisy step
 // after its noiseless one can enter the top.
-func simulateByBound(ctx context.Context, base step.Spec, cands []*candidate, opt Options) ([]*candidate, error) {
+func simulateByBound(ctx context.Context, base step.Spec, cands []*candidate, opt Options, known []*candidate) ([]*candidate, error) {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -603,7 +716,12 @@ func simulateByBound(ctx context.Context, base step.Spec, cands []*candidate, op
 				}
 				sp := base
 				sp.Layout = cd.l
-				r, err := simulateOne(ctx, sp, func(noiseless float64) bool {
+				sim := opt.Step
+				if k := knownAt(known, i); k != nil && !noisy(base) {
+					// the ranking without stragglers simulated this step
+					sim = func(context.Context, step.Spec) (step.Result, error) { return k.step, nil }
+				}
+				r, err := simulateOne(ctx, sp, sim, func(noiseless float64) bool {
 					mu.Lock()
 					defer mu.Unlock()
 					return !opt.Exhaustive && len(top) == opt.Top && noiseless*(1-boundSlack) > top[len(top)-1].step.StepTime
@@ -649,11 +767,11 @@ var errRuledOut = errors.New("plan: ruled out by the noiseless step")
 // noiseless step alone (one replica, a fraction of the noisy steps' cost)
 // and returns errRuledOut when out says that step (a lower bound of the
 // noisy mean) cannot enter the top.
-func simulateOne(ctx context.Context, sp step.Spec, out func(noiseless float64) bool) (step.Result, error) {
-	if n := sp.Noise; n.CV > 0 || n.GPUCV > 0 || n.SlowNodeFraction > 0 {
+func simulateOne(ctx context.Context, sp step.Spec, sim func(context.Context, step.Spec) (step.Result, error), out func(noiseless float64) bool) (step.Result, error) {
+	if noisy(sp) {
 		q := sp
 		q.Noise, q.Samples = step.Noise{}, 1
-		r, err := step.Simulate(ctx, q)
+		r, err := sim(ctx, q)
 		if err != nil {
 			return r, err
 		}
@@ -661,7 +779,15 @@ func simulateOne(ctx context.Context, sp step.Spec, out func(noiseless float64) 
 			return r, errRuledOut
 		}
 	}
-	return step.Simulate(ctx, sp)
+	return sim(ctx, sp)
+}
+
+// knownAt is known[i] when it was simulated, else nil.
+func knownAt(known []*candidate, i int) *candidate {
+	if known == nil || !known[i].done {
+		return nil
+	}
+	return known[i]
 }
 
 func ranked(l model.Layout, r step.Result, lb, mem float64, rank int, res Result) Ranked {
@@ -685,8 +811,8 @@ func wallClockDays(res Result, stepS float64) float64 {
 }
 
 // baseline simulates the scenario's own layout the same way, when it is
-// valid and fits.
-func baseline(ctx context.Context, base step.Spec, res Result) *Ranked {
+// valid and fits, with its rank among layouts.
+func baseline(ctx context.Context, base step.Spec, res Result, layouts []Ranked, sim func(context.Context, step.Spec) (step.Result, error)) *Ranked {
 	if base.Validate() != nil {
 		return nil
 	}
@@ -695,7 +821,7 @@ func baseline(ctx context.Context, base step.Spec, res Result) *Ranked {
 	if l := base.Layout; check(&l, base.Arch, base.Training, base.Cluster.GPUs) != "" || l.DP != base.Layout.DP {
 		return nil
 	}
-	r, err := step.Simulate(ctx, base)
+	r, err := sim(ctx, base)
 	if err != nil {
 		return nil
 	}
@@ -704,7 +830,7 @@ func baseline(ctx context.Context, base step.Spec, res Result) *Ranked {
 		return nil
 	}
 	b := ranked(base.Layout, r, co.LowerBound(), r.Memory[r.FullestStage].Total(), 0, res)
-	for _, l := range res.Layouts {
+	for _, l := range layouts {
 		if l.Layout == base.Layout {
 			b.Rank = l.Rank
 		}

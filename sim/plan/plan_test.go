@@ -211,6 +211,75 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// TestQuietRanking: Options.Quiet's ranking is what a search of the job
+// without stragglers returns, and the ranking beside it is the search's
+// own, with stragglers and without (when the two rankings are the same
+// job's and share every step).
+func TestQuietRanking(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		spec func(testing.TB) run.Spec
+	}{{"stragglers", stragglers(twenty)}, {"no stragglers", twenty}} {
+		t.Run(c.name, func(t *testing.T) {
+			s := c.spec(t)
+			opt := Options{Top: 3, MicroBatches: []int{1, 2}}
+			alone, err := Search(context.Background(), s, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := s
+			q.Step.Noise = step.Noise{}
+			qopt := opt
+			qopt.Top = 12
+			quiet, err := Search(context.Background(), q, qopt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Quiet = 12
+			both, err := Search(context.Background(), s, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(both.Quiet) != 12 || !reflect.DeepEqual(both.Quiet, quiet.Layouts) || !reflect.DeepEqual(both.QuietBaseline, quiet.Baseline) {
+				t.Errorf("quiet ranking %+v\nwant %+v", both.Quiet, quiet.Layouts)
+			}
+			both.Quiet, both.QuietBaseline = nil, nil
+			if !reflect.DeepEqual(both, alone) {
+				t.Errorf("ranking with a quiet one %+v\nwant %+v", both, alone)
+			}
+		})
+	}
+}
+
+// TestMemoryIgnoresTPOverlap: a layout's memory does not depend on
+// tp_comm_overlap, which lets the search price it once for both (bound).
+func TestMemoryIgnoresTPOverlap(t *testing.T) {
+	s := twenty(t).Step
+	n := 0
+	err := enumerate(s.Arch, s.Training, s.Cluster.GPUs, s.Cluster.GPUsPerNode, s.Cluster.Domain(), true, Options{MicroBatches: DefaultMicroBatches}, func(l model.Layout, reason string) error {
+		if reason != "" || !l.TPOverlap {
+			return nil
+		}
+		on, err := model.StageMemory(s.Arch, l, s.Training)
+		if err != nil {
+			return err
+		}
+		l.TPOverlap = false
+		off, err := model.StageMemory(s.Arch, l, s.Training)
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(on, off) {
+			t.Errorf("%+v: memory %v with tp_comm_overlap, %v without", l, on, off)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n < 100 {
+		t.Fatalf("%d layouts compared: %v", n, err)
+	}
+}
+
 // TestCancel: a cancelled search returns what it has and the context's
 // error.
 func TestCancel(t *testing.T) {

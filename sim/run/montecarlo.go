@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/clustersim/clustersim/cluster"
 	"github.com/clustersim/clustersim/cluster/failure"
+	"github.com/clustersim/clustersim/sim"
 	"github.com/clustersim/clustersim/sim/step"
 )
 
@@ -173,35 +172,22 @@ func planPhases(s Spec, ph []phaseStep) ([]phasePlan, []Checkpoint) {
 func monteCarlo(ctx context.Context, s Spec, plans []phasePlan, opt Options) ([]trialResult, error) {
 	n := max(s.Trials, 1)
 	out := make([]trialResult, n)
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var next, done atomic.Int64
+	var done atomic.Int64
 	var runaway atomic.Bool
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				r, err := runTrialContext(ctx, plans, s.Failures.Profile.Causes, s.Failures.RestartS, s.Failures.Lemons, s.Seed, uint64(i), i == 0 && opt.Timeline)
-				if err != nil {
-					return
-				}
-				if r.runaway {
-					runaway.Store(true)
-				}
-				out[i] = r
-				d := int(done.Add(1))
-				if opt.Progress != nil {
-					opt.Progress(d, n)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	sim.Parallel(ctx, n, 0, func(i int) {
+		r, err := runTrialContext(ctx, plans, s.Failures.Profile.Causes, s.Failures.RestartS, s.Failures.Lemons, s.Seed, uint64(i), i == 0 && opt.Timeline)
+		if err != nil {
+			return // stopped by ctx
+		}
+		if r.runaway {
+			runaway.Store(true)
+		}
+		out[i] = r
+		d := int(done.Add(1))
+		if opt.Progress != nil {
+			opt.Progress(d, n)
+		}
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, &Interrupted{Done: int(done.Load()), Total: n, Err: err}
 	}

@@ -133,39 +133,113 @@ func NewCosts(s Spec) (Costs, error) {
 // NewCostsFrom is NewCosts with the passes already priced by LayerPassCosts
 // for a spec that shares the fields PassCosts depend on.
 func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
-	return newCostsFrom(s, pc, false)
+	return newCostsFrom(s, pc, false, nil)
 }
 
 // LowerBoundFrom is NewCostsFrom(s, pc).LowerBound() without the costs the
 // bound does not read (the buckets of chunks other than each stage's
-// first, and all of them under ZB-H1 and DualPipe): what a layout search
-// ranks its candidates by.
+// first): what a layout search ranks its candidates by.
 func LowerBoundFrom(s Spec, pc PassCosts) (float64, error) {
-	co, err := newCostsFrom(s, pc, true)
+	co, err := newCostsFrom(s, pc, true, nil)
 	if err != nil {
 		return 0, err
 	}
 	return co.LowerBound(), nil
 }
 
-// wantBuckets says whether lean costs (LowerBoundFrom's) need chunk ch's
-// buckets.
-func wantBuckets(l model.Layout, lean bool, ch int) bool {
-	if !lean {
-		return true
+// Bounder is LowerBoundFrom for the many layouts of one job (a layout
+// search: specs that differ only in their layout; one Bounder per job) that
+// remembers the data-parallel collectives it priced and reuses the costs
+// of the last few layouts: the costs do not depend on the pipeline
+// schedule, nor on the ZeRO stage beyond whether it is 0, so a search's
+// nearby candidates that differ only in those (and in the switches between
+// them, such as tp_comm_overlap) price their passes and collectives once.
+// The bounds are LowerBoundFrom's. Not safe for concurrent use; the zero
+// value is ready.
+type Bounder struct {
+	recent [bounderSize]struct {
+		l  model.Layout
+		pc PassCosts
+		co Costs
+		ok bool
 	}
-	return ch == 0 && wantDP(l, lean)
+	next   int
+	cl     cluster.Cluster
+	prices map[priceKey]float64 // the collectives priced, on cl
 }
 
-// wantDP says whether lean costs need the data-parallel collectives at
-// all: the ZB-H1 and DualPipe bound (workBound) reads only the passes, the
-// transfers and the optimizer.
-func wantDP(l model.Layout, lean bool) bool {
-	return !lean || l.PipeSchedule != model.SchedZBH1 && l.PipeSchedule != model.SchedDualPipe
+// priceKey is a collective of the job's cluster.
+type priceKey struct {
+	op    cluster.Collective
+	g     cluster.Group
+	bytes float64
 }
 
-func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
+// collective is cl.CollectiveTime, remembered: a search's layouts reduce
+// and gather the same few sizes over the same few groups.
+func (b *Bounder) collective(op cluster.Collective, g cluster.Group, bytes float64) float64 {
+	k := priceKey{op, g, bytes}
+	if t, ok := b.prices[k]; ok {
+		return t
+	}
+	if b.prices == nil || len(b.prices) >= 1<<12 {
+		b.prices = map[priceKey]float64{}
+	}
+	t := b.cl.CollectiveTime(op, g, bytes)
+	b.prices[k] = t
+	return t
+}
+
+// bounderSize is how many costs a Bounder keeps: ZeRO 0 and ZeRO ≥ 1,
+// each with tp_comm_overlap off and on.
+const bounderSize = 4
+
+// LowerBound is LowerBoundFrom(s, pc).
+func (b *Bounder) LowerBound(s Spec, pc PassCosts) (float64, error) {
+	l := s.Layout
+	l.ZeRO = min(l.ZeRO, 1)
+	l.PipeSchedule = model.Sched1F1B
+	var co Costs
+	found := false
+	for i := range b.recent {
+		if e := &b.recent[i]; e.ok && e.l == l && e.pc == pc {
+			co, found = e.co, true
+			break
+		}
+	}
+	if !found {
+		if b.prices == nil {
+			b.cl = s.Cluster // one job: one cluster
+		}
+		var err error
+		if co, err = newCostsFrom(s, pc, true, b.collective); err != nil {
+			return 0, err
+		}
+		e := &b.recent[b.next]
+		e.l, e.pc, e.co, e.ok = l, pc, co, true
+		b.next = (b.next + 1) % bounderSize
+	}
+	co.ZeRO, co.Schedule = s.Layout.ZeRO, s.Layout.PipeSchedule
+	return co.LowerBound(), nil
+}
+
+// wantBuckets says whether lean costs (LowerBoundFrom's) need chunk ch's
+// buckets: only the first chunk's are read by the bound.
+func wantBuckets(lean bool, ch int) bool {
+	return !lean || ch == 0
+}
+
+// collectiveFunc prices a collective as cluster.Cluster.CollectiveTime does.
+type collectiveFunc func(op cluster.Collective, g cluster.Group, bytes float64) float64
+
+// newCostsFrom prices s's costs from its passes pc; lean leaves out what
+// the bound does not read (wantBuckets); coll prices the data-parallel
+// collectives (nil: the cluster's CollectiveTime).
+func newCostsFrom(s Spec, pc PassCosts, lean bool, coll collectiveFunc) (Costs, error) {
 	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
+	if coll == nil {
+		coll = c.CollectiveTime
+	}
 	chunks, err := l.ChunkLayers(a)
 	if err != nil {
 		return Costs{}, err
@@ -221,7 +295,7 @@ func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
 	}
 
 	if a.IsMoE() {
-		moeDataParallel(&co, s, chunks, pc, lean)
+		moeDataParallel(&co, s, chunks, pc, lean, coll)
 		return co, nil
 	}
 
@@ -240,9 +314,9 @@ func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
 				return e.grad, e.gather
 			}
 		}
-		grad = c.CollectiveTime(gradOp, dpGroup, n*float64(t.GradBytes))
+		grad = coll(gradOp, dpGroup, n*float64(t.GradBytes))
 		if l.ZeRO >= 1 {
-			gather = c.CollectiveTime(cluster.AllGather, dpGroup, n*2)
+			gather = coll(cluster.AllGather, dpGroup, n*2)
 		}
 		if memoN < len(memo) {
 			memo[memoN] = struct{ n, grad, gather float64 }{n, grad, gather}
@@ -272,11 +346,8 @@ func newCostsFrom(s Spec, pc PassCosts, lean bool) (Costs, error) {
 			n /= float64(l.TP)
 			co.ChunkParams[r][ch] = n
 			stage += n
-			if !wantDP(l, lean) {
-				continue
-			}
 			co.Grad[r][ch], co.Gather[r][ch] = price(n)
-			if !wantBuckets(l, lean, ch) {
+			if !wantBuckets(lean, ch) {
 				continue
 			}
 			co.Buckets[r][ch] = buckets(j, K, chunks[j], pc, lp/tp, a.EmbeddingParams()/tp, (a.HeadParams()+float64(a.Hidden))/tp, price)

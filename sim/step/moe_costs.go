@@ -78,7 +78,7 @@ func weightTime(tl timeline) float64 {
 // the data-parallel group as a dense model's, the routed experts over the
 // expert-data-parallel group (model.Layout.ExpertDP), and the optimizer
 // steps the local shard of each.
-func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
+func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool, coll collectiveFunc) {
 	a, l, t, c := s.Arch, s.Layout, s.Training, s.Cluster
 	p, v := l.PP, l.VirtualStages
 	K := len(chunks)
@@ -99,9 +99,9 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
 				return e.grad, e.gather
 			}
 		}
-		grad = c.CollectiveTime(gradOp, dpGroup, dense*gb) + c.CollectiveTime(gradOp, edp, expert*gb)
+		grad = coll(gradOp, dpGroup, dense*gb) + coll(gradOp, edp, expert*gb)
 		if l.ZeRO >= 1 {
-			gather = c.CollectiveTime(cluster.AllGather, dpGroup, dense*2) + c.CollectiveTime(cluster.AllGather, edp, expert*2)
+			gather = coll(cluster.AllGather, dpGroup, dense*2) + coll(cluster.AllGather, edp, expert*2)
 		}
 		if memoN < len(memo) {
 			memo[memoN] = priced{dense, expert, grad, gather}
@@ -127,9 +127,7 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
 			ps := params[j]
 			n := ps.Dense + ps.Expert
 			co.ChunkParams[r][ch] = n
-			if wantDP(l, lean) {
-				co.Grad[r][ch], co.Gather[r][ch] = priceSplit(ps.Dense, ps.Expert)
-			}
+			co.Grad[r][ch], co.Gather[r][ch] = priceSplit(ps.Dense, ps.Expert)
 			frac := 1.0 // dense share of the chunk's parameters
 			if n > 0 {
 				frac = ps.Dense / n
@@ -152,7 +150,7 @@ func moeDataParallel(co *Costs, s Spec, chunks []int, pc PassCosts, lean bool) {
 				}
 				return priceSplit(x*frac, x*(1-frac))
 			}
-			if wantBuckets(l, lean, ch) {
+			if wantBuckets(lean, ch) {
 				co.Buckets[r][ch] = buckets(j, K, chunks[j], lpc, per, emb, head, price)
 			}
 			if l.ZeRO >= 1 {

@@ -1,25 +1,41 @@
 package step
 
 import (
+	"sync"
+
 	"github.com/clustersim/clustersim/sim"
 	"github.com/clustersim/clustersim/sim/model"
 )
 
 // pipeline is the static part of one replica's step: the order of passes on
-// every stage, their noiseless durations, and who feeds whom. Passes are
-// numbered flat: pass i of stage r is r·n + i, with n the most passes any
-// stage runs (2·m·v for 1F1B; stages of DualPipe run different numbers,
-// and the slots past a stage's last pass are unused).
+// every stage and who feeds whom (its shape), and the passes' noiseless
+// durations and transfers.
 type pipeline struct {
+	*shape
+	dur   []float64    // noiseless seconds of each pass
+	delay [][2]float64 // point-to-point transfer from each producer
+}
+
+// shape is the order of passes on every stage and who feeds whom, which
+// depend only on the stages, chunks, micro batches and schedule: steps of
+// the same shape share it (shapeFor). Passes are numbered flat: pass i of
+// stage r is r·n + i, with n the most passes any stage runs (2·m·v for
+// 1F1B; stages of DualPipe run different numbers, and the slots past a
+// stage's last pass are unused). It is never modified once built.
+type shape struct {
 	p, v, m, n int
 	ops        [][]model.Op
-	dur        []float64    // noiseless seconds of each pass
-	prod       [][2]int32   // the passes whose outputs this pass needs, -1 if none (two for DualPipe's overlapped pairs)
-	delay      [][2]float64 // point-to-point transfer from each producer
-	cons       [][2]int32   // the passes that need this pass's output, -1 if none
-	gather     []int16      // the chunk whose parameter gather this pass waits for (its first forward), -1 if none
-	firstFwd   [][]int      // per stage, per chunk: position of its first forward pass
-	lastBwd    [][]int      // per stage, per chunk: position of the pass that completes its gradients
+	prod       [][2]int32 // the passes whose outputs this pass needs, -1 if none (two for DualPipe's overlapped pairs)
+	cons       [][2]int32 // the passes that need this pass's output, each times 2 plus the slot of prod it fills; -1 if none
+	gather     []int16    // the chunk whose parameter gather this pass waits for (its first forward), -1 if none
+	inputs     []int8     // how many producers each pass has
+	// class[k] is pass k's kind (forward, backward, ... of which chunks)
+	// among classes[r] of its stage r: the passes of one class differ only
+	// in their micro batches, and last as long.
+	class    []int16
+	classes  [][]model.Op
+	firstFwd [][]int // per stage, per chunk: position of its first forward pass
+	lastBwd  [][]int // per stage, per chunk: position of the pass that completes its gradients
 }
 
 // position maps chunk c of stage r to its place in the model's order of
@@ -51,8 +67,106 @@ func (q position) at(j, c int) (stage, chunk int) {
 	return j % q.p, j / q.p
 }
 
+// newPipeline is the pipeline of shape (p, v, m, kind) with each pass of
+// stage r lasting dur(r, pass), which must not depend on the pass's micro
+// batches (it is asked once per class of passes), and each transfer from
+// stage from to stage to taking delay(from, to).
 func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o model.Op) float64, delay func(from, to int) float64) *pipeline {
-	pl := &pipeline{p: p, v: v, m: m}
+	sh := shapeFor(p, v, m, kind)
+	n := sh.n
+	pl, _ := pipelines.Get().(*pipeline)
+	if pl == nil {
+		pl = &pipeline{}
+	}
+	pl.shape = sh
+	pl.dur, pl.delay = resize(pl.dur, p*n), resize(pl.delay, p*n)
+	clear(pl.dur)
+	clear(pl.delay)
+	var durs []float64
+	for r, ops := range sh.ops {
+		durs = durs[:0]
+		for _, o := range sh.classes[r] {
+			durs = append(durs, dur(r, o))
+		}
+		for i := range ops {
+			k := r*n + i
+			pl.dur[k] = durs[sh.class[k]]
+			for slot, src := range sh.prod[k] {
+				if src >= 0 {
+					pl.delay[k][slot] = delay(int(src)/n, r)
+				}
+			}
+		}
+	}
+	return pl
+}
+
+// pipelines keeps released pipelines' buffers for the next step.
+var pipelines sync.Pool
+
+// release hands pl's buffers back for the next pipeline; pl is not used
+// again.
+func (pl *pipeline) release() {
+	pl.shape = nil
+	pipelines.Put(pl)
+}
+
+// shapeKey is what a shape depends on.
+type shapeKey struct {
+	p, v, m int
+	kind    model.PipeSchedule
+}
+
+// shapes keeps the shapes built, up to maxShapePasses passes in all (a
+// shape takes about 70 bytes a pass) and a quarter of that each: a
+// layout search simulates many layouts of a few dozen shapes.
+var shapes struct {
+	sync.Mutex
+	m      map[shapeKey]*shape
+	passes int
+}
+
+const maxShapePasses = 1 << 20
+
+// shapeFor returns the shape of p stages, v chunks each and m micro
+// batches under schedule kind, from shapes when it was built before.
+func shapeFor(p, v, m int, kind model.PipeSchedule) *shape {
+	key := shapeKey{p, v, m, kind}
+	shapes.Lock()
+	sh := shapes.m[key]
+	shapes.Unlock()
+	if sh != nil {
+		return sh
+	}
+	sh = newShape(p, v, m, kind)
+	if n := p * sh.n; n <= maxShapePasses/4 {
+		shapes.Lock()
+		if shapes.m == nil || shapes.passes+n > maxShapePasses {
+			shapes.m, shapes.passes = map[shapeKey]*shape{}, 0
+		}
+		if _, ok := shapes.m[key]; !ok {
+			shapes.m[key] = sh
+			shapes.passes += n
+		}
+		shapes.Unlock()
+	}
+	return sh
+}
+
+// classKey numbers op's class: its chunk, its pair's chunk and its kind,
+// below 2·chunks·16.
+func classKey(o model.Op) int {
+	k := (o.Chunk*2 + o.PairChunk) * 16
+	for i, b := range [...]bool{o.Backward, o.Split, o.Weight, o.Paired} {
+		if b {
+			k |= 1 << i
+		}
+	}
+	return k
+}
+
+func newShape(p, v, m int, kind model.PipeSchedule) *shape {
+	pl := &shape{p: p, v: v, m: m}
 	pl.ops = make([][]model.Op, p)
 	for r := range pl.ops {
 		pl.ops[r] = model.ScheduleFor(kind, r, p, v, m)
@@ -88,11 +202,25 @@ func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o mod
 			}
 		}
 	}
-	pl.dur = make([]float64, p*n)
-	pl.delay = make([][2]float64, p*n)
 	pl.prod = make([][2]int32, p*n)
 	pl.cons = make([][2]int32, p*n)
 	pl.gather = make([]int16, p*n)
+	pl.inputs = make([]int8, p*n)
+	pl.class = make([]int16, p*n)
+	pl.classes = make([][]model.Op, p)
+	index := make([]int16, 2*chunks*16) // by classKey: 1 + the class, 0 for none yet
+	for r, ops := range pl.ops {
+		clear(index)
+		for i, o := range ops {
+			key := classKey(o)
+			if index[key] == 0 {
+				o.MicroBatch, o.PairMicroBatch = 0, 0
+				pl.classes[r] = append(pl.classes[r], o)
+				index[key] = int16(len(pl.classes[r]))
+			}
+			pl.class[r*n+i] = index[key] - 1
+		}
+	}
 	for k := range pl.prod {
 		pl.prod[k], pl.cons[k], pl.gather[k] = [2]int32{-1, -1}, [2]int32{-1, -1}, -1
 	}
@@ -112,12 +240,12 @@ func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o mod
 		}
 		src := pos[ps][dir][pc][mb]
 		pl.prod[k][slot] = src
+		pl.inputs[k]++
 		if pl.cons[src][0] < 0 {
-			pl.cons[src][0] = int32(k)
+			pl.cons[src][0] = int32(2*k + slot)
 		} else {
-			pl.cons[src][1] = int32(k)
+			pl.cons[src][1] = int32(2*k + slot)
 		}
-		pl.delay[k][slot] = delay(ps, r)
 	}
 	for r := 0; r < p; r++ {
 		pl.firstFwd[r] = make([]int, chunks)
@@ -127,7 +255,6 @@ func newPipeline(p, v, m int, kind model.PipeSchedule, dur func(stage int, o mod
 		}
 		for i, o := range pl.ops[r] {
 			k := r*n + i
-			pl.dur[k] = dur(r, o)
 			if !o.Backward && pl.firstFwd[r][o.Chunk] < 0 {
 				pl.firstFwd[r][o.Chunk] = i
 				pl.gather[k] = int16(o.Chunk)
@@ -172,6 +299,7 @@ type replica struct {
 	factor  []float64   // time factor of each pass (noise, slow GPUs)
 	extra   []float64   // seconds added to a pass (a blocking collective), not scaled
 	agReady [][]float64 // per stage, per chunk: when its parameters are gathered
+	agBack  []float64   // agReady's rows
 	// zero3: a per-stage data-parallel stream gathering each pass's
 	// parameters ahead of it and reducing its gradients after it
 	zero3      bool
@@ -181,20 +309,52 @@ type replica struct {
 	z3Ready    []float64 // per pass: parameters gathered
 }
 
+// newReplica returns a replica of pl's step, in the buffers of a released
+// replica when there is one (replicas). Every field is set here, by run,
+// by setupReplica or by the caller (factor, agReady's gathered chunks)
+// before it is read.
 func newReplica(pl *pipeline) *replica {
-	total := pl.p * pl.n
-	return &replica{
-		pl:      pl,
-		next:    make([]int32, pl.p),
-		busy:    make([]bool, pl.p),
-		st:      make([]passState, total),
-		done:    make([]float64, total),
-		factor:  make([]float64, total),
-		extra:   make([]float64, total),
-		agReady: make2(pl.p, pl.v),
-		z3Free:  make([]float64, pl.p),
-		z3Ready: make([]float64, total),
+	x, _ := replicas.Get().(*replica)
+	if x == nil {
+		x = &replica{}
 	}
+	total := pl.p * pl.n
+	x.pl = pl
+	x.next = resize(x.next, pl.p)
+	x.busy = resize(x.busy, pl.p)
+	x.st = resize(x.st, total)
+	x.done = resize(x.done, total)
+	x.factor = resize(x.factor, total)
+	x.extra = resize(x.extra, total)
+	x.z3Free = resize(x.z3Free, pl.p)
+	x.z3Ready = resize(x.z3Ready, total)
+	x.agBack = resize(x.agBack, pl.p*pl.v)
+	clear(x.agBack) // DualPipe's second chunk waits for no gather
+	x.agReady = resize(x.agReady, pl.p)
+	for r := range x.agReady {
+		x.agReady[r] = x.agBack[r*pl.v : (r+1)*pl.v : (r+1)*pl.v]
+	}
+	return x
+}
+
+// replicas keeps released replicas' buffers (and their engines' tables)
+// for the next step, of whatever shape.
+var replicas sync.Pool
+
+// release hands x's buffers back for the next replica; x is not used
+// again.
+func (x *replica) release() {
+	x.pl, x.z3Buckets = nil, nil
+	replicas.Put(x)
+}
+
+// resize returns s with length n, reusing its array when it is large
+// enough (the contents are left as they are).
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
 
 func make2(rows, cols int) [][]float64 {
@@ -216,13 +376,7 @@ func (x *replica) run() {
 	}
 	for k := range x.done {
 		x.done[k] = -1
-		var pending int8
-		for _, j := range x.pl.prod[k] {
-			if j >= 0 {
-				pending++
-			}
-		}
-		x.st[k] = passState{pending: pending, dur: x.pl.dur[k]*x.factor[k] + x.extra[k]}
+		x.st[k] = passState{pending: x.pl.inputs[k], dur: x.pl.dur[k]*x.factor[k] + x.extra[k]}
 	}
 	if x.zero3 {
 		for r := range x.next {
@@ -322,16 +476,15 @@ func (x *replica) Handle(r int) {
 		x.z3Reduce(r, k, now)
 	}
 	x.try(r, now)
-	for _, c := range pl.cons[k] {
-		if c < 0 {
+	for _, e := range pl.cons[k] {
+		if e < 0 {
 			break
 		}
-		slot := 0
-		if pl.prod[c][1] == int32(k) {
-			slot = 1
-		}
+		c, slot := e>>1, e&1
 		cst := &x.st[c]
-		cst.arrival = max(cst.arrival, now+pl.delay[c][slot])
+		if a := now + pl.delay[c][slot]; a > cst.arrival {
+			cst.arrival = a // times are finite and not negative: max without its NaN and signed-zero cases
+		}
 		cst.pending--
 		cs := int(c) / pl.n
 		if cst.pending == 0 && int(x.next[cs]) == int(c)-cs*pl.n {

@@ -1,6 +1,7 @@
 package step
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -288,6 +289,7 @@ func Simulate(ctx context.Context, s Spec) (Result, error) {
 	if s.Trace {
 		res.Timeline = pn.timeline(x, tails)
 	}
+	x.release()
 
 	// The noisy steps.
 	samples := max(s.Samples, 1)
@@ -311,6 +313,7 @@ func Simulate(ctx context.Context, s Spec) (Result, error) {
 	// that the straggler part is never negative.
 	res.StepTime = max(res.StepTime, res.NoiselessStepTime)
 	res.Breakdown.Straggler = res.StepTime - res.NoiselessStepTime
+	pn.pl.release()
 
 	a, t := s.Arch, s.Training
 	gpus := float64(s.Cluster.GPUs)
@@ -326,6 +329,49 @@ func Simulate(ctx context.Context, s Spec) (Result, error) {
 	res.HFU = res.HardwareFLOPs / res.StepTime / gpus / peak
 	res.TokensPerSecond = res.TokensPerStep / res.StepTime
 	return res, nil
+}
+
+// NoisyLowerBound is a lower bound of Simulate(ctx, s).StepTime from the
+// noisy steps of only the replicas (count of them, at least one) whose
+// persistent slowdowns (slow GPUs and nodes) are the largest: a noisy step
+// lasts as long as its slowest replica, so the same draws over fewer
+// replicas give a step no longer, sample by sample. A layout search rules
+// a layout out with it before simulating every replica. Without
+// stragglers it is the noiseless step.
+func NoisyLowerBound(ctx context.Context, s Spec, count int) (float64, error) {
+	if err := s.Validate(); err != nil {
+		return 0, err
+	}
+	if _, _, err := CheckFit(s.Arch, s.Layout, s.Training, s.Cluster.GPU); err != nil {
+		return 0, err
+	}
+	pn := newPlan(s)
+	if !(s.Noise.CV > 0 || s.Noise.GPUCV > 0 || s.Noise.SlowNodeFraction > 0) {
+		r, err := Simulate(ctx, s)
+		return r.NoiselessStepTime, err
+	}
+	l := s.Layout
+	slow := pn.persistentFactors(s.Seed)
+	worst := make([]float64, l.DP) // each replica's slowest stage
+	order := make([]int, l.DP)
+	for d := range order {
+		order[d] = d
+		for r := range l.PP {
+			worst[d] = max(worst[d], slow[d*l.PP+r])
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(worst[b], worst[a]) })
+	order = order[:min(max(count, 1), l.DP)]
+	samples := max(s.Samples, 1)
+	mean := 0.0
+	for k := range samples {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		mean += pn.noisyStepOf(k, order)
+	}
+	pn.pl.release()
+	return mean / float64(samples), nil
 }
 
 // HardwareFLOPsPerToken is the model FLOPs plus recomputation: full
@@ -354,7 +400,11 @@ func HardwareFLOPsPerToken(a model.Arch, l model.Layout, t model.Training) float
 
 // noisyStep simulates every replica with fresh draws for sample k and
 // returns the step time.
-func (pn *plan) noisyStep(k int) float64 {
+func (pn *plan) noisyStep(k int) float64 { return pn.noisyStepOf(k, nil) }
+
+// noisyStepOf is noisyStep over only the replicas listed (all when nil):
+// with the same draws, so below noisyStep(k) when some are left out.
+func (pn *plan) noisyStepOf(k int, replicas []int) float64 {
 	s := pn.spec
 	l := s.Layout
 	seed := splitmix64(s.Seed ^ splitmix64(uint64(k)+1))
@@ -387,7 +437,11 @@ func (pn *plan) noisyStep(k int) float64 {
 			}
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), l.DP)
+	count := l.DP
+	if replicas != nil {
+		count = len(replicas)
+	}
+	workers := min(runtime.GOMAXPROCS(0), count)
 	maxDone := make([][]float64, workers)
 	z3 := make([][]float64, workers)
 	var wg sync.WaitGroup
@@ -403,7 +457,11 @@ func (pn *plan) noisyStep(k int) float64 {
 			n := pn.pl.n
 			md := make([]float64, pn.pl.p*n)
 			zf := make([]float64, pn.pl.p)
-			for d := w; d < l.DP; d += workers {
+			for j := w; j < count; j += workers {
+				d := j
+				if replicas != nil {
+					d = replicas[j]
+				}
 				rng := rand.New(rand.NewPCG(seed, uint64(d)+1))
 				for r := 0; r < pn.pl.p; r++ {
 					sf := slow[d*pn.pl.p+r]
@@ -426,6 +484,7 @@ func (pn *plan) noisyStep(k int) float64 {
 				}
 			}
 			maxDone[w], z3[w] = md, zf
+			x.release()
 		}(w)
 	}
 	wg.Wait()

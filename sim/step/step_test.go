@@ -363,3 +363,102 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 }
+
+// TestSharedShapes: steps of one pipeline shape share its order of passes
+// and reuse each other's replica buffers, and simulate as they do alone:
+// a ZeRO-3 step with stragglers, then a ZeRO-1 one of the same shape, then
+// the first again give the first's result twice.
+func TestSharedShapes(t *testing.T) {
+	a := llama405(t)
+	a.Layout.ZeRO, a.Layout.DP, a.Cluster = 3, 16, h100Cluster(t, 2048)
+	a.Training.GlobalBatch = 256
+	b := a
+	b.Layout.ZeRO, b.Layout.DPOverlap, b.Noise = 1, false, Noise{}
+	first, err := Simulate(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Simulate(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Simulate(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first, again) {
+		t.Errorf("the same step after another of its shape: %+v\nfirst: %+v", again, first)
+	}
+	if shapeFor(16, 8, 16, a.Layout.PipeSchedule) != shapeFor(16, 8, 16, b.Layout.PipeSchedule) {
+		t.Error("two steps of one shape do not share it")
+	}
+}
+
+// TestReusedReplicas: a replica's buffers, reused for a step of another
+// shape, start it as new ones do: a DualPipe step (two chunks, only the
+// first waits for its parameters) after an interleaved one whose every
+// chunk waited for its gathers.
+func TestReusedReplicas(t *testing.T) {
+	dual := llama405(t)
+	dual.Noise = Noise{}
+	dual.Layout.VirtualStages, dual.Layout.PipeSchedule = 1, model.SchedDualPipe
+	dual.Layout.DP, dual.Cluster = 64, h100Cluster(t, 8192) // 32 micro batches, 2·pp
+	dual.Layout.Recompute = model.RecomputeFull
+	runtime.GC() // empties the pool of released replicas
+	runtime.GC()
+	fresh, err := Simulate(context.Background(), dual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter := llama405(t)
+	inter.Noise, inter.Layout.PP, inter.Layout.VirtualStages, inter.Layout.DP = Noise{}, 8, 16, 256
+	inter.Layout.Recompute = model.RecomputeFull
+	if _, err := Simulate(context.Background(), inter); err != nil {
+		t.Fatal(err)
+	}
+	reused, err := Simulate(context.Background(), dual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fresh, reused) {
+		t.Errorf("after another step %+v\nfresh %+v", reused.Breakdown, fresh.Breakdown)
+	}
+}
+
+// TestNoisyLowerBound: the noisy steps of the replicas with the largest
+// persistent slowdowns are a lower bound of the step with every replica,
+// equal to it with all of them, and within a tenth of the stragglers' share
+// of it with an eighth (the slow GPUs set the pace).
+func TestNoisyLowerBound(t *testing.T) {
+	s := llama405(t)
+	s.Samples = 3
+	full, err := Simulate(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := 0.0
+	for _, count := range []int{1, 4, 16, 64, 128} {
+		lb, err := NoisyLowerBound(context.Background(), s, count)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lb > full.StepTime || lb < prev {
+			t.Errorf("%d replicas: bound %.6f s, step %.6f s, %d fewer replicas' %.6f s", count, lb, full.StepTime, count, prev)
+		}
+		prev = lb
+	}
+	mean := 0.0
+	for _, x := range full.Samples {
+		mean += x
+	}
+	if mean /= float64(len(full.Samples)); prev != mean {
+		t.Errorf("every replica: bound %v, mean of the samples %v", prev, mean)
+	}
+	eighth, err := NoisyLowerBound(context.Background(), s, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if straggle := full.StepTime - full.NoiselessStepTime; eighth < full.NoiselessStepTime+0.9*straggle {
+		t.Errorf("an eighth of the replicas: bound %.6f s, noiseless %.6f s, step %.6f s", eighth, full.NoiselessStepTime, full.StepTime)
+	}
+	t.Logf("noiseless %.4f s, an eighth of the replicas %.4f s, every replica %.4f s", full.NoiselessStepTime, eighth, full.StepTime)
+}
