@@ -127,6 +127,16 @@ func shortLayout(l study.Layout) string {
 	return s
 }
 
+// overlapLabel adds to a layout's short form whether it overlaps the
+// tensor-parallel collectives with the products, for two layouts whose
+// short forms are the same.
+func overlapLabel(short string, l study.Layout) string {
+	if l.TPCommOverlap {
+		return short + " with TP overlap"
+	}
+	return short + " without TP overlap"
+}
+
 func (r *review) scalingPlan() plots.ScalingPlan {
 	s := r.rv.Scaling
 	p := plots.ScalingPlan{AsRun: r.Result.GPUs, Currency: s.Currency, Title: "Scaling with the layout re-planned at each size"}
@@ -215,6 +225,10 @@ func (r *review) answers(d *plots.ReportData) {
 			a.AsRun, a.AsRunDays = a.Best, a.BestDays
 		case t.OwnExact != nil:
 			a.AsRun, a.AsRunDays = shortLayout(t.OwnExact.Layout), t.OwnExact.Days
+			if a.AsRun == a.Best {
+				// The short form hides what differs: say it.
+				a.Best, a.AsRun = overlapLabel(a.Best, best.Layout), overlapLabel(a.AsRun, t.OwnExact.Layout)
+			}
 		}
 		d.Recommended = a
 	}
