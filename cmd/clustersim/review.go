@@ -184,13 +184,40 @@ func (r *review) tradeoff() plots.LayoutTradeoff {
 		Title: fmt.Sprintf("Layouts that fit: the %s fastest of %s, days to train against memory headroom (%s × %s)",
 			group(fmt.Sprint(len(t.Points))), group(fmt.Sprint(t.Feasible)), group(fmt.Sprint(t.GPUs)), r.Spec.Step.Cluster.GPU.Name)}
 	own := false
+	var ownLayout study.Layout
 	for _, p := range t.Points {
 		out.Points = append(out.Points, plots.LayoutPoint{Label: shortLayout(p.Layout), Days: p.Days, HeadroomGiB: p.HeadroomGiB, AsRun: p.Scenario})
-		own = own || p.Scenario
+		if p.Scenario {
+			own, ownLayout = true, p.Layout
+		}
 	}
 	if !own && t.Own != nil {
 		p := t.Own
 		out.Points = append(out.Points, plots.LayoutPoint{Label: shortLayout(p.Layout), Days: p.Days, HeadroomGiB: p.HeadroomGiB, AsRun: true})
+		own, ownLayout = true, p.Layout
+	}
+	if own {
+		// A layout that reads like the scenario's own in the short form
+		// differs in its TP overlap: both labels say which.
+		ownShort := shortLayout(ownLayout)
+		var layouts []study.Layout
+		for _, p := range t.Points {
+			layouts = append(layouts, p.Layout)
+		}
+		if len(out.Points) > len(layouts) {
+			layouts = append(layouts, ownLayout)
+		}
+		twin := false
+		for i := range out.Points {
+			if out.Points[i].Label == ownShort && layouts[i].TPCommOverlap != ownLayout.TPCommOverlap {
+				out.Points[i].Label, twin = overlapLabel(ownShort, layouts[i]), true
+			}
+		}
+		for i := range out.Points {
+			if twin && out.Points[i].AsRun {
+				out.Points[i].Label = overlapLabel(ownShort, ownLayout)
+			}
+		}
 	}
 	return out
 }
