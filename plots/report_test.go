@@ -253,6 +253,13 @@ func TestReportAnswers(t *testing.T) {
 			t.Errorf("%s: %q lacks %q", id, got, want)
 		}
 	}
+	// a best layout while the scenario's own does not divide or fit: no
+	// "keep" with 0 days
+	d.Recommended = &LayoutAnswer{Best: "tp4 pp1 cp1 mb1 z3", BestDays: 15.5, Feasible: 10688}
+	doc, _ = render(d)
+	if got := byID(doc, "answer-layout"); !strings.Contains(got, "Use tp4 pp1 cp1 mb1 z3: 15.5 days; the scenario's own layout does not divide or fit") || strings.Contains(got, "Keep") {
+		t.Errorf("answer-layout without the scenario's own: %q", got)
+	}
 	// present
 	cost, energy := 68e6, run.Interval{Mean: 41.2}
 	d.Result.Cost, d.Result.EnergyMWh, d.Currency = &cost, &energy, "USD"
@@ -264,8 +271,8 @@ func TestReportAnswers(t *testing.T) {
 	d.Constants = []Constant{{"GEMM efficiency", "68.5% of peak", "cluster/compute.go"}}
 	doc, page := render(d)
 	for id, want := range map[string][]string{
-		// 70 → 65.31 days: (70 − 65.31)/70 = 6.7% faster
-		"answer-layout": {"tp8 pp8 cp1 mb1 v4", "6.7% faster", "11,000"},
+		// 70 → 65.31 days: (70 − 65.31)/70 = 6.7% fewer days
+		"answer-layout": {"tp8 pp8 cp1 mb1 v4", "6.7% fewer days", "11,000"},
 		"answer-cost":   {"41.2 MWh", "68 million USD", "GPU-hours"},
 		"answer-sure":   {"± 7.8%", "Monte Carlo", "model error (step time)"},
 		"answer-bigger": {"32,768 GPUs", "56.6 million USD"},

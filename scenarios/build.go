@@ -91,10 +91,16 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	for _, ph := range s.Phases {
 		maxGPUs = max(maxGPUs, deref(ph.GPUs, 0))
 	}
-	if s.Cluster.GPUsPerNode == nil && maxGPUs >= 1 && maxGPUs < gpn && gpn%maxGPUs == 0 {
+	if s.Cluster.GPUsPerNode == nil && gpus >= 1 && maxGPUs < gpn && gpn%maxGPUs == 0 {
 		// A job on part of one server (1, 2 or 4 of its 8 GPUs): the
-		// node is the GPUs the job has.
-		gpn = maxGPUs
+		// node is the GPUs the job has, or with phases of several sizes
+		// their greatest common divisor.
+		gpn = gpus
+		for _, ph := range s.Phases {
+			if n := deref(ph.GPUs, 0); n >= 1 {
+				gpn = gcd(gpn, n)
+			}
+		}
 	}
 	net := deref(s.Cluster.Network, Network{})
 	nw := cluster.Network{
@@ -148,11 +154,16 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	// Layout.
 	layout, autoRC, layoutOK := d.layout(s.Parallelism, "", gpus)
 	checked := false
-	if layoutOK && archOK && trOK && gpusOK && gpuOK && domainOK && !d.anyLayout {
+	switch {
+	case layoutOK && archOK && trOK && gpusOK && gpuOK && domainOK && !d.anyLayout:
 		checked = d.checkLayout(arch, layout, tr, gpus, "") && d.checkAligned(layout, gpn, domain, "") &&
 			d.checkMemory(arch, &layout, autoRC, tr, gpu, "")
+	case layoutOK && archOK && trOK && gpuOK && autoRC:
+		// plan and report take the layout as the scenario gives it, checks
+		// left to them; auto still picks its recompute where it can.
+		quietRecompute(arch, &layout, tr, gpus, gpu)
 	}
-	main := mainPhase{arch: arch, archOK: archOK, tr: tr, trOK: trOK, gpu: gpu, gpuOK: gpuOK, gpn: gpn, domain: domain, layout: layout, checked: checked}
+	main := mainPhase{arch: arch, archOK: archOK, tr: tr, trOK: trOK, gpu: gpu, gpuOK: gpuOK, gpn: gpn, domain: domain, layout: layout, checked: checked, autoRC: autoRC}
 
 	// Phases.
 	total := 0.0
@@ -745,23 +756,27 @@ const gib = 1 << 30
 // fits in memory, as the frameworks' recipes choose it for a layout.
 const RecomputeAuto = "auto"
 
-// checkMemory refuses a layout whose fullest GPU needs more memory than the
-// GPU has, and reports whether it fits. With auto it first sets l's
-// recompute to the least that fits (none, selective, full); a layout that
-// fits under none of them is refused with full recompute's figures.
-func (d *decoder) checkMemory(a model.Arch, l *model.Layout, auto bool, t model.Training, gpu cluster.GPU, prefix string) bool {
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// fitRecompute prices l's fullest stage; with auto it first sets l's
+// recompute to the least that fits (none, selective, full), leaving full
+// when none does. It returns that stage's memory and index and whether it
+// fits.
+func fitRecompute(a model.Arch, l *model.Layout, auto bool, t model.Training, gpu cluster.GPU) (m model.Memory, worst int, fits bool, err error) {
 	modes := []model.Recompute{l.Recompute}
 	if auto {
 		modes = []model.Recompute{model.RecomputeNone, model.RecomputeSelective, model.RecomputeFull}
 	}
-	var m model.Memory
-	worst := 0
 	for _, rc := range modes {
 		l.Recompute = rc
 		mem, err := model.StageMemory(a, *l, t)
 		if err != nil {
-			d.errKey(prefix+"parallelism", "%v", err)
-			return false
+			return m, 0, false, err
 		}
 		worst = 0
 		for i, m := range mem {
@@ -770,8 +785,36 @@ func (d *decoder) checkMemory(a model.Arch, l *model.Layout, auto bool, t model.
 			}
 		}
 		if m = mem[worst]; m.Total() <= gpu.HBMBytes() {
-			return true
+			return m, worst, true, nil
 		}
+	}
+	return m, worst, false, nil
+}
+
+// quietRecompute is auto recompute for a layout nothing else checks (plan
+// and report's baseline): the least that fits when the layout divides the
+// model and the batch, else none; it reports nothing.
+func quietRecompute(a model.Arch, l *model.Layout, t model.Training, gpus int, gpu cluster.GPU) {
+	if l.Validate(a, t, gpus) != nil {
+		return
+	}
+	if _, _, _, err := fitRecompute(a, l, true, t, gpu); err != nil {
+		l.Recompute = model.RecomputeNone
+	}
+}
+
+// checkMemory refuses a layout whose fullest GPU needs more memory than the
+// GPU has, and reports whether it fits. With auto it first sets l's
+// recompute to the least that fits (none, selective, full); a layout that
+// fits under none of them is refused with full recompute's figures.
+func (d *decoder) checkMemory(a model.Arch, l *model.Layout, auto bool, t model.Training, gpu cluster.GPU, prefix string) bool {
+	m, worst, fits, err := fitRecompute(a, l, auto, t, gpu)
+	if err != nil {
+		d.errKey(prefix+"parallelism", "%v", err)
+		return false
+	}
+	if fits {
+		return true
 	}
 	var try []string
 	try = append(try, "a larger pp or tp")
@@ -808,6 +851,7 @@ type mainPhase struct {
 	gpn     int
 	domain  int // GPUs per NVLink domain
 	layout  model.Layout
+	autoRC  bool // the layout's recompute was auto (left out)
 	checked bool // the main layout passed every check, memory included
 }
 
@@ -871,11 +915,16 @@ func (d *decoder) phase(i int, ph Phase, s *Scenario, main mainPhase) (run.Phase
 	}
 	p.Layout = &l
 	if d.anyLayout {
+		if autoRC {
+			t := top
+			t.SeqLen, t.GlobalBatch, t.Tokens = p.SeqLen, p.GlobalBatch, p.Tokens
+			quietRecompute(a, &l, t, p.GPUs, main.gpu)
+		}
 		return p, true
 	}
 	t := top
 	t.SeqLen, t.GlobalBatch, t.Tokens = p.SeqLen, p.GlobalBatch, p.Tokens
-	if same := main.layout; autoRC && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
+	if same := main.layout; autoRC && main.autoRC && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
 		// The main phase chose the recompute; the same layout takes it.
 		same.Recompute = l.Recompute
 		if l == same {

@@ -728,3 +728,47 @@ func TestInlineModelDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestRecomputeAutoPhases: each phase gets its own least recompute that
+// fits; a phase that says auto under a main layout with an explicit mode
+// does not inherit that mode.
+func TestRecomputeAutoPhases(t *testing.T) {
+	const y = "name: t\nmodel: llama3-70b\ncluster: {gpu: h100-sxm, gpus: 64}\n" +
+		"parallelism: {tp: 8, pp: 8%s}\ntraining: {seq_len: 8192, global_batch: 64}\n" +
+		"phases:\n  - {name: short, tokens: 1T%s}\n  - {name: long, tokens: 1T, seq_len: 65536, global_batch: 8}\n"
+	for _, c := range []struct {
+		main, phase string
+		want        [2]model.Recompute
+	}{
+		{"", "", [2]model.Recompute{model.RecomputeNone, model.RecomputeFull}},
+		{", recompute: full", ", parallelism: {recompute: auto}", [2]model.Recompute{model.RecomputeNone, model.RecomputeFull}},
+	} {
+		spec, _, err := Load(strings.NewReader(fmt.Sprintf(y, c.main, c.phase)), "t.yaml")
+		if err != nil {
+			t.Fatalf("%q %q: %v", c.main, c.phase, err)
+		}
+		for i, p := range spec.Phases {
+			if p.Layout.Recompute != c.want[i] {
+				t.Errorf("%q %q: phase %s recompute %v, want %v", c.main, c.phase, p.Name, p.Layout.Recompute, c.want[i])
+			}
+		}
+	}
+}
+
+// TestRecomputeAutoAnyLayout: plan and report load the scenario without its
+// layout checks, and auto still picks the recompute run would: llama3-8b's
+// built-in on 64 GPUs, tp 1, pp 1 with micro batch 2 needs recomputation.
+func TestRecomputeAutoAnyLayout(t *testing.T) {
+	sets := []string{"cluster.gpus=64", "parallelism.tp=1", "parallelism.pp=1", "parallelism.micro_batch=2", "parallelism.recompute=auto"}
+	run, _, err := Resolve("llama3-8b", sets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	any, _, err := ResolveAnyLayout("llama3-8b", sets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := any.Step.Layout.Recompute, run.Step.Layout.Recompute; got != want || want == model.RecomputeNone {
+		t.Errorf("any-layout recompute %v, run's %v (want the same, not none)", got, want)
+	}
+}

@@ -121,13 +121,6 @@ func randomScenario(r *rand.Rand) string {
 	return b.String()
 }
 
-func gcd(a, b int) int {
-	for b != 0 {
-		a, b = b, a%b
-	}
-	return a
-}
-
 // randomN sets the number of random scenarios (go test ./scenarios -run
 // RandomScenarios -random.n 10000).
 var randomN = flag.Int("random.n", 0, "random scenarios TestRandomScenarios runs (0: 10,000; 200 with -short; 1,000 with -race)")

@@ -116,7 +116,7 @@ type Training struct {
 	SeqLen            int       `yaml:"seq_len"`                       // required
 	GlobalBatch       *int      `yaml:"global_batch,omitempty"`        // sequences per step; this
 	GlobalBatchTokens *int      `yaml:"global_batch_tokens,omitempty"` // or tokens per step is required
-	Tokens            *Quantity `yaml:"tokens,omitempty"`              // required unless phases give them
+	Tokens            *Quantity `yaml:"tokens,omitempty"`              // default: the phases' sum, else 20 per active parameter
 	Precision         string    `yaml:"precision,omitempty"`           // bf16 (default) | fp8 | mxfp8 | nvfp4
 	GradPrecision     string    `yaml:"grad_precision,omitempty"`      // fp32 (default) | bf16
 	FP8Params         *bool     `yaml:"fp8_params,omitempty"`          // default true when precision is fp8

@@ -252,7 +252,7 @@ func (r *review) answers(d *plots.ReportData) {
 			a.AsRun, a.AsRunDays = a.Best, a.BestDays
 		case t.OwnExact != nil:
 			a.AsRun, a.AsRunDays = shortLayout(t.OwnExact.Layout), t.OwnExact.Days
-			if a.AsRun == a.Best {
+			if a.AsRun == a.Best && best.Layout.TPCommOverlap != t.OwnExact.Layout.TPCommOverlap {
 				// The short form hides what differs: say it.
 				a.Best, a.AsRun = overlapLabel(a.Best, best.Layout), overlapLabel(a.AsRun, t.OwnExact.Layout)
 			}

@@ -49,6 +49,7 @@ func TestMeasuredCases(t *testing.T) {
 		{"- id: x\n  gpu: h100\n", "row 1 (x): missing or not positive: gpus, model, precision, seq_len, global_batch, tp, pp, cp, step_time_s or tokens_per_s_per_gpu"},
 		{"- id: x\n  gpus: 8\n  colour: red\n", "line 3: field colour not found"},
 		{"[]", "no rows"},
+		{"", "no rows"},
 	} {
 		if _, err := MeasuredCases([]byte(c.doc), "mine.yaml"); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "mine.yaml") {
 			t.Errorf("%q: error %v, want %q", c.doc, err, c.want)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/sim/model"
 	"github.com/clustersim/clustersim/sim/run"
 )
 
@@ -56,12 +57,19 @@ func moeBuiltin(name string) (builtin, unmodelled string) {
 // source's with "-moe" appended, so that MoE and dense accuracy are read
 // apart.
 func moeCase(c Case, r measuredRow) Case {
-	c.Group = strings.Replace(c.Group, srcBridge, srcBridge+"-moe", 1)
+	src, rest, _ := strings.Cut(c.Group, "/")
+	c.Group = src + "-moe/" + rest // MoE and dense accuracy read apart
 	name := r.ModelName
 	if name == "" {
 		name = r.Model.Name
 	}
 	b, why := moeBuiltin(name)
+	if a, err := model.LookupArch(r.Model.Builtin); err == nil && a.IsMoE() {
+		b, why = r.Model.Builtin, "" // a user's row naming a MoE built-in
+		if name == "" {
+			name = b
+		}
+	}
 	if strings.Contains(r.Notes, knownRegressionNote) {
 		why = knownRegression
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -128,7 +129,7 @@ func parseMeasured(data []byte, file string) ([]measuredRow, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var rows []measuredRow
-	if err := dec.Decode(&rows); err != nil {
+	if err := dec.Decode(&rows); err != nil && !errors.Is(err, io.EOF) { // an empty file has no rows
 		return nil, fmt.Errorf("validation: %s: %w", file, err)
 	}
 	return rows, nil

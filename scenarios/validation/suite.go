@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/sim/model"
 	"github.com/clustersim/clustersim/sim/run"
 	"github.com/clustersim/clustersim/sim/step"
 )
@@ -186,8 +187,11 @@ func measuredCase(r measuredRow, file string, other bool) (Case, error) {
 		return Case{}, fmt.Errorf("validation: %s: %s: neither step_time_s, tokens_per_s_per_gpu nor a Llama 2 style model with model_tflops_per_gpu", file, r.ID)
 	}
 	c.Metrics = []Metric{m}
-	if r.MoE {
+	if a, err := model.LookupArch(r.Model.Builtin); r.MoE || err == nil && a.IsMoE() {
 		return moeCase(c, r), nil
+	}
+	if r.EP != nil && *r.EP > 1 {
+		return Case{}, fmt.Errorf("validation: %s: %s: ep %d on a dense model (set moe: true with a mixture-of-experts model)", file, r.ID, *r.EP)
 	}
 	s := measuredScenario(r)
 	c.Spec = func() (run.Spec, error) { return loadScenario(s) }

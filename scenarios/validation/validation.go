@@ -288,7 +288,8 @@ func evaluate(ctx context.Context, c Case, sim func(context.Context, step.Spec) 
 	var rr run.Result
 	if c.Whole {
 		rr, err = run.SimulateWith(ctx, spec, run.Options{Step: sim})
-	} else {
+	} else if err = spec.CheckStepBudget(run.Budget{}); err == nil {
+		// (a user's row may ask for more than a step can take: --measured)
 		sr, err = sim(ctx, spec.Step)
 	}
 	if ctx.Err() != nil {

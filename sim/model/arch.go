@@ -41,7 +41,7 @@ func DefaultFFNHidden(m MLP, hidden int) int {
 	if m == GELU {
 		return 4 * hidden
 	}
-	return 4 * hidden * 2 / 3 / 64 * 64
+	return max(64, 4*hidden*2/3/64*64) // at least one multiple of 64 for a tiny model
 }
 
 // DefaultVocab is the vocabulary a model gets when it does not give one: the
@@ -124,8 +124,10 @@ var builtins = append([]Arch{
 	{Name: "llama-65b", Layers: 80, Hidden: 8192, FFNHidden: 22016, Heads: 64, KVHeads: 64, Vocab: 32000, MLP: SwiGLU},
 	// Mistral 7B: arXiv:2310.06825 Table 1.
 	{Name: "mistral-7b", Layers: 32, Hidden: 4096, FFNHidden: 14336, Heads: 32, KVHeads: 8, Vocab: 32000, MLP: SwiGLU},
-	// NeMo's GPT-3 5B and 20B (reference/measured.yaml, NeMo 24.07's
-	// performance table; vocabulary as GPT-3 175B's).
+	// NeMo's GPT-3 5B and 20B: layers, widths and heads from
+	// reference/measured.yaml (NeMo 24.07's performance table); the
+	// vocabulary is GPT-3 175B's 51,200 (NeMo pads GPT-2's 50,257 by tp,
+	// to 50,304 or 50,432 in those rows).
 	{Name: "gpt3-5b", Layers: 24, Hidden: 4096, FFNHidden: 16384, Heads: 32, KVHeads: 32, Vocab: 51200, MLP: GELU, TiedEmbeddings: true},
 	{Name: "gpt3-20b", Layers: 44, Hidden: 6144, FFNHidden: 24576, Heads: 48, KVHeads: 48, Vocab: 51200, MLP: GELU, TiedEmbeddings: true},
 	// Nemotron-4: arXiv:2402.16819 Table 1 (15B) and arXiv:2406.11704

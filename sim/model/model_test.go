@@ -18,7 +18,12 @@ func TestParams(t *testing.T) {
 		{"llama3-70b", 70.6e9},
 		{"llama3-405b", 405.9e9},
 		{"gpt3-175b", 174.6e9}, // Brown et al. 2020: "175B"; with the 51,200 vocabulary, untied head
+		{"llama3.1-8b", 8.03e9},
+		{"llama3.1-70b", 70.6e9},
 		{"llama3.1-405b", 405.9e9},
+		{"llama-7b", 6.738e9},       // the released checkpoint's 6,738,415,616
+		{"llama-13b", 13.016e9},     // 13,015,864,320
+		{"llama-33b", 32.53e9},      // 32,528,943,616
 		{"llama2-7b", 6.738e9},      // the released checkpoint's 6,738,415,616
 		{"llama2-13b", 13.016e9},    // 13,015,864,320
 		{"llama2-70b", 68.98e9},     // 68,976,648,192

@@ -133,6 +133,11 @@ func (s Spec) wheres(keys []string) []string {
 	return out
 }
 
+// CheckStepBudget refuses, before simulating, a main step (s.Step) whose
+// passes or memory exceed b, as Simulate would: for callers that simulate
+// the step alone (validation's step-time cases).
+func (s Spec) CheckStepBudget(b Budget) error { return s.checkStepBudget([]step.Spec{s.Step}, b) }
+
 // checkStepBudget refuses, before simulating, steps whose passes or memory
 // exceed the budget.
 func (s Spec) checkStepBudget(specs []step.Spec, b Budget) error {

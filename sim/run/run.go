@@ -200,7 +200,11 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 
 // restartS is the time spent down restarting, less the checkpoints and
 // relaunches that happened while down (counted on their own).
-func (t trialResult) restartS() float64 { return t.downS - t.downOther }
+func (t trialResult) restartS() float64 {
+	// Never below zero: with no restart the difference of the two sums is
+	// rounding (−2e-16 days on a failure-free run with phases).
+	return max(0, t.downS-t.downOther)
+}
 
 // energyMWh is one trial's energy: GPUs at TDP while computing, the work
 // lost to failures included (a GPU at

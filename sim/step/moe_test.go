@@ -110,7 +110,7 @@ func TestDeepEPDispatcher(t *testing.T) {
 
 // TestPairedSlowdown: in DualPipe's overlapped pair the hidden all-to-alls
 // take SMs from the compute: with DeepEP-style exchanges cluster.DeepEPSMs
-// of the GPU's SMs (20 of the H200's 132, arXiv:2412.19437 §3.2.2), else the
+// of the GPU's SMs (DeepSeek-V3's 20 SMs on its H800s, arXiv:2412.19437 §3.2.2; here 20 of the test H200's 132), else the
 // GPU's CommSlowdown; the compute grows by that share of the hidden time.
 func TestPairedSlowdown(t *testing.T) {
 	s := moeSpec(t, 0, 0)
