@@ -223,9 +223,9 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 	}
 	if len(r.Phases) > 1 {
 		fmt.Fprintln(tw)
-		fmt.Fprintln(tw, "PHASE\tGPUs\ttokens\tseq\tstep (s)\tTFLOPS/GPU\tdays\tGPU-hours")
+		fmt.Fprintln(tw, "PHASE\tGPUs\ttokens\tseq\trecompute\tstep (s)\tTFLOPS/GPU\tdays\tGPU-hours")
 		for _, p := range r.Phases {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", p.Name, group(fmt.Sprint(p.GPUs)), num(p.Tokens), p.SeqLen,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Name, group(fmt.Sprint(p.GPUs)), num(p.Tokens), p.SeqLen, p.Recompute,
 				num(p.StepTimeS), num(p.TFLOPSPerGPU), num(p.WallClockDays), num(p.GPUHours))
 		}
 	}

@@ -31,11 +31,14 @@ type Interval struct {
 
 // PhaseResult is one phase of the run.
 type PhaseResult struct {
-	Name          string    `json:"name"`
-	GPUs          int       `json:"gpus"`
-	Tokens        float64   `json:"tokens"`
-	SeqLen        int       `json:"seq_len"`
-	GlobalBatch   int       `json:"global_batch"`
+	Name        string  `json:"name"`
+	GPUs        int     `json:"gpus"`
+	Tokens      float64 `json:"tokens"`
+	SeqLen      int     `json:"seq_len"`
+	GlobalBatch int     `json:"global_batch"`
+	// Recompute is the phase's activation recomputation ("none",
+	// "selective", "full"): phases of one scenario may differ under auto.
+	Recompute     string    `json:"recompute"`
 	Steps         float64   `json:"steps"`
 	StepTimeS     float64   `json:"step_time_s"`
 	TFLOPSPerGPU  float64   `json:"tflops_per_gpu"`

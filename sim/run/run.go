@@ -186,7 +186,7 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 		r.TotalFLOPs += p.spec.Arch.ModelFLOPsPerToken(p.spec.Training.SeqLen) * p.tokens
 		r.Phases = append(r.Phases, PhaseResult{
 			Name: p.phase.Name, GPUs: p.spec.Cluster.GPUs, Tokens: p.tokens, SeqLen: p.spec.Training.SeqLen,
-			GlobalBatch: p.spec.Training.GlobalBatch, Steps: p.steps, StepTimeS: p.res.StepTime,
+			GlobalBatch: p.spec.Training.GlobalBatch, Recompute: p.spec.Layout.Recompute.String(), Steps: p.steps, StepTimeS: p.res.StepTime,
 			TFLOPSPerGPU: p.res.TFLOPSPerGPU, MFU: p.res.MFU, WallClockDays: days,
 			GPUHours: days * 24 * float64(p.spec.Cluster.GPUs), Breakdown: breakdownOf(p.res.Breakdown),
 			Checkpoint: cks[i],
