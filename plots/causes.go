@@ -89,6 +89,11 @@ func newFreeLabels(xys plotter.XYs, labels []string, style text.Style, offset vg
 func (l *freeLabels) Plot(c draw.Canvas, p *plot.Plot) {
 	tx, ty := p.Transforms(&c)
 	for i, xy := range l.xys {
-		c.FillText(l.style, vg.Point{X: tx(xy.X) + l.offset.X, Y: ty(xy.Y) + l.offset.Y}, l.labels[i])
+		st, pt := l.style, vg.Point{X: tx(xy.X) + l.offset.X, Y: ty(xy.Y) + l.offset.Y}
+		if pt.X+st.Width(l.labels[i]) > c.Max.X && l.offset.X > 0 {
+			// It would run off the right edge: end it at the point instead.
+			st.XAlign, pt.X = text.XRight, tx(xy.X)-l.offset.X
+		}
+		c.FillText(st, pt, l.labels[i])
 	}
 }

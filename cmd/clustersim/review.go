@@ -124,6 +124,12 @@ func shortLayout(l study.Layout) string {
 	if l.ZeRO != 1 {
 		s += fmt.Sprintf(" z%d", l.ZeRO)
 	}
+	if l.EP > 1 {
+		s += fmt.Sprintf(" ep%d", l.EP)
+	}
+	if l.Schedule != "" {
+		s += " " + l.Schedule
+	}
 	return s
 }
 

@@ -47,3 +47,13 @@ func TestTradeoffTwinLabels(t *testing.T) {
 		t.Errorf("labels %q, want %q", got, want)
 	}
 }
+
+// TestShortLayoutScheduleEP: the short form names a non-default pipeline
+// schedule and expert parallelism, so that two layouts differing only in
+// them read apart.
+func TestShortLayoutScheduleEP(t *testing.T) {
+	l := study.Layout{TP: 1, PP: 16, CP: 1, MicroBatch: 1, VirtualStages: 1, Recompute: "selective", ZeRO: 1, EP: 64, Schedule: "dualpipe"}
+	if got, want := shortLayout(l), "tp1 pp16 cp1 mb1 selective ep64 dualpipe"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -31,6 +31,8 @@ type Layout struct {
 	Recompute      string // none, selective, full; "+ew" when element-wise recompute is on
 	ZeRO           int
 	TPCommOverlap  bool
+	EP             int    // expert parallelism (MoE models; 0 or 1: none)
+	Schedule       string // pipeline schedule when not 1F1B ("zb-h1", "dualpipe")
 }
 
 func layoutOf(r plan.Ranked) Layout {
@@ -39,7 +41,7 @@ func layoutOf(r plan.Ranked) Layout {
 		rec += "+ew"
 	}
 	return Layout{TP: r.TP, PP: r.PP, CP: r.CP, DP: r.DP, MicroBatch: r.MicroBatch, VirtualStages: r.VirtualStages,
-		Recompute: rec, ZeRO: r.ZeRO, TPCommOverlap: r.TPCommOverlap}
+		Recompute: rec, ZeRO: r.ZeRO, TPCommOverlap: r.TPCommOverlap, EP: r.EP, Schedule: r.Schedule}
 }
 
 // String is the layout in a few words: "tp 8, pp 16 (v 8), cp 2, dp 64, mb 1, none+ew, ZeRO 1".

@@ -1,0 +1,42 @@
+package plots
+
+import (
+	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/recorder"
+)
+
+// TestFreeLabelsStayInside: a label that would run off the right edge of
+// the plot ends at its point instead; one with room starts after it.
+func TestFreeLabelsStayInside(t *testing.T) {
+	p := plot.New()
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 10, 0, 10
+	st := text.Style{Font: font.From(face(9, false), 9), Handler: plot.DefaultTextHandler}
+	long := "3.56 d, tp2 pp32 cp2 mb1 ep32 zb-h1, a label longer than the room left"
+	l := newFreeLabels(plotter.XYs{{X: 1, Y: 5}, {X: 9.5, Y: 5}}, []string{"short", long}, st, vg.Point{X: 6})
+	rec := &recorder.Canvas{}
+	c := draw.Canvas{Canvas: rec, Rectangle: vg.Rectangle{Max: vg.Point{X: 400, Y: 200}}} // a 400-point-wide plot area
+	l.Plot(c, p)
+	var strs []*recorder.FillString
+	for _, a := range rec.Actions {
+		if fs, ok := a.(*recorder.FillString); ok {
+			strs = append(strs, fs)
+		}
+	}
+	if len(strs) != 2 {
+		t.Fatalf("%d strings drawn", len(strs))
+	}
+	tx, _ := p.Transforms(&c)
+	if got := strs[0].Point.X; got < tx(1) {
+		t.Errorf("short label starts at %v, before its point %v", got, tx(1))
+	}
+	if end := strs[1].Point.X + st.Width(long); end > c.Max.X {
+		t.Errorf("long label ends at %v, past the right edge %v", end, c.Max.X)
+	}
+}
