@@ -34,16 +34,7 @@ func (c Cluster) AllToAllTime(ranks []int, bytes float64) float64 {
 	di, pi, si := c.PeerTiers(ranks)
 	dom, pod, spine := float64(di), float64(pi), float64(si)
 	share := bytes / float64(n)
-	nv := share * dom / c.GPU.NVLinkRingBusBW
-	nic := share*pod/c.TierBusBW(TierPod, ReduceScatter) + share*spine/c.TierBusBW(TierSpine, ReduceScatter)
-	top := TierNVLink
-	switch {
-	case spine > 0:
-		top = TierSpine
-	case pod > 0:
-		top = TierPod
-	}
-	return max(nv, nic) + c.alpha(top)
+	return c.ExchangeTime(share*dom, share*pod, share*spine)
 }
 
 // PeerTiers counts, for the first of ranks, how many of the others share

@@ -196,14 +196,22 @@ func (g GPU) GEMMTime(m, n, k float64, p Precision) float64 {
 // fwdFLOPs of forward work (4·b·heads·s_q·s_k·head_dim, halved under a causal
 // mask); with backward it is the backward kernel, which does twice that.
 func (g GPU) AttentionTime(fwdFLOPs float64, backward bool) float64 {
+	c := g.Compute
+	return g.attentionFit(fwdFLOPs, backward, c.AttnFwdEfficiency, c.AttnFwdOverheadS, c.AttnBwdEfficiency, c.AttnBwdOverheadS)
+}
+
+// attentionFit prices an attention kernel by one fit: a fraction of the bf16
+// peak and a fixed cost per direction; the backward kernel does twice the
+// forward FLOPs.
+func (g GPU) attentionFit(fwdFLOPs float64, backward bool, fwdEff, fwdOver, bwdEff, bwdOver float64) float64 {
 	if fwdFLOPs <= 0 {
 		return 0
 	}
 	peak := g.PeakFLOPS(BF16)
 	if backward {
-		return 2*fwdFLOPs/(peak*g.Compute.AttnBwdEfficiency) + g.Compute.AttnBwdOverheadS
+		return 2*fwdFLOPs/(peak*bwdEff) + bwdOver
 	}
-	return fwdFLOPs/(peak*g.Compute.AttnFwdEfficiency) + g.Compute.AttnFwdOverheadS
+	return fwdFLOPs/(peak*fwdEff) + fwdOver
 }
 
 // FusedAttentionTime is AttentionTime for the cuDNN kernel, or with fa2 for
@@ -212,14 +220,8 @@ func (g GPU) FusedAttentionTime(fwdFLOPs float64, backward, fa2 bool) float64 {
 	if !fa2 {
 		return g.AttentionTime(fwdFLOPs, backward)
 	}
-	if fwdFLOPs <= 0 {
-		return 0
-	}
-	peak := g.PeakFLOPS(BF16)
-	if backward {
-		return 2*fwdFLOPs/(peak*g.Compute.FA2BwdEfficiency) + g.Compute.FA2BwdOverheadS
-	}
-	return fwdFLOPs/(peak*g.Compute.FA2FwdEfficiency) + g.Compute.FA2FwdOverheadS
+	c := g.Compute
+	return g.attentionFit(fwdFLOPs, backward, c.FA2FwdEfficiency, c.FA2FwdOverheadS, c.FA2BwdEfficiency, c.FA2BwdOverheadS)
 }
 
 // MemoryTime returns the seconds of a memory-bound kernel moving bytes

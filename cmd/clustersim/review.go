@@ -189,41 +189,35 @@ func (r *review) tradeoff() plots.LayoutTradeoff {
 		DaysAxis: "days to train, failure-free step (stragglers left out)",
 		Title: fmt.Sprintf("Layouts that fit: the %s fastest of %s, days to train against memory headroom (%s × %s)",
 			group(fmt.Sprint(len(t.Points))), group(fmt.Sprint(t.Feasible)), group(fmt.Sprint(t.GPUs)), r.Spec.Step.Cluster.GPU.Name)}
-	own := false
-	var ownLayout study.Layout
+	type point struct {
+		plots.LayoutPoint
+		layout study.Layout
+	}
+	var pts []point
+	own := -1
 	for _, p := range t.Points {
-		out.Points = append(out.Points, plots.LayoutPoint{Label: shortLayout(p.Layout), Days: p.Days, HeadroomGiB: p.HeadroomGiB, AsRun: p.Scenario})
 		if p.Scenario {
-			own, ownLayout = true, p.Layout
+			own = len(pts)
 		}
+		pts = append(pts, point{plots.LayoutPoint{Label: shortLayout(p.Layout), Days: p.Days, HeadroomGiB: p.HeadroomGiB, AsRun: p.Scenario}, p.Layout})
 	}
-	if !own && t.Own != nil {
+	if own < 0 && t.Own != nil {
 		p := t.Own
-		out.Points = append(out.Points, plots.LayoutPoint{Label: shortLayout(p.Layout), Days: p.Days, HeadroomGiB: p.HeadroomGiB, AsRun: true})
-		own, ownLayout = true, p.Layout
+		own = len(pts)
+		pts = append(pts, point{plots.LayoutPoint{Label: shortLayout(p.Layout), Days: p.Days, HeadroomGiB: p.HeadroomGiB, AsRun: true}, p.Layout})
 	}
-	if own {
+	if own >= 0 {
 		// A layout that reads like the scenario's own in the short form
 		// differs in its TP overlap: both labels say which.
-		ownShort := shortLayout(ownLayout)
-		var layouts []study.Layout
-		for _, p := range t.Points {
-			layouts = append(layouts, p.Layout)
-		}
-		if len(out.Points) > len(layouts) {
-			layouts = append(layouts, ownLayout)
-		}
-		twin := false
-		for i := range out.Points {
-			if out.Points[i].Label == ownShort && layouts[i].TPCommOverlap != ownLayout.TPCommOverlap {
-				out.Points[i].Label, twin = overlapLabel(ownShort, layouts[i]), true
+		o := pts[own]
+		for i, p := range pts {
+			if i != own && p.Label == o.Label && p.layout.TPCommOverlap != o.layout.TPCommOverlap {
+				pts[i].Label, pts[own].Label = overlapLabel(o.Label, p.layout), overlapLabel(o.Label, o.layout)
 			}
 		}
-		for i := range out.Points {
-			if twin && out.Points[i].AsRun {
-				out.Points[i].Label = overlapLabel(ownShort, ownLayout)
-			}
-		}
+	}
+	for _, p := range pts {
+		out.Points = append(out.Points, p.LayoutPoint)
 	}
 	return out
 }
