@@ -356,3 +356,60 @@ func BenchmarkStageMemory(b *testing.B) {
 		}
 	}
 }
+
+// TestGradientsOncePerMicroBatch: under every schedule each chunk's weight
+// gradients of each micro batch are produced by exactly one pass (a full
+// backward, a weight-gradient pass or DualPipe's overlapped pair), never
+// by a forward or input-gradient pass; and the weights are read by every
+// pass but the weight-gradient ones. The data-parallel collectives follow
+// these passes (sim/step), so a schedule that split a backward pass in two
+// must not reduce its gradients twice.
+func TestGradientsOncePerMicroBatch(t *testing.T) {
+	for _, c := range []struct {
+		kind     PipeSchedule
+		pp, v, m int
+	}{
+		{Sched1F1B, 4, 1, 8}, {SchedInterleaved, 4, 2, 8}, {SchedZBH1, 4, 1, 8}, {SchedZBH1, 2, 1, 5},
+		{SchedDualPipe, 4, 1, 8}, {SchedDualPipe, 8, 1, 20},
+	} {
+		for r := 0; r < c.pp; r++ {
+			ops := ScheduleFor(c.kind, r, c.pp, c.v, c.m)
+			type key struct{ chunk, mb int }
+			fwd, grads, reads := map[key]int{}, map[key]int{}, 0
+			for _, o := range ops {
+				if !o.Backward {
+					fwd[key{o.Chunk, o.MicroBatch}]++
+				}
+				switch g := o.GradChunk(); {
+				case o.Paired:
+					grads[key{g, o.PairMicroBatch}]++
+				case g >= 0:
+					grads[key{g, o.MicroBatch}]++
+				}
+				if o.ReadsWeights() {
+					reads++
+				}
+				if o.Weight && o.ReadsWeights() || o.Split && o.GradChunk() >= 0 {
+					t.Fatalf("%v pp %d stage %d: op %+v", c.kind, c.pp, r, o)
+				}
+			}
+			if len(grads) != len(fwd) {
+				t.Errorf("%v pp %d stage %d: gradients of %d (chunk, micro batch) pairs, forward passes of %d", c.kind, c.pp, r, len(grads), len(fwd))
+			}
+			for k, n := range grads {
+				if n != 1 || fwd[k] != 1 {
+					t.Errorf("%v pp %d stage %d: chunk %d micro batch %d: gradients produced %d times, forward passes %d", c.kind, c.pp, r, k.chunk, k.mb, n, fwd[k])
+				}
+			}
+			// 1F1B: m·v forward and m·v backward passes read the weights;
+			// ZB-H1 adds m weight-gradient passes that do not.
+			wantReads := len(ops)
+			if c.kind == SchedZBH1 {
+				wantReads = 2 * c.m
+			}
+			if c.kind != SchedDualPipe && reads != wantReads {
+				t.Errorf("%v pp %d stage %d: %d passes read the weights, want %d", c.kind, c.pp, r, reads, wantReads)
+			}
+		}
+	}
+}

@@ -169,3 +169,24 @@ func PeakLayerMicroBatches(stage, pp, v, m int, chunkLayers []int) int {
 	}
 	return best
 }
+
+// GradChunk is the chunk whose weight gradients pass o produces, or -1 for
+// none: a full backward or a weight-gradient pass its own chunk's,
+// DualPipe's overlapped pair those of its backward pass (PairChunk); a
+// forward pass and an input-gradient pass (Split) produce none. The
+// data-parallel gradient collectives follow exactly these passes.
+func (o Op) GradChunk() int {
+	switch {
+	case o.Paired:
+		return o.PairChunk
+	case o.Backward && !o.Split:
+		return o.Chunk
+	}
+	return -1
+}
+
+// ReadsWeights reports whether pass o reads its chunk's weights (a pair:
+// both chunks'), which ZeRO-3 gathers before it: forward, input-gradient
+// and full backward passes do; a weight-gradient pass does not (it
+// multiplies the layer's input by its output gradient).
+func (o Op) ReadsWeights() bool { return !o.Weight }

@@ -253,3 +253,46 @@ func TestLowerBoundFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockingGradientsPerMicroBatch: under ZeRO-2 without dp_comm_overlap
+// a pass waits for its chunk's gradient reduce-scatter only when it has
+// produced gradients: m times per stage under ZB-H1 (its weight-gradient
+// passes, not its input-gradient ones) and under DualPipe (m/2 micro
+// batches in each direction, their backward passes overlapped with a
+// forward pass included), each for the chunk it reduced.
+func TestBlockingGradientsPerMicroBatch(t *testing.T) {
+	a := model.Arch{Name: "twenty", Layers: 20, Hidden: 4096, FFNHidden: 14336, Heads: 32, KVHeads: 8, Vocab: 32000, MLP: model.SwiGLU}
+	for _, sched := range []model.PipeSchedule{model.SchedZBH1, model.SchedDualPipe} {
+		const pp, m, dp = 4, 16, 4
+		l := model.Layout{TP: 1, PP: pp, CP: 1, DP: dp, MicroBatch: 1, VirtualStages: 1,
+			ZeRO: 2, Recompute: model.RecomputeFull, PipeSchedule: sched}
+		s := Spec{Arch: a, Layout: l, Training: model.Training{SeqLen: 2048, GlobalBatch: m * dp, GradBytes: 4},
+			Cluster: h100Cluster(t, pp*dp)}
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		pn := newPlan(s)
+		for r := 0; r < pp; r++ {
+			var got [2]int
+			for i, o := range pn.pl.ops[r] {
+				d := pn.blocking[r*pn.pl.n+i]
+				c := o.GradChunk()
+				switch {
+				case c < 0 && d != 0:
+					t.Errorf("%v stage %d: pass %+v produces no gradients but waits %g s", sched, r, o, d)
+				case c >= 0 && d != pn.costs.Grad[r][c]:
+					t.Errorf("%v stage %d: pass %+v waits %g s, want chunk %d's reduce-scatter %g s", sched, r, o, d, c, pn.costs.Grad[r][c])
+				case c >= 0:
+					got[c]++
+				}
+			}
+			want := [2]int{m, 0}
+			if sched == model.SchedDualPipe {
+				want = [2]int{m / 2, m / 2}
+			}
+			if got != want {
+				t.Errorf("%v stage %d: %v blocking reduce-scatters per chunk, want %v", sched, r, got, want)
+			}
+		}
+	}
+}

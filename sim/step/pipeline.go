@@ -398,38 +398,43 @@ func (x *replica) z3Issue(r, i int, t float64) {
 		return
 	}
 	o := x.pl.ops[r][i]
-	bs := x.z3Buckets[r][o.Chunk]
 	pass := x.pl.dur[r*x.pl.n+i]
 	free := max(t, x.z3Free[r])
 	ready := 0.0
-	need := func(b Bucket) float64 {
-		if o.Backward {
-			return max(0, pass-b.BeforeEnd-x.z3LayerBwd)
+	gather := func(chunk int, backward bool) {
+		bs := x.z3Buckets[r][chunk]
+		for j := range bs {
+			b := bs[j] // backward order
+			need := max(0, pass-b.BeforeEnd-x.z3LayerBwd)
+			if !backward {
+				b = bs[len(bs)-1-j]
+				need = b.AfterStart
+			}
+			free += b.Gather
+			ready = max(ready, free-need)
 		}
-		return b.AfterStart
 	}
-	for j := range bs {
-		b := bs[j] // backward order
-		if !o.Backward {
-			b = bs[len(bs)-1-j]
-		}
-		free += b.Gather
-		ready = max(ready, free-need(b))
+	switch {
+	case !o.ReadsWeights():
+	case o.Paired:
+		gather(o.Chunk, false)
+		gather(o.PairChunk, true)
+	default:
+		gather(o.Chunk, o.Backward)
 	}
 	x.z3Free[r] = free
 	x.z3Ready[r*x.pl.n+i] = ready
 }
 
-// z3Reduce queues the reduce-scatters of backward pass k's buckets, each
-// when the pass has produced its gradients.
-func (x *replica) z3Reduce(r, k int, now float64) {
-	o := x.pl.ops[r][k-r*x.pl.n]
+// z3Reduce queues the reduce-scatters of chunk's buckets, each when pass k
+// has produced its gradients.
+func (x *replica) z3Reduce(r, k, chunk int, now float64) {
 	start, base := x.st[k].start, x.pl.dur[k]
 	scale := 1.0
 	if base > 0 {
 		scale = (now - start) / base
 	}
-	for _, b := range x.z3Buckets[r][o.Chunk] {
+	for _, b := range x.z3Buckets[r][chunk] {
 		x.z3Free[r] = max(x.z3Free[r], start+(base-b.BeforeEnd)*scale) + b.Reduce
 	}
 }
@@ -472,8 +477,8 @@ func (x *replica) Handle(r int) {
 	x.done[k] = now
 	x.next[r]++
 	x.busy[r] = false
-	if x.zero3 && pl.ops[r][k-r*pl.n].Backward {
-		x.z3Reduce(r, k, now)
+	if c := pl.ops[r][k-r*pl.n].GradChunk(); x.zero3 && c >= 0 {
+		x.z3Reduce(r, k, c, now)
 	}
 	x.try(r, now)
 	for _, e := range pl.cons[k] {

@@ -121,9 +121,10 @@ func dualPipeCosts(co *Costs) {
 //     stages r−1..0 in turn, each after the transfer; stage 0 then runs
 //     its last weight pass and its tail;
 //   - the data-parallel stream alone (ZeRO-2 with dp_comm_overlap, ZeRO-3:
-//     one collective at a time, a gradient reduce-scatter per backward
-//     pass and under ZeRO-3 the chunk's parameter gathers before every
-//     pass), then the optimizer.
+//     one collective at a time, a gradient reduce-scatter per pass that
+//     produces the chunk's weight gradients and under ZeRO-3 the chunk's
+//     parameter gathers before every pass that reads its weights), then
+//     the optimizer.
 //
 // A stage's tail is what the simulation cannot hide whatever the order of
 // the passes (plan.tail; the collectives are counted per pass by
@@ -132,7 +133,8 @@ func dualPipeCosts(co *Costs) {
 // queued from when each is complete; without it, the gradient
 // collectives (ZeRO-0/1) after the passes and the parameter gathers after
 // the optimizer (ZeRO-1/2). Under ZeRO-2 without dp_comm_overlap every
-// backward pass also waits for its chunk's gradient collective.
+// pass that produces weight gradients also waits for its chunk's gradient
+// collective.
 func (co Costs) workBound() float64 {
 	p, m := co.PP, float64(co.MicroBatches)
 	dual := co.Schedule == model.SchedDualPipe
@@ -237,27 +239,27 @@ func (co Costs) workBound() float64 {
 	return best
 }
 
-// zbStage is one stage of a zero-bubble schedule: per chunk, how many
-// passes it runs and how many of them are backward passes; and the chunk
-// of its last pass (a weight-gradient pass).
+// zbStage is one stage of a zero-bubble schedule: per chunk, how many of
+// its passes read the chunk's weights and how many produce its gradients;
+// and the chunk of its last pass (a weight-gradient pass).
 type zbStage struct {
 	chunks []passCount
 	last   int
 }
 
-// passCount is how many passes a stage runs of one chunk, and how many of
-// them are backward passes.
+// passCount is how many of a stage's passes read one chunk's weights, and
+// how many produce its weight gradients.
 type passCount struct{ passes, backward int }
 
 // zeroBubbleCounts counts, per stage and chunk of a ZB-H1 or DualPipe
-// schedule of p stages and m micro batches, the passes the stage runs (a
-// DualPipe overlapped pair once, for its forward chunk, as the simulation
-// issues ZeRO-3's gathers for it) and the backward ones among them (split
-// input-gradient, weight-gradient and full backward passes: those the
-// simulation follows with the chunk's gradient collective). ZB-H1 runs a
-// forward, an input-gradient and a weight-gradient pass per micro batch;
-// DualPipe's counts are read off its schedule. Each is counted once per
-// (schedule, p, m).
+// schedule of p stages and m micro batches, the passes that read the
+// chunk's weights (model.Op.ReadsWeights: ZeRO-3 gathers them before each;
+// an overlapped pair reads both its chunks') and the passes that produce
+// its weight gradients (model.Op.GradChunk: the simulation follows each
+// with the chunk's gradient collective). ZB-H1 runs a forward, an
+// input-gradient and a weight-gradient pass per micro batch: 2m passes
+// read the weights and m produce gradients. DualPipe's counts are read off
+// its schedule. Each is counted once per (schedule, p, m).
 func zeroBubbleCounts(kind model.PipeSchedule, p, m int) []zbStage {
 	key := [3]int{int(kind), p, m}
 	if c, ok := zbCounts.Load(key); ok {
@@ -265,7 +267,7 @@ func zeroBubbleCounts(kind model.PipeSchedule, p, m int) []zbStage {
 	}
 	out := make([]zbStage, p)
 	if kind != model.SchedDualPipe {
-		one := []passCount{{3 * m, 2 * m}}
+		one := []passCount{{2 * m, m}}
 		for r := range out {
 			out[r] = zbStage{chunks: one}
 		}
@@ -276,9 +278,14 @@ func zeroBubbleCounts(kind model.PipeSchedule, p, m int) []zbStage {
 		out[r].chunks = make([]passCount, 2)
 		ops := model.ScheduleDualPipe(r, p, m)
 		for _, o := range ops {
-			out[r].chunks[o.Chunk].passes++
-			if o.Backward {
-				out[r].chunks[o.Chunk].backward++
+			if o.ReadsWeights() {
+				out[r].chunks[o.Chunk].passes++
+			}
+			if o.Paired {
+				out[r].chunks[o.PairChunk].passes++
+			}
+			if c := o.GradChunk(); c >= 0 {
+				out[r].chunks[c].backward++
 			}
 		}
 		out[r].last = ops[len(ops)-1].Chunk

@@ -137,8 +137,8 @@ func newPlan(s Spec) *plan {
 	if co.blocking() {
 		for r := 0; r < p; r++ {
 			for i, o := range pn.pl.ops[r] {
-				if o.Backward {
-					pn.blocking[r*pn.pl.n+i] = pn.costs.Grad[r][o.Chunk]
+				if c := o.GradChunk(); c >= 0 {
+					pn.blocking[r*pn.pl.n+i] = pn.costs.Grad[r][c]
 				}
 			}
 		}
@@ -182,8 +182,8 @@ func (pn *plan) tail(r int, maxDone []float64, z3End float64, noise func() float
 		free = z3End
 	case l.ZeRO == 2 && l.DPOverlap:
 		for i, o := range ops {
-			if o.Backward {
-				coll(maxDone[i], pn.costs.Grad[r][o.Chunk])
+			if c := o.GradChunk(); c >= 0 {
+				coll(maxDone[i], pn.costs.Grad[r][c])
 			}
 		}
 	case l.ZeRO == 2:
@@ -431,7 +431,8 @@ func (pn *plan) noisyStepOf(k int, replicas []int) float64 {
 	var needed []int
 	for r := 0; r < pn.pl.p; r++ {
 		for i, o := range pn.pl.ops[r] {
-			last := i == len(pn.pl.ops[r])-1 || (o.Backward && (l.ZeRO >= 2 || pn.pl.lastBwd[r][o.Chunk] == i))
+			c := o.GradChunk()
+			last := i == len(pn.pl.ops[r])-1 || (c >= 0 && (l.ZeRO >= 2 || pn.pl.lastBwd[r][c] == i))
 			if last {
 				needed = append(needed, r*pn.pl.n+i)
 			}
