@@ -116,9 +116,9 @@ func TestComputeModelFitsH100Measurements(t *testing.T) {
 		wantN      int
 		maxRMS     float64
 	}{
-		{"bf16 GEMM, all shapes", predAll, measAll, 511, 0.055},
-		{"bf16 GEMM, >= 1 TFLOP", predBig, measBig, 218, 0.037},
-		{"fp8 GEMM", predFP8, measFP8, 15, 0.11},
+		{"bf16 GEMM, all shapes", predAll, measAll, 511, 0.051},
+		{"bf16 GEMM, >= 1 TFLOP", predBig, measBig, 218, 0.034},
+		{"fp8 GEMM", predFP8, measFP8, 15, 0.073},
 		{"attention forward", predF, measF, 19, 0.105},
 		{"attention backward", predB, measB, 19, 0.14},
 		{"FlashAttention-2 forward", predF2, measF2, 19, 0.107},
@@ -136,6 +136,9 @@ func TestComputeModelFitsH100Measurements(t *testing.T) {
 }
 
 func TestComputeTimes(t *testing.T) {
+	const out8192 = 2 * 8192 * 8192.0 // bytes of an 8192×8192 bf16 output
+	// The H100's modelled 8192³ bf16 rate over its best measured one.
+	h100Rate8192 := 2 * math.Pow(8192, 3) / (2*math.Pow(8192, 3)/(989.4e12*0.71) + out8192/3.35e12 + 20e-6) / 785e12
 	h100, _ := LookupGPU("h100-sxm")
 	a100, _ := LookupGPU("a100-sxm-80g")
 	gb200, _ := LookupGPU("gb200")
@@ -145,15 +148,19 @@ func TestComputeTimes(t *testing.T) {
 		got  float64
 		want float64
 	}{
-		// 2·8192³ FLOPs / (989.4e12 · 0.685) + 22 µs.
-		{"h100 8192³ bf16", h100.GEMMTime(8192, 8192, 8192, BF16), 2*math.Pow(8192, 3)/(989.4e12*0.685) + 22e-6},
-		// fp8: 2·8192³ / (1979e12 · 0.60) + 26 µs.
-		{"h100 8192³ fp8", h100.GEMMTime(8192, 8192, 8192, FP8), 2*math.Pow(8192, 3)/(1979e12*0.60) + 26e-6},
-		// A100 has no fp8: falls back to bf16 at 312 · 0.75.
-		{"a100 8192³ fp8 falls back", a100.GEMMTime(8192, 8192, 8192, FP8), 2*math.Pow(8192, 3)/(312e12*271.2/312*0.685*989.4/785) + 22e-6},
-		// Memory bound: 8192×8192×8 product has 2·(8192·8+8·8192)+2·8192² bytes
-		// = 134.5 MB against 1.07 GFLOP: HBM time 40.2 µs beats 1.6 µs of math.
-		{"h100 skinny product is memory bound", h100.GEMMTime(8192, 8192, 8, BF16), (2*(8192*8+8*8192)+2*8192*8192.0)/3.35e12 + 22e-6},
+		// 2·8192³ FLOPs / (989.4e12 · 0.71) + the 2·8192² output bytes at
+		// 3.35 TB/s (40.1 µs) + 20 µs.
+		{"h100 8192³ bf16", h100.GEMMTime(8192, 8192, 8192, BF16), 2*math.Pow(8192, 3)/(989.4e12*0.71) + out8192/3.35e12 + 20e-6},
+		// fp8: 2·8192³ / (1979e12 · 0.64) + 40.1 µs + 22 µs.
+		{"h100 8192³ fp8", h100.GEMMTime(8192, 8192, 8192, FP8), 2*math.Pow(8192, 3)/(1979e12*0.64) + out8192/3.35e12 + 22e-6},
+		// A100 has no fp8: falls back to bf16, at which an 8192³ product
+		// runs at 271.2 TFLOPS times the H100's modelled over best measured
+		// rate (785 TFLOPS).
+		{"a100 8192³ fp8 falls back", a100.GEMMTime(8192, 8192, 8192, FP8), 2 * math.Pow(8192, 3) / (271.2e12 * h100Rate8192)},
+		// A skinny 8192×8192×8 product is bound by its output: 1.07 GFLOP
+		// (1.5 µs of math) and the 134.2 MB output's write (40.1 µs) take
+		// longer than moving all 134.5 MB at once (40.2 µs).
+		{"h100 skinny product is bound by its output", h100.GEMMTime(8192, 8192, 8, BF16), 2*8192*8192*8/(989.4e12*0.71) + out8192/3.35e12 + 20e-6},
 		// 1 GB streamed at 0.87 · 3.35 TB/s + 21 µs.
 		{"h100 stream 1 GB", h100.MemoryTime(1e9, Stream), 1e9/(3.35e12*0.87) + 21e-6},
 		{"h100 reduce 1 GB", h100.MemoryTime(1e9, Reduce), 1e9/(3.35e12*0.54) + 21e-6},
@@ -161,21 +168,25 @@ func TestComputeTimes(t *testing.T) {
 		{"h100 attention fwd", h100.AttentionTime(1e12, false), 1e12/(989.4e12*0.61) + 56e-6},
 		{"h100 attention bwd", h100.AttentionTime(1e12, true), 2e12/(989.4e12*0.43) + 160e-6},
 		{"zero GEMM", h100.GEMMTime(0, 10, 10, BF16), 0},
-		// Blackwell takes the H100's fp8 fit for the block-scaled precisions
-		// (an assumption, compute.go): 2·8192³ / (5000e12 · 0.60) + 26 µs on
-		// GB200 mxfp8; 2·8192³ / (10000e12 · 0.60) + 26 µs at nvfp4; GB300's
-		// fp4 peak is 15000 TFLOPS. All compute bound: nvfp4 moves
-		// (1/2+1/16)·2·8192² + 2·8192² bytes = 210 MB, 26 µs at 8 TB/s, against
-		// 183 µs of math on GB200.
-		{"gb200 8192³ mxfp8", gb200.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(5000e12*0.49) + 26e-6},
-		{"gb200 8192³ nvfp4", gb200.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(10000e12*0.39) + 26e-6},
-		{"gb300 8192³ nvfp4", gb300.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(15000e12*0.39) + 26e-6},
-		{"gb200 8192³ bf16", gb200.GEMMTime(8192, 8192, 8192, BF16), 2*math.Pow(8192, 3)/(2500e12*0.685) + 22e-6},
-		// A skinny nvfp4 product is memory bound: (9/16)·(8192·8+8·8192) +
-		// 2·8192² bytes at 8 TB/s.
-		{"gb200 skinny nvfp4", gb200.GEMMTime(8192, 8192, 8, NVFP4), (9.0/16*(8192*8+8*8192)+2*8192*8192.0)/8e12 + 26e-6},
+		// Blackwell takes the fitted efficiencies (compute.go) and the H100's
+		// fixed costs, with the output's 2·8192² bytes at 8 TB/s (16.8 µs):
+		// 2·8192³ / (5000e12 · 0.50) + 16.8 µs + 22 µs on GB200 mxfp8;
+		// 2·8192³ / (10000e12 · 0.405) at nvfp4; GB300's fp4 peak is 15000
+		// TFLOPS. All compute bound: nvfp4 moves (1/2+1/16)·2·8192² +
+		// 2·8192² bytes = 210 MB, 26 µs at 8 TB/s, against 183 µs of math on
+		// GB200.
+		{"gb200 8192³ mxfp8", gb200.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(5000e12*0.50) + out8192/8e12 + 22e-6},
+		{"gb200 8192³ nvfp4", gb200.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(10000e12*0.405) + out8192/8e12 + 22e-6},
+		{"gb300 8192³ nvfp4", gb300.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(15000e12*0.415) + out8192/8e12 + 22e-6},
+		{"gb200 8192³ bf16", gb200.GEMMTime(8192, 8192, 8192, BF16), 2*math.Pow(8192, 3)/(2500e12*0.71) + out8192/8e12 + 20e-6},
+		// Reading a whole 8192×8192 weight for 8 rows is memory bound:
+		// 2·(8·8192+8192²) + 2·8·8192 bytes at 3.35 TB/s (40.1 µs) against
+		// 1.5 µs of math and 0.04 µs of output.
+		{"h100 weight-streaming product is memory bound", h100.GEMMTime(8, 8192, 8192, BF16), (2*(8*8192+8192*8192.0)+2*8*8192)/3.35e12 + 20e-6},
+		// A skinny nvfp4 product is bound by its output's write too.
+		{"gb200 skinny nvfp4", gb200.GEMMTime(8192, 8192, 8, NVFP4), 2*8192*8192*8/(10000e12*0.405) + out8192/8e12 + 22e-6},
 		// H100 has no mxfp8: priced as bf16 (scenarios refuse it first).
-		{"h100 mxfp8 falls back", h100.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(989.4e12*0.685) + 22e-6},
+		{"h100 mxfp8 falls back", h100.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(989.4e12*0.71) + out8192/3.35e12 + 20e-6},
 		{"zero bytes", h100.MemoryTime(0, Stream), 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"fmt"
-	"math"
 )
 
 // GroupedKernel is how a grouped matrix product (the experts of a MoE layer
@@ -60,8 +59,8 @@ func (k GroupedKernel) PerGroupFraction() float64 {
 
 // GroupedGEMMTime returns the seconds of one grouped product of groups
 // independent m×k by k×n products (one per expert, m tokens each) run by
-// kernel: each group's roofline (tensor-core time or HBM traffic, as
-// GEMMTime), summed, plus one product's fixed cost and the kernel's
+// kernel: each group's time without the fixed cost (tensor-core time and
+// output write, or HBM traffic, as GEMMTime), summed, plus one product's fixed cost and the kernel's
 // PerGroupFraction of it for every further group. Small per-expert m makes
 // each group memory bound on its weights, which is what makes fine-grained
 // experts run below peak.
@@ -70,8 +69,6 @@ func (g GPU) GroupedGEMMTime(groups int, m, n, k float64, p Precision, kernel Gr
 		return 0
 	}
 	peak, eff, over, elem := g.gemmFit(p)
-	flops := 2 * m * n * k
-	bytes := elem*(m*k+k*n) + 2*m*n
-	one := math.Max(flops/(peak*eff), bytes/g.HBMBandwidth)
+	one := g.gemmBody(m, n, k, peak, eff, elem)
 	return float64(groups)*one + over*(1+kernel.PerGroupFraction()*float64(groups-1))
 }

@@ -36,5 +36,5 @@ func ExampleSimulate() {
 	}
 	fmt.Printf("%.0f TFLOPS/GPU, %.1f days, ETTR %.3f, %.1f interruptions\n", r.TFLOPSPerGPU, r.WallClockDays, r.ETTR, r.Interruptions)
 	// Output:
-	// 489 TFLOPS/GPU, 2.4 days, ETTR 0.981, 3.5 interruptions
+	// 490 TFLOPS/GPU, 2.4 days, ETTR 0.981, 3.5 interruptions
 }
