@@ -42,6 +42,11 @@ var keyWords = strings.NewReplacer(
 	" (breakdown_s)", "", "breakdown_s", "the step's parts",
 	"tp_comm_overlap: true", "TP comm overlap on", "tp_comm_overlap: false", "TP comm overlap off",
 	"dp_comm_overlap: true", "DP comm overlap on", "dp_comm_overlap: false", "DP comm overlap off",
+	// The study's variant labels say it twice ("virtual_stages: 1 (no
+	// interleaving)"); the words say it once. Longer keys come first: at
+	// one position the replacer takes the first that matches.
+	"virtual_stages: 1 (no interleaving)", "no interleaving, 1 virtual stage",
+	"virtual_stages: 2 (interleaved)", "interleaved, 2 virtual stages",
 	"virtual_stages: 1", "no interleaving, 1 virtual stage", "virtual_stages: 2", "interleaved, 2 virtual stages",
 	"virtual_stages", "virtual stages", "tp_comm_overlap", "TP comm overlap", "dp_comm_overlap", "DP comm overlap",
 )

@@ -40,3 +40,20 @@ func TestFreeLabelsStayInside(t *testing.T) {
 		t.Errorf("long label ends at %v, past the right edge %v", end, c.Max.X)
 	}
 }
+
+// TestWords: keys become words once, also in the study's variant labels,
+// which already say what the key means.
+func TestWords(t *testing.T) {
+	for in, want := range map[string]string{
+		"virtual_stages: 1 (no interleaving)": "no interleaving, 1 virtual stage",
+		"virtual_stages: 2 (interleaved)":     "interleaved, 2 virtual stages",
+		"virtual_stages: 1":                   "no interleaving, 1 virtual stage",
+		"tp_comm_overlap: true":               "TP comm overlap on",
+		"step time (breakdown_s)":             "step time",
+		"no keys here":                        "no keys here",
+	} {
+		if got := Words(in); got != want {
+			t.Errorf("Words(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -374,23 +374,30 @@ func TestSharedShapes(t *testing.T) {
 	a.Training.GlobalBatch = 256
 	b := a
 	b.Layout.ZeRO, b.Layout.DPOverlap, b.Noise = 1, false, Noise{}
-	first, err := Simulate(context.Background(), a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Simulate(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
-	again, err := Simulate(context.Background(), a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first, again := simulateAround(t, a, b)
 	if !reflect.DeepEqual(first, again) {
 		t.Errorf("the same step after another of its shape: %+v\nfirst: %+v", again, first)
 	}
 	if shapeFor(16, 8, 16, a.Layout.PipeSchedule) != shapeFor(16, 8, 16, b.Layout.PipeSchedule) {
 		t.Error("two steps of one shape do not share it")
 	}
+}
+
+// simulateAround simulates a, then other, then a again, and returns a's
+// two results.
+func simulateAround(t *testing.T, a, other Spec) (first, again Result) {
+	t.Helper()
+	var err error
+	if first, err = Simulate(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = Simulate(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	if again, err = Simulate(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	return first, again
 }
 
 // TestReusedReplicas: a replica's buffers, reused for a step of another
@@ -403,22 +410,12 @@ func TestReusedReplicas(t *testing.T) {
 	dual.Layout.VirtualStages, dual.Layout.PipeSchedule = 1, model.SchedDualPipe
 	dual.Layout.DP, dual.Cluster = 64, h100Cluster(t, 8192) // 32 micro batches, 2·pp
 	dual.Layout.Recompute = model.RecomputeFull
-	runtime.GC() // empties the pool of released replicas
-	runtime.GC()
-	fresh, err := Simulate(context.Background(), dual)
-	if err != nil {
-		t.Fatal(err)
-	}
 	inter := llama405(t)
 	inter.Noise, inter.Layout.PP, inter.Layout.VirtualStages, inter.Layout.DP = Noise{}, 8, 16, 256
 	inter.Layout.Recompute = model.RecomputeFull
-	if _, err := Simulate(context.Background(), inter); err != nil {
-		t.Fatal(err)
-	}
-	reused, err := Simulate(context.Background(), dual)
-	if err != nil {
-		t.Fatal(err)
-	}
+	runtime.GC() // empties the pool of released replicas
+	runtime.GC()
+	fresh, reused := simulateAround(t, dual, inter)
 	if !reflect.DeepEqual(fresh, reused) {
 		t.Errorf("after another step %+v\nfresh %+v", reused.Breakdown, fresh.Breakdown)
 	}
