@@ -112,7 +112,7 @@ var h100Compute = ComputeModel{
 // the memory efficiencies fractions of the HBM bandwidth.
 var a100Compute = func() ComputeModel {
 	c := h100Compute
-	c.GEMMEfficiency = efficiencyForRate(312e12, 2.039e12, 271.2e12*h100SustainedToBurst, c.GEMMOverheadS)
+	c.GEMMEfficiency = efficiencyForRate(a100BF16TFLOPS*1e12, a100HBM80, 271.2e12*h100SustainedToBurst, c.GEMMOverheadS)
 	c.FP8Efficiency = 0
 	return c
 }()
@@ -187,17 +187,12 @@ func (g GPU) gemmFit(p Precision) (peak, eff, overhead, elem float64) {
 // (its fitted efficiency with the output's write and the fixed cost, 677
 // TFLOPS) over its best measured single product (785 TFLOPS, 8192³, run 1
 // of the calibration).
-var h100SustainedToBurst = func() float64 {
-	const n = 8192
-	f := 2.0 * n * n * n
-	c := h100Compute
-	t := f/(989.4e12*c.GEMMEfficiency) + 2*n*n/3.35e12 + c.GEMMOverheadS // H100 SXM: 989.4 TFLOPS bf16, 3.35 TB/s
-	return f / t / 785e12
-}()
+var h100SustainedToBurst = 2 * math.Pow(8192, 3) / h100SXM.GEMMTime(8192, 8192, 8192, BF16) / 785e12
 
 // efficiencyForRate is the tensor-core efficiency under which an 8192³
 // bf16 product runs at rate FLOP/s on a GPU of the given peak and HBM
-// bandwidth, with a fixed cost over seconds per product (GEMMTime's form).
+// bandwidth, with a fixed cost over seconds per product: gemmBody's
+// compute-bound branch solved for the efficiency.
 func efficiencyForRate(peak, hbm, rate, over float64) float64 {
 	const n = 8192
 	f := 2.0 * n * n * n

@@ -278,8 +278,11 @@ func (g GPU) Validate() error {
 //     tray is a node (failures, NICs), the rack the NVLink domain.
 //   - Bus bandwidths: see the constants below.
 var catalog = [...]GPU{
-	a100SXM("a100-sxm-80g", 80, 2.039e12), // NVIDIA A100 80GB datasheet: 80 GB HBM2e at 2,039 GB/s
-	// The 40 GB part: the same GA100 compute and NVLink, with HBM2.
+	a100SXM("a100-sxm-80g", 80, a100HBM80),
+	// The 40 GB part: the same GA100 compute and NVLink, with HBM2. It
+	// takes the 80 GB part's tensor-core efficiency (derived at that
+	// part's bandwidth, compute.go); its slower HBM enters through
+	// HBMBandwidth, as the H200's faster one does.
 	a100SXM("a100-sxm-40g", 40, 1.555e12), // NVIDIA A100 40GB SXM datasheet: 40 GB HBM2 at 1,555 GB/s
 	{
 		Name:            "b200",
@@ -337,22 +340,7 @@ var catalog = [...]GPU{
 		HostBandwidth:   c2cHost,
 		Compute:         gb300Compute, // not measured: Hopper's fractions (compute.go)
 	},
-	{
-		Name:            "h100-sxm",
-		BF16TFLOPS:      989.4,   // NVIDIA H100 SXM datasheet: 1,979 with sparsity / 2
-		FP8TFLOPS:       1979,    // NVIDIA H100 SXM datasheet: 3,958 with sparsity / 2
-		HBMGiB:          80,      // NVIDIA H100 SXM datasheet
-		HBMBandwidth:    3.35e12, // NVIDIA H100 SXM datasheet: 3.35 TB/s
-		NVLinkGBps:      900,     // NVIDIA H100 SXM datasheet: NVLink 4, 18 links
-		NICGbps:         400,     // DGX H100: 8× ConnectX-7 400 Gb/s
-		TDPWatts:        700,     // NVIDIA H100 SXM datasheet
-		SMs:             132,     // NVIDIA H100 Tensor Core GPU architecture whitepaper (SXM5)
-		GPUsPerNode:     8,       // DGX/HGX H100
-		NVLinkRingBusBW: hopperNVLinkRingBusBW,
-		NVLSBusBW:       hopperNVLSBusBW,
-		HostBandwidth:   pcie5Host,
-		Compute:         h100Compute, // measured, compute.go
-	},
+	h100SXM,
 	{
 		// The H800 is the H100 SXM for the Chinese market: the same GH100
 		// compute and HBM3, NVLink cut to 400 GB/s (NVIDIA H800 product
@@ -394,12 +382,38 @@ var catalog = [...]GPU{
 	},
 }
 
+// h100SXM is the H100 SXM5, the GPU the compute model was measured on; a
+// variable of its own so that compute.go can price products on it.
+var h100SXM = GPU{
+	Name:            "h100-sxm",
+	BF16TFLOPS:      989.4,   // NVIDIA H100 SXM datasheet: 1,979 with sparsity / 2
+	FP8TFLOPS:       1979,    // NVIDIA H100 SXM datasheet: 3,958 with sparsity / 2
+	HBMGiB:          80,      // NVIDIA H100 SXM datasheet
+	HBMBandwidth:    3.35e12, // NVIDIA H100 SXM datasheet: 3.35 TB/s
+	NVLinkGBps:      900,     // NVIDIA H100 SXM datasheet: NVLink 4, 18 links
+	NICGbps:         400,     // DGX H100: 8× ConnectX-7 400 Gb/s
+	TDPWatts:        700,     // NVIDIA H100 SXM datasheet
+	SMs:             132,     // NVIDIA H100 Tensor Core GPU architecture whitepaper (SXM5)
+	GPUsPerNode:     8,       // DGX/HGX H100
+	NVLinkRingBusBW: hopperNVLinkRingBusBW,
+	NVLSBusBW:       hopperNVLSBusBW,
+	HostBandwidth:   pcie5Host,
+	Compute:         h100Compute, // measured, compute.go
+}
+
+// The A100's bf16 peak and the 80 GB part's HBM bandwidth, which
+// compute.go's A100 efficiency is derived at.
+const (
+	a100BF16TFLOPS = 312      // NVIDIA A100 datasheet, bf16 tensor dense
+	a100HBM80      = 2.039e12 // NVIDIA A100 80GB datasheet: 80 GB HBM2e at 2,039 GB/s
+)
+
 // a100SXM is an A100 SXM with hbmGiB GiB of HBM at hbmBandwidth bytes/s.
 func a100SXM(name string, hbmGiB, hbmBandwidth float64) GPU {
 	return GPU{
 		Name:            name,
-		BF16TFLOPS:      312, // NVIDIA A100 datasheet, bf16 tensor dense
-		FP8TFLOPS:       0,   // Ampere has no fp8 tensor cores
+		BF16TFLOPS:      a100BF16TFLOPS,
+		FP8TFLOPS:       0, // Ampere has no fp8 tensor cores
 		HBMGiB:          hbmGiB,
 		HBMBandwidth:    hbmBandwidth,
 		NVLinkGBps:      600, // NVIDIA A100 datasheet: NVLink 3, 12 links

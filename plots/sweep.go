@@ -94,8 +94,9 @@ func SweepPlot(c SweepChart) (*Chart, error) {
 	}
 	const width = 10.0
 	metric, xw := sweepWord(c.Metric), sweepWord(c.X.Key)
+	title := strings.ToUpper(metric[:1]) + metric[1:]
 	if c.Y == nil {
-		title := strings.ToUpper(metric[:1]) + metric[1:] + " against " + xw
+		title += " against " + xw
 		p := newPlot(title, xw, metric, gridH)
 		if err := sweepLine(p, c); err != nil {
 			return nil, err
@@ -103,16 +104,17 @@ func SweepPlot(c SweepChart) (*Chart, error) {
 		return newChart("sweep", title, width, panel{p: p, h: 5.2}), nil
 	}
 	yw := sweepWord(c.Y.Key)
-	title := strings.ToUpper(metric[:1]) + metric[1:] + " over " + xw + " and " + yw
+	title += " over " + xw + " and " + yw
 	p := newPlot(title, xw, yw, gridNone)
 	bar, err := sweepHeat(p, c)
 	if err != nil {
 		return nil, err
 	}
-	if bar == nil {
-		return newChart("sweep", title, width, panel{p: p, h: 5.2}), nil
+	panels := []panel{{p: p, h: 5.2}}
+	if bar != nil {
+		panels = append(panels, panel{p: bar, h: 0.9})
 	}
-	return newChart("sweep", title, width, panel{p: p, h: 5.2}, panel{p: bar, h: 0.9}), nil
+	return newChart("sweep", title, width, panels...), nil
 }
 
 // WriteSweep writes c as an image in format (png or svg) at the house

@@ -122,11 +122,10 @@ func moeStageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 		return nil, err
 	}
 	densePerLayer, denseWorking := moePerLayer, moeWorking
-	var moeLayers []int // per chunk; nil when every layer is a MoE layer
 	if a.MoE.DenseLayers > 0 {
 		_, densePerLayer, denseWorking, _ = layerActivations(l, t, a.denseLayerActivationBytesPerToken)
-		moeLayers = a.ChunkMoELayers(chunks)
 	}
+	moeLayers := a.ChunkMoELayers(chunks)
 	shard, eshard := float64(l.DP*l.CP), float64(l.ExpertDP())
 	wb := WeightBytes(t)
 	gb := float64(t.GradBytes)
@@ -146,11 +145,7 @@ func moeStageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 				bucket = max(bucket, moeLayer.Dense+moeLayer.Expert)
 			}
 			nLayers += chunks[j]
-			if moeLayers != nil {
-				nMoE += moeLayers[j]
-			} else {
-				nMoE += chunks[j]
-			}
+			nMoE += moeLayers[j]
 		}
 		peak := PeakLayerMicroBatches(r, l.PP, l.VirtualStages, m, stageChunks)
 		perLayer, working := moePerLayer, moeWorking
