@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/clustersim/clustersim/sim"
 	"github.com/clustersim/clustersim/sim/model"
 	"github.com/clustersim/clustersim/sim/run"
 	"github.com/clustersim/clustersim/sim/step"
@@ -231,8 +232,11 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 		return nil
 	})
 	if err == nil {
+		// bound keeps the candidates that fit in memory: the others are
+		// its rejections.
+		n := len(cands)
 		cands, err = bound(ctx, base, cands, capacity, opt.Workers)
-		rejected[ReasonMemory] += int(res.Evaluated) - len(cands) - sumCounts(rejected)
+		rejected[ReasonMemory] += n - len(cands)
 		if rejected[ReasonMemory] == 0 {
 			delete(rejected, ReasonMemory)
 		}
@@ -256,8 +260,7 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 	if opt.Step == nil {
 		opt.Step = step.Simulate
 	}
-	quietBase := base
-	quietBase.Noise = step.Noise{}
+	quietBase := noiselessSpec(base)
 	var quiet, known []*candidate
 	if opt.Quiet > 0 {
 		// The ranking without stragglers runs first, on copies of the
@@ -356,13 +359,42 @@ func runDays(ctx context.Context, s run.Spec, r *Ranked, sim func(context.Contex
 	return nil
 }
 
-// sumCounts is the sum of m's counts.
-func sumCounts(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
+// workerCount is how many simulations run at once for Options.Workers
+// n: GOMAXPROCS when n <= 0.
+func workerCount(n int) int {
+	if n <= 0 {
+		return runtime.GOMAXPROCS(0)
 	}
 	return n
+}
+
+// noiselessSpec is sp without stragglers. One sample prices it exactly
+// (Simulate draws nothing without noise), and every noiseless step the
+// search simulates is the same spec, so a step cache (Options.Step)
+// shares one between the ranking without stragglers and the noisy
+// ranking's noiseless steps.
+func noiselessSpec(sp step.Spec) step.Spec {
+	sp.Noise, sp.Samples = step.Noise{}, 1
+	return sp
+}
+
+// better ranks candidates by their expected (noisy) step, ties by
+// enumeration order.
+func better(x, y *candidate) int {
+	return cmp.Or(cmp.Compare(x.step.StepTime, y.step.StepTime), cmp.Compare(x.index, y.index))
+}
+
+// insertTop inserts the simulated cd into top, best first (better), and
+// keeps at most k.
+func insertTop(top []*candidate, cd *candidate, k int) []*candidate {
+	j, _ := slices.BinarySearchFunc(top, cd, better)
+	if j < k {
+		top = slices.Insert(top, j, cd)
+		if len(top) > k {
+			top = top[:k]
+		}
+	}
+	return top
 }
 
 // bound prices each candidate's fullest GPU memory and, for those that fit
@@ -370,9 +402,7 @@ func sumCounts(m map[string]int) int {
 // goroutines (GOMAXPROCS when <= 0), and returns the ones that fit, in
 // their order. The passes (step.PassCosts) are priced once per passKey.
 func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity float64, workers int) ([]*candidate, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers = workerCount(workers)
 	a, t := base.Arch, base.Training
 	type passEntry struct {
 		once sync.Once
@@ -477,16 +507,10 @@ func bound(ctx context.Context, base step.Spec, cands []*candidate, capacity flo
 // of the same job without stragglers: the noiseless steps they simulated
 // are not simulated again.
 func simulate(ctx context.Context, base step.Spec, cands []*candidate, opt Options, known []*candidate) ([]*candidate, error) {
-	if noisy(base) && !opt.Exhaustive {
+	if base.Noise.Any() && !opt.Exhaustive {
 		return simulateNoisy(ctx, base, cands, opt, known)
 	}
 	return simulateByBound(ctx, base, cands, opt, known)
-}
-
-// noisy reports whether s has stragglers.
-func noisy(s step.Spec) bool {
-	n := s.Noise
-	return n.CV > 0 || n.GPUCV > 0 || n.SlowNodeFraction > 0
 }
 
 // noisyBoundShare: simulateNoisy bounds a layout's noisy step with the
@@ -511,13 +535,7 @@ const noiselessBatch = 64
 // replicas (step.NoisyLowerBound) do not already exceed its last run
 // every replica.
 func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt Options, known []*candidate) ([]*candidate, error) {
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	better := func(x, y *candidate) int {
-		return cmp.Or(cmp.Compare(x.step.StepTime, y.step.StepTime), cmp.Compare(x.index, y.index))
-	}
+	workers := workerCount(opt.Workers)
 	var (
 		top     []*candidate
 		settled int
@@ -534,35 +552,27 @@ func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt 
 		}
 	}
 	// parallel runs f on each of xs, workers at a time, and returns the
-	// first error.
+	// first error; once one has failed, the rest are skipped.
 	parallel := func(xs []*candidate, f func(*candidate) error) error {
 		var (
-			next atomic.Int64
-			wg   sync.WaitGroup
 			mu   sync.Mutex
 			err0 error
 		)
-		for range min(workers, len(xs)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= len(xs) || ctx.Err() != nil {
-						return
-					}
-					if err := f(xs[i]); err != nil {
-						mu.Lock()
-						if err0 == nil {
-							err0 = err
-						}
-						mu.Unlock()
-						return
-					}
+		sim.Parallel(ctx, len(xs), workers, func(i int) {
+			mu.Lock()
+			failed := err0 != nil
+			mu.Unlock()
+			if failed {
+				return
+			}
+			if err := f(xs[i]); err != nil {
+				mu.Lock()
+				if err0 == nil {
+					err0 = err
 				}
-			}()
-		}
-		wg.Wait()
+				mu.Unlock()
+			}
+		})
 		return cmp.Or(err0, ctx.Err())
 	}
 	noiseless := make([]float64, len(cands))
@@ -583,9 +593,8 @@ func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt 
 				noiseless[pos[cd]] = k.step.NoiselessStepTime
 				return nil
 			}
-			sp := base
+			sp := noiselessSpec(base)
 			sp.Layout = cd.l
-			sp.Noise, sp.Samples = step.Noise{}, 1
 			r, err := opt.Step(ctx, sp)
 			if err != nil {
 				return fmt.Errorf("plan: simulating %+v: %w", cd.l, err)
@@ -643,13 +652,7 @@ func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt 
 				if !cd.done {
 					continue // ruled out by its noisiest replicas
 				}
-				j, _ := slices.BinarySearchFunc(top, cd, better)
-				if j < opt.Top {
-					top = slices.Insert(top, j, cd)
-					if len(top) > opt.Top {
-						top = top[:opt.Top]
-					}
-				}
+				top = insertTop(top, cd, opt.Top)
 			}
 			settled += n
 			progress()
@@ -664,10 +667,7 @@ func simulateNoisy(ctx context.Context, base step.Spec, cands []*candidate, opt 
 // simulateByBound runs the candidates in bound order, each one's noisy step
 // after its noiseless one can enter the top.
 func simulateByBound(ctx context.Context, base step.Spec, cands []*candidate, opt Options, known []*candidate) ([]*candidate, error) {
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers := workerCount(opt.Workers)
 	var (
 		mu       sync.Mutex
 		top      []*candidate // best first, at most opt.Top
@@ -677,12 +677,9 @@ func simulateByBound(ctx context.Context, base step.Spec, cands []*candidate, op
 		stop     atomic.Bool
 		wg       sync.WaitGroup
 	)
-	// Ranked by the expected (noisy) step; the bound is below the
-	// noiseless step, which is below the noisy one (step.Simulate rounds
-	// the mean up to it), so pruning on the bound stays exact.
-	better := func(x, y *candidate) int {
-		return cmp.Or(cmp.Compare(x.step.StepTime, y.step.StepTime), cmp.Compare(x.index, y.index))
-	}
+	// Ranked by the expected (noisy) step (better); the bound is below
+	// the noiseless step, which is below the noisy one (step.Simulate
+	// rounds the mean up to it), so pruning on the bound stays exact.
 	total := len(cands)
 	progress := func(n int64) {
 		if opt.Progress != nil {
@@ -717,7 +714,7 @@ func simulateByBound(ctx context.Context, base step.Spec, cands []*candidate, op
 				sp := base
 				sp.Layout = cd.l
 				sim := opt.Step
-				if k := knownAt(known, i); k != nil && !noisy(base) {
+				if k := knownAt(known, i); k != nil && !base.Noise.Any() {
 					// the ranking without stragglers simulated this step
 					sim = func(context.Context, step.Spec) (step.Result, error) { return k.step, nil }
 				}
@@ -740,13 +737,7 @@ func simulateByBound(ctx context.Context, base step.Spec, cands []*candidate, op
 					return
 				}
 				cd.step, cd.done = r, true
-				j, _ := slices.BinarySearchFunc(top, cd, better)
-				if j < opt.Top {
-					top = slices.Insert(top, j, cd)
-					if len(top) > opt.Top {
-						top = top[:opt.Top]
-					}
-				}
+				top = insertTop(top, cd, opt.Top)
 				mu.Unlock()
 				progress(settled.Add(1))
 			}
@@ -768,10 +759,8 @@ var errRuledOut = errors.New("plan: ruled out by the noiseless step")
 // and returns errRuledOut when out says that step (a lower bound of the
 // noisy mean) cannot enter the top.
 func simulateOne(ctx context.Context, sp step.Spec, sim func(context.Context, step.Spec) (step.Result, error), out func(noiseless float64) bool) (step.Result, error) {
-	if noisy(sp) {
-		q := sp
-		q.Noise, q.Samples = step.Noise{}, 1
-		r, err := sim(ctx, q)
+	if sp.Noise.Any() {
+		r, err := sim(ctx, noiselessSpec(sp))
 		if err != nil {
 			return r, err
 		}

@@ -102,7 +102,7 @@ func stepWork(st step.Spec) (events, bytes float64) {
 	passes := pp * v * 2 * m // one replica
 	samples := 0.0
 	n := st.Noise
-	if n.CV > 0 || n.GPUCV > 0 || n.SlowNodeFraction > 0 {
+	if n.Any() {
 		samples = float64(max(st.Samples, 1))
 	}
 	events = passes * (1 + samples*dp)
@@ -191,7 +191,7 @@ func (s Spec) checkRunBudget(ph []phaseStep, plans []phasePlan, b Budget) error 
 		failures += f
 		ckpts += c
 		recorded += 3 * c
-		if w := math.Max(0, p.writeS-p.stallS); w <= p.intervalS {
+		if p.fastForwards() {
 			c = math.Min(c, 3*(f+p.lemonRate*wall+1))
 		}
 		perTrial += 2*f + 3*c + 3*p.lemonRate*wall + 2

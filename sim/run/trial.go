@@ -24,6 +24,16 @@ type phasePlan struct {
 	computeFrac float64 // compute share of the step, for power
 }
 
+// writeTailS is how long a checkpoint's write runs on after its stall
+// ends: the part of an asynchronous write that overlaps training.
+func (p phasePlan) writeTailS() float64 { return math.Max(0, p.writeS-p.stallS) }
+
+// fastForwards reports whether each checkpoint's write completes within
+// the running part that follows its stall, so that none is skipped and a
+// trial may run the checkpoints between two interruptions in one step
+// (trial.fastForward; checkRunBudget counts on it).
+func (p phasePlan) fastForwards() bool { return p.writeTailS() <= p.intervalS }
+
 // trialResult is one Monte Carlo trial's outcome.
 type trialResult struct {
 	wallS       float64
@@ -176,9 +186,8 @@ func (t *trial) fastForward() {
 	if t.record || t.slow != 1 || t.mode != running || !t.writing || math.IsInf(p.intervalS, 1) {
 		return
 	}
-	iv, st := p.intervalS, p.stallS
-	w := math.Max(0, p.writeS-st)
-	if w > iv || !(iv > 0) {
+	iv, st, w := p.intervalS, p.stallS, p.writeTailS()
+	if !p.fastForwards() || !(iv > 0) {
 		return // the write outlasts the running part: checkpoints get skipped, one by one
 	}
 	now := t.now()
@@ -310,7 +319,7 @@ func (t *trial) Handle(kind int) {
 		t.accrue()
 		t.resume()
 		t.writing = true
-		t.writeEv = t.eng.Schedule(sim.Time(math.Max(0, p.writeS-p.stallS)), t, evCkptWritten)
+		t.writeEv = t.eng.Schedule(sim.Time(p.writeTailS()), t, evCkptWritten)
 		t.fastForward()
 	case evCkptWritten:
 		t.writing = false

@@ -138,7 +138,9 @@ func NewCostsFrom(s Spec, pc PassCosts) (Costs, error) {
 
 // LowerBoundFrom is NewCostsFrom(s, pc).LowerBound() without the costs the
 // bound does not read (the buckets of chunks other than each stage's
-// first): what a layout search ranks its candidates by.
+// first). A layout search ranks its candidates with a Bounder, which
+// reuses costs between layouts; LowerBoundFrom prices each spec afresh and
+// is the reference the Bounder's bounds must equal.
 func LowerBoundFrom(s Spec, pc PassCosts) (float64, error) {
 	co, err := newCostsFrom(s, pc, true, nil)
 	if err != nil {
@@ -489,6 +491,36 @@ func p2pDelay(c cluster.Cluster, bytes float64, stageRanks, from, to, replica, p
 // gradient collective (ZeRO-2 without dp_comm_overlap).
 func (co Costs) blocking() bool { return co.ZeRO == 2 && !co.DPOverlap }
 
+// inputGrad is the input-gradient half of chunk j's backward pass that a
+// zero-bubble schedule runs apart from its weight-gradient pass: the
+// backward pass less its weight-gradient products (Weight[j]).
+func (co Costs) inputGrad(j int) PassCost {
+	b := co.Backward[j]
+	b.Compute = max(0, b.Compute-co.Weight[j])
+	return b
+}
+
+// splitBackward is inputGrad(j)'s duration as the bounds sum it: the
+// backward pass's total less the part of its compute the weight pass
+// takes. It equals inputGrad(j).Total() up to rounding; the bounds keep
+// their own order of summing so that their figures do not move.
+func (co Costs) splitBackward(j int) float64 {
+	b := co.Backward[j]
+	return b.Total() - min(b.Compute, co.Weight[j])
+}
+
+// bucketDrain is how long after the end of a chunk's backward pass the
+// gradient collectives of its buckets bs end when each queues, one at a
+// time, from when its gradients are complete (Bucket.BeforeEnd): the part
+// of a stage's tail that the last chunk's buckets cannot hide.
+func bucketDrain(bs []Bucket) float64 {
+	free := math.Inf(-1)
+	for _, b := range bs {
+		free = max(free, -b.BeforeEnd) + b.Reduce
+	}
+	return max(free, 0)
+}
+
 // LowerBound is a closed-form lower bound of the noiseless step time that
 // Simulate returns for these costs (Result.NoiselessStepTime). For every
 // stage r it adds
@@ -540,11 +572,7 @@ func (co Costs) LowerBound() float64 {
 			// chunk 0's last backward pass is the stage's last pass; its
 			// buckets' collectives queue from when each is complete
 			// (ignoring any backlog of earlier chunks keeps this a bound)
-			free := math.Inf(-1)
-			for _, b := range co.Buckets[r][0] {
-				free = max(free, -b.BeforeEnd) + b.Reduce
-			}
-			t += max(free, 0)
+			t += bucketDrain(co.Buckets[r][0])
 		default:
 			for _, g := range co.Grad[r] {
 				t += g

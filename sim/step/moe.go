@@ -309,7 +309,7 @@ func (k *coster) dispatchBytes() float64 {
 // dispatch travels in fp8 in 8-bit training.
 func (k *coster) exchange(name string, dispatch bool) task {
 	m := k.a.MoE
-	if m.GroupLimit <= 0 && k.t.Dispatcher != model.DeepEP {
+	if !deepEPStyle(k.a, k.t) {
 		return k.a2a(name, k.dispatchBytes())
 	}
 	dom, pod, spine := k.c.PeerTiers(k.moe.ep)

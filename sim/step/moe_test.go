@@ -118,7 +118,7 @@ func TestPairedSlowdown(t *testing.T) {
 		t.Errorf("alltoall: slowdown %g, want CommSlowdown %g", got, want)
 	}
 	s.Training.Dispatcher = model.DeepEP
-	pn := &plan{spec: s, parts: [][2]partsOf{{{kCompute: 4, kEP: 3}, {kCompute: 6, kEP: 2}}}}
+	pn := &plan{spec: s, parts: [][2]partsOf{{{kCompute: 4, kEP: 3}, {kCompute: 6, kEP: 2}}}, costs: Costs{EPSlowdown: epSlowdown(s)}}
 	if got, want := epSlowdown(s), 20.0/132; math.Abs(got-want) > 1e-15 {
 		t.Fatalf("deepep: slowdown %g, want 20/132", got)
 	}

@@ -1,7 +1,6 @@
 package step
 
 import (
-	"math"
 	"sync"
 
 	"github.com/clustersim/clustersim/cluster"
@@ -49,12 +48,10 @@ func (pn *plan) opParts(r int, o model.Op) partsOf {
 		out[kEP] = max(0, comm-work)
 		// The hidden all-to-alls run on SMs taken from the compute
 		// (DeepEP-style kernels), which slows the compute beside them.
-		out[kCompute] += epSlowdown(pn.spec) * min(comm, work)
+		out[kCompute] += pn.costs.EPSlowdown * min(comm, work)
 		return out
 	case o.Backward && o.Split:
-		b := pn.parts[j][1]
-		b[kCompute] = max(0, b[kCompute]-pn.weight[j])
-		return b
+		return pn.costs.inputGrad(j).parts()
 	case o.Backward:
 		return pn.parts[j][1]
 	}
@@ -69,10 +66,18 @@ func (pn *plan) opParts(r int, o model.Op) partsOf {
 func epSlowdown(s Spec) float64 {
 	g := s.Cluster.GPU
 	slow := g.Compute.CommSlowdown
-	if (s.Arch.MoE.GroupLimit > 0 || s.Training.Dispatcher == model.DeepEP) && g.SMs > 0 {
+	if deepEPStyle(s.Arch, s.Training) && g.SMs > 0 {
 		slow = max(slow, float64(cluster.DeepEPSMs)/float64(g.SMs))
 	}
 	return slow
+}
+
+// deepEPStyle reports whether a's expert-parallel exchanges run DeepEP-style
+// (node-limited routing or the deepep dispatcher): a token crosses the
+// network once per remote node (coster.exchange), and the exchange's
+// kernels hold some of the GPU's SMs (epSlowdown).
+func deepEPStyle(a model.Arch, t model.Training) bool {
+	return a.MoE.GroupLimit > 0 || t.Dispatcher == model.DeepEP
 }
 
 // dualPipeCosts gives every rank of a DualPipe schedule the data-parallel
@@ -157,10 +162,6 @@ func (co Costs) workBound() float64 {
 		}
 		return r
 	}
-	split := func(j int) float64 { // an input-gradient pass (opParts)
-		b := co.Backward[j]
-		return b.Total() - min(b.Compute, co.Weight[j])
-	}
 	// tails[r]: stage r's tail, as above; block[r]: the blocking
 	// collectives of its backward passes; stream[r]: its data-parallel
 	// stream.
@@ -185,7 +186,7 @@ func (co Costs) workBound() float64 {
 				stream[r] += float64(n.passes)*g + float64(n.backward)*rd
 			case co.ZeRO == 2 && co.DPOverlap:
 				stream[r] += float64(n.backward) * grad
-			case co.ZeRO == 2:
+			case co.blocking():
 				block[r] += float64(n.backward) * grad
 			}
 			if !co.DPOverlap && co.ZeRO <= 1 {
@@ -196,11 +197,7 @@ func (co Costs) workBound() float64 {
 			}
 		}
 		if co.DPOverlap && co.ZeRO <= 1 {
-			free := math.Inf(-1)
-			for _, b := range co.Buckets[stageOf(r, zb.last)][0] {
-				free = max(free, -b.BeforeEnd) + b.Reduce
-			}
-			tails[r] += max(free, 0)
+			tails[r] += bucketDrain(co.Buckets[stageOf(r, zb.last)][0])
 		}
 	}
 	// fwdAll: micro batch 0's forward passes through every stage;
@@ -209,7 +206,7 @@ func (co Costs) workBound() float64 {
 	fwdAll := head[p-1] + co.Forward[p-1].Total()
 	back := make([]float64, p)
 	for r := p - 2; r >= 0 && !dual; r-- {
-		back[r] = back[r+1] + split(r+1) + co.P2P[r]
+		back[r] = back[r+1] + co.splitBackward(r+1) + co.P2P[r]
 	}
 	drain := 0.0 // the last micro batch's input-gradient passes from stage r−1 down to 0
 	best := 0.0
@@ -225,13 +222,13 @@ func (co Costs) workBound() float64 {
 		} else {
 			w = m*(co.Forward[r].Total()+co.Backward[r].Total()) + head[r]
 			if r > 0 {
-				drain += split(r-1) + co.P2P[r-1]
+				drain += co.splitBackward(r-1) + co.P2P[r-1]
 			}
 			mb := co.MicroBatches
-			last := head[r] + m*(co.Forward[r].Total()+split(r)) + float64(max(0, mb-1-r))*co.Weight[r]
+			last := head[r] + m*(co.Forward[r].Total()+co.splitBackward(r)) + float64(max(0, mb-1-r))*co.Weight[r]
 			best = max(best, last+drain+co.Weight[0]+tails[0])
 			after := float64(mb - min(min(p-r-1, mb)+1, mb))
-			first := fwdAll + back[r] + m*(split(r)+co.Weight[r]) + after*co.Forward[r].Total()
+			first := fwdAll + back[r] + m*(co.splitBackward(r)+co.Weight[r]) + after*co.Forward[r].Total()
 			best = max(best, first+block[r]+tails[r])
 		}
 		best = max(best, w+block[r]+tails[r], stream[r]+opt[r])

@@ -25,6 +25,13 @@ type Noise struct {
 	SlowNodeFactor   float64 // their time factor, e.g. 1.1 for 10% slower
 }
 
+// Any reports whether n has stragglers: whether any of its sources is on.
+// Without them every replica runs the noiseless step, so a step needs no
+// noisy samples (Simulate) and a run's budget counts none (package run).
+func (n Noise) Any() bool {
+	return n.CV > 0 || n.GPUCV > 0 || n.SlowNodeFraction > 0
+}
+
 // DefaultCV is the default coefficient of variation of an activity's time,
 // drawn afresh for every activity: 0.33%, the spread of the 143 one-second
 // throughput windows of the 150 s soak of back-to-back bf16 products on one

@@ -98,6 +98,12 @@ type plan struct {
 	layerFwd timeline
 	layerBwd timeline
 	weight   []float64 // per model chunk: the weight-gradient part of its backward pass (zero-bubble schedules)
+	// slow and needed are what every noisy sample shares (nil without
+	// stragglers): each (replica, stage) group's persistent factor
+	// (persistentFactors of the spec's seed) and the completion times
+	// the data-parallel tails read (neededDone).
+	slow   []float64
+	needed []int
 }
 
 func newPlan(s Spec) *plan {
@@ -119,6 +125,9 @@ func newPlan(s Spec) *plan {
 		dualPipeCosts(&co)
 	}
 	pn.weight = co.Weight
+	// The passes' durations (opParts) read the costs as the pipeline is
+	// built.
+	pn.costs = co
 	pn.pl = newPipeline(p, v, m, l.PipeSchedule, func(r int, o model.Op) float64 {
 		return sum(pn.opParts(r, o))
 	}, func(from, to int) float64 {
@@ -132,7 +141,6 @@ func newPlan(s Spec) *plan {
 	})
 
 	// Data parallelism.
-	pn.costs = co
 	pn.blocking = make([]float64, p*pn.pl.n)
 	if co.blocking() {
 		for r := 0; r < p; r++ {
@@ -142,6 +150,10 @@ func newPlan(s Spec) *plan {
 				}
 			}
 		}
+	}
+	if s.Noise.Any() {
+		pn.slow = pn.persistentFactors(s.Seed)
+		pn.needed = pn.neededDone()
 	}
 	return pn
 }
@@ -293,7 +305,7 @@ func Simulate(ctx context.Context, s Spec) (Result, error) {
 
 	// The noisy steps.
 	samples := max(s.Samples, 1)
-	if s.Noise.CV > 0 || s.Noise.GPUCV > 0 || s.Noise.SlowNodeFraction > 0 {
+	if s.Noise.Any() {
 		for k := 0; k < samples; k++ {
 			if err := ctx.Err(); err != nil {
 				return Result{}, err
@@ -339,6 +351,11 @@ func Simulate(ctx context.Context, s Spec) (Result, error) {
 // a layout out with it before simulating every replica. Without
 // stragglers it is the noiseless step.
 func NoisyLowerBound(ctx context.Context, s Spec, count int) (float64, error) {
+	if !s.Noise.Any() {
+		// Simulate validates the spec and checks its fit.
+		r, err := Simulate(ctx, s)
+		return r.NoiselessStepTime, err
+	}
 	if err := s.Validate(); err != nil {
 		return 0, err
 	}
@@ -346,12 +363,9 @@ func NoisyLowerBound(ctx context.Context, s Spec, count int) (float64, error) {
 		return 0, err
 	}
 	pn := newPlan(s)
-	if !(s.Noise.CV > 0 || s.Noise.GPUCV > 0 || s.Noise.SlowNodeFraction > 0) {
-		r, err := Simulate(ctx, s)
-		return r.NoiselessStepTime, err
-	}
+	defer pn.pl.release() // on every path: a cancelled search returns early
 	l := s.Layout
-	slow := pn.persistentFactors(s.Seed)
+	slow := pn.slow
 	worst := make([]float64, l.DP) // each replica's slowest stage
 	order := make([]int, l.DP)
 	for d := range order {
@@ -370,7 +384,6 @@ func NoisyLowerBound(ctx context.Context, s Spec, count int) (float64, error) {
 		}
 		mean += pn.noisyStepOf(k, order)
 	}
-	pn.pl.release()
 	return mean / float64(samples), nil
 }
 
@@ -410,7 +423,7 @@ func (pn *plan) noisyStepOf(k int, replicas []int) float64 {
 	seed := splitmix64(s.Seed ^ splitmix64(uint64(k)+1))
 	groupNoise := newMaxLognormal(s.Noise.CV, l.TP*l.CP)
 	sharedNoise := newMaxLognormal(s.Noise.CV, l.TP*l.CP*l.DP)
-	slow := pn.persistentFactors(s.Seed)
+	slow, needed := pn.slow, pn.needed
 
 	// Shared activities: the parameter gathers at the start are one
 	// collective per stage and chunk for all replicas.
@@ -425,19 +438,6 @@ func (pn *plan) noisyStepOf(k int, replicas []int) float64 {
 	}
 	pn.gatherReady(agReady, sharedDraw)
 
-	// The data-parallel tails read only some completion times: each
-	// stage's last pass and, per chunk, its last backward pass (every
-	// backward pass under ZeRO-2/3).
-	var needed []int
-	for r := 0; r < pn.pl.p; r++ {
-		for i, o := range pn.pl.ops[r] {
-			c := o.GradChunk()
-			last := i == len(pn.pl.ops[r])-1 || (c >= 0 && (l.ZeRO >= 2 || pn.pl.lastBwd[r][c] == i))
-			if last {
-				needed = append(needed, r*pn.pl.n+i)
-			}
-		}
-	}
 	count := l.DP
 	if replicas != nil {
 		count = len(replicas)
@@ -505,6 +505,24 @@ func (pn *plan) noisyStepOf(k int, replicas []int) float64 {
 		end = max(end, pn.tail(r, md[r*n:(r+1)*n], z, sharedDraw).end)
 	}
 	return end
+}
+
+// neededDone lists the completion times (flat pass indices) the
+// data-parallel tails read: each stage's last pass and, per chunk, its last
+// backward pass (every backward pass under ZeRO-2/3). A noisy step keeps
+// only these of every replica.
+func (pn *plan) neededDone() []int {
+	var needed []int
+	for r := 0; r < pn.pl.p; r++ {
+		for i, o := range pn.pl.ops[r] {
+			c := o.GradChunk()
+			last := i == len(pn.pl.ops[r])-1 || (c >= 0 && (pn.spec.Layout.ZeRO >= 2 || pn.pl.lastBwd[r][c] == i))
+			if last {
+				needed = append(needed, r*pn.pl.n+i)
+			}
+		}
+	}
+	return needed
 }
 
 // persistentFactors returns each (replica, stage) group's persistent time
