@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // GroupedKernel is how a grouped matrix product (the experts of a MoE layer
@@ -33,6 +35,10 @@ func (k GroupedKernel) String() string {
 	return groupedKernelNames[k]
 }
 
+// GroupedKernelNames returns the kernels' names in enumeration order. The
+// slice is the caller's.
+func GroupedKernelNames() []string { return slices.Clone(groupedKernelNames[:]) }
+
 // ParseGroupedKernel parses "single-launch" or "multi-stream".
 func ParseGroupedKernel(s string) (GroupedKernel, error) {
 	for i, n := range groupedKernelNames {
@@ -40,7 +46,7 @@ func ParseGroupedKernel(s string) (GroupedKernel, error) {
 			return GroupedKernel(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown grouped GEMM kernel %q (valid: single-launch, multi-stream)", s)
+	return 0, fmt.Errorf("unknown grouped GEMM kernel %q (valid: %s)", s, strings.Join(groupedKernelNames[:], ", "))
 }
 
 // PerGroupFraction is the fixed cost of each further group, as a fraction

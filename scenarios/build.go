@@ -6,6 +6,7 @@ import (
 	"math"
 	"path"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -141,6 +142,9 @@ func (d *decoder) build(s *Scenario) run.Spec {
 	if n := s.Training.MTPLayers; n != nil {
 		switch {
 		case *n < 0 || *n > 16:
+			// 16 is no model's limit but a guard against runaway input
+			// (each module adds an MoE layer and the shared head to the
+			// last stage); DeepSeek-V3 trains with 1.
 			d.errKey("training.mtp_layers", "%d must be in [0, 16]", *n)
 			trOK = false
 		case *n > 0 && archOK && !arch.IsMoE():
@@ -410,20 +414,11 @@ func (d *decoder) training(s *Scenario, arch model.Arch, archOK bool, gpu cluste
 		ok = false
 	}
 	if t.GradAccumulation != "" {
-		g, err := model.ParseGradAccumulation(t.GradAccumulation)
-		if err != nil {
-			d.errKey("training.grad_accumulation", "%s", oneOf("grad_accumulation", t.GradAccumulation, []string{"separate", "fused"}))
-			ok = false
-		}
-		tr.GradAccumulation = g
+		tr.GradAccumulation = parseName(d, "grad_accumulation", t.GradAccumulation, model.GradAccumulationNames(), model.ParseGradAccumulation, &ok)
 	}
 	if t.Attention != "" {
-		a, err := model.ParseAttention(t.Attention)
-		if err != nil {
-			d.errKey("training.attention", "%s", oneOf("attention", t.Attention, []string{"flash", "flash2", "unfused"}))
-			ok = false
-		}
-		tr.Attention = a
+		// (the names alphabetically, as the message has always listed them)
+		tr.Attention = parseName(d, "attention", t.Attention, slices.Sorted(slices.Values(model.AttentionNames())), model.ParseAttention, &ok)
 	}
 	switch t.FP8Scaling {
 	case "", "delayed":
@@ -452,20 +447,10 @@ func (d *decoder) training(s *Scenario, arch model.Arch, archOK bool, gpu cluste
 		}
 	}
 	if t.MoEDispatcher != "" {
-		dd, err := model.ParseDispatcher(t.MoEDispatcher)
-		if err != nil {
-			d.errKey("training.moe_dispatcher", "%s", oneOf("moe_dispatcher", t.MoEDispatcher, []string{"alltoall", "deepep"}))
-			ok = false
-		}
-		tr.Dispatcher = dd
+		tr.Dispatcher = parseName(d, "moe_dispatcher", t.MoEDispatcher, model.DispatcherNames(), model.ParseDispatcher, &ok)
 	}
 	if t.GroupedGEMM != "" {
-		gk, err := cluster.ParseGroupedKernel(t.GroupedGEMM)
-		if err != nil {
-			d.errKey("training.grouped_gemm", "%s", oneOf("grouped_gemm", t.GroupedGEMM, []string{"single-launch", "multi-stream"}))
-			ok = false
-		}
-		tr.GroupedGEMM = gk
+		tr.GroupedGEMM = parseName(d, "grouped_gemm", t.GroupedGEMM, cluster.GroupedKernelNames(), cluster.ParseGroupedKernel, &ok)
 	}
 	tr.MoEHostSync = deref(t.MoEHostSync, false)
 	tr.HostOverheadS = model.DefaultHostOverheadS
@@ -478,6 +463,18 @@ func (d *decoder) training(s *Scenario, arch model.Arch, archOK bool, gpu cluste
 		tr.HostOverheadS = v * 1e-6
 	}
 	return tr, ok
+}
+
+// parseName parses training.key's value got with parse. An unknown name is
+// an error on the key listing names, and clears ok; the value is then
+// parse's zero.
+func parseName[T any](d *decoder, key, got string, names []string, parse func(string) (T, error), ok *bool) T {
+	v, err := parse(got)
+	if err != nil {
+		d.errKey("training."+key, "%s", oneOf(key, got, names))
+		*ok = false
+	}
+	return v
 }
 
 // batch returns the global batch in sequences from global_batch or
@@ -914,25 +911,24 @@ func (d *decoder) phase(i int, ph Phase, s *Scenario, main mainPhase) (run.Phase
 		return p, false
 	}
 	p.Layout = &l
+	t := top
+	t.SeqLen, t.GlobalBatch, t.Tokens = p.SeqLen, p.GlobalBatch, p.Tokens
 	if d.anyLayout {
 		if autoRC {
-			t := top
-			t.SeqLen, t.GlobalBatch, t.Tokens = p.SeqLen, p.GlobalBatch, p.Tokens
 			quietRecompute(a, &l, t, p.GPUs, main.gpu)
 		}
 		return p, true
 	}
-	t := top
-	t.SeqLen, t.GlobalBatch, t.Tokens = p.SeqLen, p.GlobalBatch, p.Tokens
-	if same := main.layout; autoRC && main.autoRC && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
-		// The main phase chose the recompute; the same layout takes it.
-		same.Recompute = l.Recompute
-		if l == same {
-			l.Recompute = main.layout.Recompute
-			return p, main.checked
-		}
-	} else if l == main.layout && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
-		return p, main.checked // the main phase's checks reported any problem once
+	// The main phase's job with the main phase's layout: its checks
+	// reported any problem once. When both left the recompute to auto,
+	// the main phase chose it, and the same layout takes it.
+	same := l
+	if autoRC && main.autoRC {
+		same.Recompute = main.layout.Recompute
+	}
+	if same == main.layout && p.SeqLen == top.SeqLen && p.GlobalBatch == top.GlobalBatch && p.GPUs == s.Cluster.GPUs {
+		l = same
+		return p, main.checked
 	}
 	ok = d.checkLayout(a, l, t, p.GPUs, pre) && d.checkAligned(l, main.gpn, main.domain, pre) && d.checkMemory(a, &l, autoRC, t, main.gpu, pre)
 	return p, ok

@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"sim/run":              {"cluster", "cluster/failure", "sim", "sim/model", "sim/step", "gonum.org/v1/gonum/"},
 	"sim/plan":             {"cluster", "sim", "sim/model", "sim/step", "sim/run"},
 	"scenarios":            {"cluster", "cluster/failure", "sim/model", "sim/step", "sim/run", "sim/plan", "go.yaml.in/yaml/v3"},
-	"scenarios/validation": {"scenarios", "cluster", "sim/model", "sim/step", "sim/run", "go.yaml.in/yaml/v3", "gonum.org/v1/gonum/"},
+	"scenarios/validation": {"scenarios", "cluster", "sim", "sim/model", "sim/step", "sim/run", "go.yaml.in/yaml/v3", "gonum.org/v1/gonum/"},
 	"scenarios/study":      {"scenarios", "scenarios/validation", "cluster", "cluster/failure", "sim", "sim/model", "sim/step", "sim/run", "sim/plan"},
 	"plots":                {"sim/model", "sim/step", "sim/run", "sim/plan", "cluster/failure", "gonum.org/v1/plot", "gonum.org/v1/gonum/", "codeberg.org/go-latex/", "golang.org/x/image/"},
 	"cmd/clustersim": {"cluster", "cluster/failure", "sim", "sim/model", "sim/step", "sim/run", "sim/plan", "scenarios", "scenarios/validation", "scenarios/study", "plots",

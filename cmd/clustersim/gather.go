@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -13,7 +11,6 @@ import (
 	"github.com/clustersim/clustersim/plots"
 	"github.com/clustersim/clustersim/scenarios/study"
 	"github.com/clustersim/clustersim/sim/model"
-	"github.com/clustersim/clustersim/sim/run"
 )
 
 // scenarioArgs are the scenario and its overrides, as the run command
@@ -48,32 +45,9 @@ func (a *scenarioArgs) overrides(cmd *cobra.Command) ([]string, error) {
 }
 
 // figures is what the plot and report commands show: the study's figures
-// (scenarios/study.Gather).
+// (scenarios/study.Gather, through ReviewOf).
 type figures struct {
 	*study.Figures
-}
-
-// gather runs the scenario and the sweeps the charts need, with the
-// progress meter.
-func gather(ctx context.Context, name string, sets []string, prog *progress, budget run.Budget) (*figures, error) {
-	var once, onceS sync.Once
-	opt := study.GatherOptions{Budget: budget}
-	if prog != nil {
-		opt.Trials = func(done, total int) {
-			once.Do(func() { prog.begin("run: Monte Carlo trials", total) })
-			prog.set(done)
-		}
-		opt.Sweeps = func(done, total int) {
-			onceS.Do(func() { prog.begin("sweeps", total) })
-			prog.set(done)
-		}
-	}
-	f, err := study.Gather(ctx, name, sets, opt)
-	prog.end()
-	if err != nil {
-		return nil, err
-	}
-	return &figures{f}, nil
 }
 
 // layoutShort is a layout in a few words.
@@ -106,8 +80,6 @@ func (f *figures) charts() ([]plots.ReportChart, error) {
 			"One Monte Carlo trial over wall-clock time. Top: every interruption, by cause. Middle: useful TFLOPS per GPU; restarts, checkpoint stalls and work redone after a failure count as zero, so the curve averages to TFLOPS/GPU × ETTR. Bottom: the busiest hours in detail, with each checkpoint as a tick."},
 		{func() (*plots.Chart, error) { return plots.Breakdown(f.BreakdownTitle, f.bars()) },
 			"Each bar is one optimizer step split into the parts of breakdown_s, read off the simulated events on the stage that finishes last. Grey is pipeline bubble: a stage waiting for its neighbours."},
-		{func() (*plots.Chart, error) { return plots.Scaling(f.ScalingTitle, f.scaling(), st.Cluster.GPUs) },
-			"The same model, batch and tokens on more or fewer GPUs: throughput per GPU falls as communication and the bubble grow, so the days to train fall more slowly than the dashed line of perfect scaling."},
 		{func() (*plots.Chart, error) { return plots.Checkpoint(f.CheckpointTitle, f.checkpoint()) },
 			"Checkpointing more often stalls training more; less often loses more work per failure. Young/Daly's interval balances the two; the curve is flat near it, so the exact choice matters little."},
 		{func() (*plots.Chart, error) { return plots.Interruptions(r, planned) },
@@ -122,35 +94,34 @@ func (f *figures) charts() ([]plots.ReportChart, error) {
 	var out []plots.ReportChart
 	for _, m := range makers {
 		c, err := m.make()
-		if nd := (*plots.NotDrawn)(nil); errors.As(err, &nd) {
-			out = append(out, plots.ReportChart{NotDrawn: nd.Reason, Caption: nd.Chart})
-			continue
-		}
-		if errors.Is(err, plots.ErrNoData) {
-			continue
-		}
-		if err != nil {
+		if out, err = appendChart(out, c, err, m.caption); err != nil {
 			return nil, err
 		}
-		out = append(out, plots.ReportChart{Chart: c, Caption: m.caption})
 	}
 	return out, nil
 }
 
-// bars, scaling and checkpoint are the study's figures as the charts take
-// them.
+// appendChart appends chart c, drawn with err, to out with its caption: a
+// line in its place when it is not drawn (plots.NotDrawn), nothing when it
+// has nothing to show (plots.ErrNoData).
+func appendChart(out []plots.ReportChart, c *plots.Chart, err error, caption string) ([]plots.ReportChart, error) {
+	if nd := (*plots.NotDrawn)(nil); errors.As(err, &nd) {
+		return append(out, plots.ReportChart{NotDrawn: nd.Reason, Caption: nd.Chart}), nil
+	}
+	if errors.Is(err, plots.ErrNoData) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append(out, plots.ReportChart{Chart: c, Caption: caption}), nil
+}
+
+// bars and checkpoint are the study's figures as the charts take them.
 func (f *figures) bars() []plots.BreakdownBar {
 	var out []plots.BreakdownBar
 	for _, b := range f.Bars {
 		out = append(out, plots.BreakdownBar{Label: b.Label, Breakdown: b.Breakdown})
-	}
-	return out
-}
-
-func (f *figures) scaling() []plots.ScalingPoint {
-	var out []plots.ScalingPoint
-	for _, p := range f.Scaling {
-		out = append(out, plots.ScalingPoint{GPUs: p.GPUs, TFLOPSPerGPU: p.TFLOPSPerGPU, MFU: p.MFU, WallClockDays: p.WallClockDays})
 	}
 	return out
 }

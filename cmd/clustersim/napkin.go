@@ -12,9 +12,6 @@ import (
 	"github.com/clustersim/clustersim/sim/model"
 )
 
-// chinchillaTokensPerParam is the compute-optimal ratio (model's doc).
-const chinchillaTokensPerParam = model.ChinchillaTokensPerParam
-
 // flopThreshold is the 1e26-operation training-compute line used by the
 // 2023 US Executive Order 14110 (§4.2) for reporting requirements.
 const flopThreshold = 1e26
@@ -41,7 +38,7 @@ type Napkin struct {
 
 func computeNapkin(params, tokens, gpuHours, tflops float64) Napkin {
 	n := Napkin{Params: params, Tokens: tokens, SixND: 6 * params * tokens, GPUHours: gpuHours, TFLOPS: tflops,
-		ChinchillaTokens: chinchillaTokensPerParam * params, ThresholdFLOPs: flopThreshold}
+		ChinchillaTokens: model.ChinchillaTokensPerParam * params, ThresholdFLOPs: flopThreshold}
 	n.ChinchillaRatio = tokens / n.ChinchillaTokens
 	n.ThresholdShare = n.SixND / flopThreshold
 	if gpuHours > 0 {
@@ -117,7 +114,7 @@ Numbers accept SI suffixes: 8e9, 8G (or 8B), 15T, 1.3M.`,
 			if h > 0 {
 				fmt.Fprintf(tw, "implied TFLOPS/GPU\t%.3g\t6ND spread over %.3g GPU-hours\n", n.ImpliedTFLOPS, h)
 			}
-			fmt.Fprintf(tw, "Chinchilla tokens\t%.3g\t20 tokens/parameter; this run is %.3g× past it\n", n.ChinchillaTokens, n.ChinchillaRatio)
+			fmt.Fprintf(tw, "Chinchilla tokens\t%.3g\t%v tokens/parameter; this run is %.3g× past it\n", n.ChinchillaTokens, model.ChinchillaTokensPerParam, n.ChinchillaRatio)
 			fmt.Fprintf(tw, "against 1e26 FLOPs\t%.3g%%\t%s\n", 100*n.ThresholdShare, thresholdNote(n.ThresholdShare))
 			return tw.Flush()
 		},

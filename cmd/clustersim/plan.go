@@ -128,8 +128,8 @@ func runPlan(ctx context.Context, io *streams, o *planOptions) error {
 	if err != nil && !interrupted {
 		return err
 	}
-	me := validation.EmbeddedAccuracy().For(spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String(), spec.Step.Arch.IsMoE())
-	out := planOutput{Result: res, ModelErrorPct: me.BandPct, ModelError: &run.ModelError{BandPct: me.BandPct, MeanAbsPct: me.MeanAbsPct, Rows: me.Rows, Exact: me.Exact, Basis: me.Basis}}
+	me := validation.ModelErrorOf(spec)
+	out := planOutput{Result: res, ModelErrorPct: me.BandPct, ModelError: &me}
 	if werr := writePlan(io.out, o.format, out); werr != nil {
 		return werr
 	}

@@ -67,15 +67,18 @@ as accuracy). The page fetches nothing and prints cleanly.`,
 func runReport(ctx context.Context, io *streams, o *reportOptions) error {
 	prog := newProgress(io)
 	// The validation table runs beside the review, sharing its steps (the
-	// reference cases include the built-in scenarios' layouts).
+	// reference cases include the built-in scenarios' layouts); an early
+	// return stops it.
 	cache := &study.StepCache{}
 	type validated struct {
 		rows []validation.Row
 		err  error
 	}
+	vctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	vc := make(chan validated, 1)
 	go func() {
-		rows, err := validation.RunWith(ctx, validation.Cases(), cache.Simulate)
+		rows, err := validation.RunWith(vctx, validation.Cases(), cache.Simulate)
 		vc <- validated{rows, err}
 	}()
 	f, err := gatherReview(ctx, o.scenario, o.sets, prog, io.limits.budget(), cache)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,9 +10,6 @@ import (
 	"github.com/clustersim/clustersim/scenarios/study"
 	"github.com/clustersim/clustersim/sim/run"
 )
-
-// reviewTradeoffTop is how many layouts the report's trade-off shows.
-const reviewTradeoffTop = 200
 
 // review is the figures and the studies a capacity review adds: the
 // re-planned scaling, the sensitivity, where the days go and the layout
@@ -27,7 +23,7 @@ type review struct {
 // its steps shared through cache (nil: a cache of its own).
 func gatherReview(ctx context.Context, name string, sets []string, prog *progress, budget run.Budget, cache *study.StepCache) (*review, error) {
 	var once, onceS sync.Once
-	opt := study.ReviewOptions{Gather: study.GatherOptions{Budget: budget, Cache: cache}, TradeoffTop: reviewTradeoffTop}
+	opt := study.ReviewOptions{Gather: study.GatherOptions{Budget: budget, Cache: cache}}
 	if prog != nil {
 		opt.Gather.Trials = func(done, total int) {
 			once.Do(func() { prog.begin("run: Monte Carlo trials", total) })
@@ -47,61 +43,46 @@ func gatherReview(ctx context.Context, name string, sets []string, prog *progres
 }
 
 // charts are the figures' charts with the review's: the re-planned scaling
-// in place of the fixed-layout one, then the trade-off, where the days go,
-// the sensitivity and, for a multi-phase run, the phase timeline.
+// after the breakdown, then the trade-off, where the days go, the
+// sensitivity and, for a multi-phase run, the phase timeline.
 func (r *review) charts() ([]plots.ReportChart, error) {
 	base, err := r.figures.charts()
 	if err != nil {
 		return nil, err
 	}
-	add := func(out []plots.ReportChart, c *plots.Chart, err error, caption string) ([]plots.ReportChart, error) {
-		if nd := (*plots.NotDrawn)(nil); errors.As(err, &nd) {
-			return append(out, plots.ReportChart{NotDrawn: nd.Reason, Caption: nd.Chart}), nil
-		}
-		if errors.Is(err, plots.ErrNoData) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return append(out, plots.ReportChart{Chart: c, Caption: caption}), nil
-	}
 	var out []plots.ReportChart
 	for _, c := range base {
-		if c.Chart != nil && c.Chart.Name == "scaling" {
-			continue // the re-planned study below replaces it
-		}
 		out = append(out, c)
-		if c.Chart != nil && c.Chart.Name == "breakdown" && r.rv.Scaling != nil {
+		if s := r.rv.Scaling; c.Chart != nil && c.Chart.Name == "breakdown" && s != nil {
 			sc, err := plots.ScalingReplanned(r.scalingPlan())
 			note := ""
-			if n := r.rv.Scaling.Note; n != "" {
-				note = " Here: " + n + "."
+			if s.Note != "" {
+				note = " Here: " + s.Note + "."
 			}
-			if out, err = add(out, sc, err, "The same model, batch and tokens on 1,024 to 65,536 GPUs, the layout re-planned at each size (the planner's best, ranked by the failure-free step; its days simulated with stragglers and failures). Against the dashed line of perfect scaling from the smallest size, the days fall more slowly as bubble, communication and failures grow; the lower panels show what the extra GPUs cost and the ETTR."+note); err != nil {
+			if out, err = appendChart(out, sc, err, "The same model, batch and tokens on "+sizesWords(s)+", the layout re-planned at each size (the planner's best, ranked by the failure-free step; its days simulated with stragglers and failures). Against the dashed line of perfect scaling from the smallest size, the days fall more slowly as bubble, communication and failures grow; the lower panels show what the extra GPUs cost and the ETTR."+note); err != nil {
 				return nil, err
 			}
 		}
 	}
 	if t := r.rv.Tradeoff; t != nil {
 		c, err := plots.Tradeoff(r.tradeoff())
-		if out, err = add(out, c, err, fmt.Sprintf("The %d fastest of the %s layouts that divide the job and fit in memory (ranked by the failure-free step; days with the run's ETTR), against the memory each leaves free on its fullest GPU. Layouts at the left run close to capacity; the scenario's own layout is ringed.", len(t.Points), group(fmt.Sprint(t.Feasible)))); err != nil {
+		if out, err = appendChart(out, c, err, fmt.Sprintf("The %d fastest of the %s layouts that divide the job and fit in memory (ranked by the failure-free step; days with the run's ETTR), against the memory each leaves free on its fullest GPU. Layouts at the left run close to capacity; the scenario's own layout is ringed.", len(t.Points), group(fmt.Sprint(t.Feasible)))); err != nil {
 			return nil, err
 		}
 	}
 	c, err := plots.WaterfallChart(r.waterfall())
-	if out, err = add(out, c, err, "Where the days go: from every FLOP at the GPUs' dense peak to the delivered wall clock, step by step. Compute efficiency is the kernels' distance from peak; the bubble, exposed communication and stragglers come from the step's breakdown; restarts, lost work, checkpoints and maintenance from the Monte Carlo run."); err != nil {
+	if out, err = appendChart(out, c, err, "Where the days go: from every FLOP at the GPUs' dense peak to the delivered wall clock, step by step. Compute efficiency is the kernels' distance from peak; the bubble, exposed communication and stragglers come from the step's breakdown; restarts, lost work, checkpoints and maintenance from the Monte Carlo run."); err != nil {
 		return nil, err
 	}
 	if s := r.rv.Sensitivity; s != nil {
 		c, err := plots.Tornado(plots.Sensitivity{BaseDays: s.BaseDays, Bars: sensitivityBars(s)})
-		if out, err = add(out, c, err, fmt.Sprintf("Days to train with each doubtful input halved and doubled (the model error: at the edges of its band), the rest as in the scenario; %d Monte Carlo trials each. The widest bars are the inputs worth pinning down before committing.", s.Trials)); err != nil {
+		if out, err = appendChart(out, c, err, fmt.Sprintf("Days to train with each doubtful input halved and doubled (the model error: at the edges of its band), the rest as in the scenario; %d Monte Carlo trials each. The widest bars are the inputs worth pinning down before committing.", s.Trials)); err != nil {
 			return nil, err
 		}
 	}
 	if len(r.Result.Phases) > 1 {
 		c, err := plots.PhaseTimeline("Phases of the run", plots.PhaseSpans(r.Result))
-		if out, err = add(out, c, err, "The run's phases end to end by their mean wall-clock days: GPUs, context length and tokens of each."); err != nil {
+		if out, err = appendChart(out, c, err, "The run's phases end to end by their mean wall-clock days: GPUs, context length and tokens of each."); err != nil {
 			return nil, err
 		}
 	}
@@ -143,6 +124,25 @@ func overlapLabel(short string, l study.Layout) string {
 	return short + " without TP overlap"
 }
 
+// untie relabels two layouts whose short forms a and b read the same but
+// whose TP overlap differs, so that each label says which; ok is false,
+// and a and b are as given, otherwise.
+func untie(a string, la study.Layout, b string, lb study.Layout) (string, string, bool) {
+	if a != b || la.TPCommOverlap == lb.TPCommOverlap {
+		return a, b, false
+	}
+	return overlapLabel(a, la), overlapLabel(b, lb), true
+}
+
+// sizesWords are a scaling study's sizes in words: "1,024 to 65,536 GPUs".
+func sizesWords(s *study.ScalingStudy) string {
+	first, last := s.Points[0].GPUs, s.Points[len(s.Points)-1].GPUs
+	if first == last {
+		return group(fmt.Sprint(first)) + " GPUs"
+	}
+	return fmt.Sprintf("%s to %s GPUs", group(fmt.Sprint(first)), group(fmt.Sprint(last)))
+}
+
 func (r *review) scalingPlan() plots.ScalingPlan {
 	s := r.rv.Scaling
 	p := plots.ScalingPlan{AsRun: r.Result.GPUs, Currency: s.Currency, Title: "Scaling with the layout re-planned at each size"}
@@ -155,32 +155,10 @@ func (r *review) scalingPlan() plots.ScalingPlan {
 		}
 		p.Sizes = append(p.Sizes, ps)
 	}
-	if b := bestSize(s); b != nil {
+	if b := s.Recommended(); b != nil {
 		p.Best = b.GPUs
 	}
 	return p
-}
-
-// bestSizeSlack is how much more GPU-hours than the cheapest size the
-// recommended size may cost: the largest (fastest) size within it.
-const bestSizeSlack = 0.10
-
-// bestSize is the best size on the days-against-cost curve: the fastest
-// feasible size whose GPU-hours are within bestSizeSlack of the cheapest.
-func bestSize(s *study.ScalingStudy) *study.ScalePoint {
-	cheapest := 0.0
-	for _, p := range s.Points {
-		if p.Feasible && (cheapest == 0 || p.GPUHours < cheapest) {
-			cheapest = p.GPUHours
-		}
-	}
-	var best *study.ScalePoint
-	for i, p := range s.Points {
-		if p.Feasible && p.GPUHours <= (1+bestSizeSlack)*cheapest && (best == nil || p.Days < best.Days) {
-			best = &s.Points[i]
-		}
-	}
-	return best
 }
 
 func (r *review) tradeoff() plots.LayoutTradeoff {
@@ -211,8 +189,8 @@ func (r *review) tradeoff() plots.LayoutTradeoff {
 		// differs in its TP overlap: both labels say which.
 		o := pts[own]
 		for i, p := range pts {
-			if i != own && p.Label == o.Label && p.layout.TPCommOverlap != o.layout.TPCommOverlap {
-				pts[i].Label, pts[own].Label = overlapLabel(o.Label, p.layout), overlapLabel(o.Label, o.layout)
+			if a, b, ok := untie(p.Label, p.layout, o.Label, o.layout); i != own && ok {
+				pts[i].Label, pts[own].Label = a, b
 			}
 		}
 	}
@@ -252,10 +230,8 @@ func (r *review) answers(d *plots.ReportData) {
 			a.AsRun, a.AsRunDays = a.Best, a.BestDays
 		case t.OwnExact != nil:
 			a.AsRun, a.AsRunDays = shortLayout(t.OwnExact.Layout), t.OwnExact.Days
-			if a.AsRun == a.Best && best.Layout.TPCommOverlap != t.OwnExact.Layout.TPCommOverlap {
-				// The short form hides what differs: say it.
-				a.Best, a.AsRun = overlapLabel(a.Best, best.Layout), overlapLabel(a.AsRun, t.OwnExact.Layout)
-			}
+			// The short form may hide what differs: say it.
+			a.Best, a.AsRun, _ = untie(a.Best, best.Layout, a.AsRun, t.OwnExact.Layout)
 		}
 		d.Recommended = a
 	}
@@ -263,14 +239,10 @@ func (r *review) answers(d *plots.ReportData) {
 		d.Sensitivity = sensitivityBars(s)
 	}
 	if s := r.rv.Scaling; s != nil {
-		if b := bestSize(s); b != nil {
-			largest := 0
-			for _, p := range s.Points {
-				largest = max(largest, p.GPUs)
-			}
+		if b := s.Recommended(); b != nil {
 			d.Bigger = &plots.SizeAnswer{GPUs: b.GPUs, Layout: shortLayout(b.Layout), Days: b.Days, GPUHours: b.GPUHours, Cost: b.Cost,
-				Why:     fmt.Sprintf("the fastest size whose GPU-hours are within %.0f%% of the cheapest size's, the layout re-planned at each size", 100*bestSizeSlack),
-				Largest: largest}
+				Why:     fmt.Sprintf("the fastest size whose GPU-hours are within %.0f%% of the cheapest size's, the layout re-planned at each size", 100*study.RecommendedSlack),
+				Largest: s.Largest()}
 		}
 	}
 }

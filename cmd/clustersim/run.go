@@ -177,7 +177,7 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 		l.TP, l.PP, l.VirtualStages, l.CP, l.DP, l.MicroBatch, recompute, l.ZeRO)
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "STEP\t")
-	fmt.Fprintf(tw, "step time (s)\t%s (%s)\n", banded(num(r.StepTimeS), r), modelErrorWords(r, st.Cluster.GPU.Name, st.Training.Precision.String()))
+	fmt.Fprintf(tw, "step time (s)\t%s (%s)\n", banded(num(r.StepTimeS), r), modelErrorWords(r, st.Cluster.GPU.Name, st.Training.Precision.String(), st.Arch.IsMoE()))
 	fmt.Fprintf(tw, "tokens/s (cluster)\t%s\n", banded(num(r.TokensPerS), r))
 	fmt.Fprintf(tw, "TFLOPS/GPU (model)\t%s\n", banded(num(r.TFLOPSPerGPU), r))
 	fmt.Fprintf(tw, "MFU\t%.1f%%\n", 100*r.MFU)
@@ -253,16 +253,22 @@ func banded(v string, r run.Result) string {
 }
 
 // modelErrorWords is where the band comes from, in a few words:
-// "validated on 13 published h100-sxm fp8 runs, mean |error| 3.3%".
-func modelErrorWords(r run.Result, gpu, precision string) string {
+// "validated on 13 published h100-sxm fp8 runs, mean |error| 3.3%". The
+// band of a mixture-of-experts model rests on MoE runs alone
+// (validation.AccuracySummary.For), and the words say so.
+func modelErrorWords(r run.Result, gpu, precision string, moe bool) string {
 	m := r.ModelError
 	if m == nil {
 		return "no model-error band"
 	}
-	if !m.Exact {
-		return fmt.Sprintf("no published run of this GPU and precision; overall band of %s published runs, mean |error| %.1f%%", group(fmt.Sprint(m.Rows)), m.MeanAbsPct)
+	kind := ""
+	if moe {
+		kind = "MoE "
 	}
-	return fmt.Sprintf("validated on %s published %s %s %s, mean |error| %.1f%%", group(fmt.Sprint(m.Rows)), gpu, precision, map[bool]string{true: "run", false: "runs"}[m.Rows == 1], m.MeanAbsPct)
+	if !m.Exact {
+		return fmt.Sprintf("no published %srun of this GPU and precision; overall band of %s published runs, mean |error| %.1f%%", kind, group(fmt.Sprint(m.Rows)), m.MeanAbsPct)
+	}
+	return fmt.Sprintf("validated on %s published %s %s %s%s, mean |error| %.1f%%", group(fmt.Sprint(m.Rows)), gpu, precision, kind, map[bool]string{true: "run", false: "runs"}[m.Rows == 1], m.MeanAbsPct)
 }
 
 // bandedInterval is a whole-run figure with the model-error band and the

@@ -65,7 +65,7 @@ time for each vTrain model.`,
 }
 
 func runValidate(ctx context.Context, io *streams, o *validateOptions) error {
-	all := validation.All()
+	var all []validation.Case
 	if o.measured != "" {
 		data, err := os.ReadFile(o.measured)
 		if err != nil {
@@ -74,6 +74,8 @@ func runValidate(ctx context.Context, io *streams, o *validateOptions) error {
 		if all, err = validation.MeasuredCases(data, o.measured); err != nil {
 			return usagef("%v", err)
 		}
+	} else {
+		all = validation.All()
 	}
 	var cases []validation.Case
 	for _, c := range all {

@@ -24,14 +24,6 @@ type Bar struct {
 	Breakdown run.Breakdown
 }
 
-// ScalingPoint is one GPU count of the fixed-layout scaling sweep.
-type ScalingPoint struct {
-	GPUs          int
-	TFLOPSPerGPU  float64
-	MFU           float64
-	WallClockDays run.Interval // mean and 90% interval over trials
-}
-
 // CheckpointPoint is one interval of the checkpoint sweep.
 type CheckpointPoint struct {
 	IntervalS float64
@@ -59,8 +51,6 @@ type Figures struct {
 
 	BreakdownTitle  string
 	Bars            []Bar
-	Scaling         []ScalingPoint
-	ScalingTitle    string
 	Checkpoint      CheckpointSweep
 	CheckpointTitle string
 	// Notes are the sweep points skipped and why.
@@ -77,15 +67,12 @@ type GatherOptions struct {
 	// Cache shares steps with other studies of the same scenario; nil
 	// makes one for this call.
 	Cache *StepCache
-	// NoFixedScaling leaves out the fixed-layout scaling sweep (a review
-	// shows the re-planned scaling study instead).
-	NoFixedScaling bool
 }
 
 // Gather runs the scenario and the sweeps the charts need: a few layout
-// variants (or the phases) for the breakdown, the GPU count for scaling and
-// the checkpoint interval for ETTR. Sweep points that do not validate or do
-// not fit are skipped with a note.
+// variants (or the phases) for the breakdown and the checkpoint interval for
+// ETTR (a review adds the re-planned scaling study: ReviewOf). Sweep points
+// that do not validate or do not fit are skipped with a note.
 func Gather(ctx context.Context, name string, sets []string, opt GatherOptions) (*Figures, error) {
 	spec, scen, err := scenarios.Resolve(name, sets...)
 	if err != nil {
@@ -103,13 +90,9 @@ func Gather(ctx context.Context, name string, sets []string, opt GatherOptions) 
 	st := spec.Step
 	f.Memory, _, _ = step.CheckFit(st.Arch, st.Layout, st.Training, st.Cluster.GPU)
 
-	points := f.scalingPoints()
-	if opt.NoFixedScaling {
-		points = nil
-	}
 	intervals := f.checkpointIntervals()
 	variants := f.variants()
-	total, done := len(points)+len(intervals)+len(variants), 0
+	total, done := len(intervals)+len(variants), 0
 	tick := func() {
 		done++
 		if opt.Sweeps != nil {
@@ -157,29 +140,6 @@ func Gather(ctx context.Context, name string, sets []string, opt GatherOptions) 
 			PPComm: b.PPComm, DPComm: b.DPComm, Optimizer: b.Optimizer, Straggler: b.Straggler}})
 	}
 
-	// Scaling over the GPU count.
-	l := st.Layout
-	f.ScalingTitle = fmt.Sprintf("Scaling: tp %d, pp %d, cp %d kept, dp following the GPU count (%d trials per point)", l.TP, l.PP, l.CP, trials)
-	if len(spec.Phases) > 0 {
-		f.ScalingTitle = fmt.Sprintf("Scaling of the main phase alone (all %s tokens): tp %d, pp %d, cp %d kept, dp following", num(st.Training.Tokens), l.TP, l.PP, l.CP)
-	}
-	for _, g := range points {
-		tick()
-		ps := append(slices.Clone(sets), fmt.Sprintf("cluster.gpus=%d", g), fmt.Sprintf("parallelism.dp=%d", g/(l.TP*l.PP*l.CP)), fmt.Sprintf("trials=%d", trials))
-		if len(spec.Phases) > 0 {
-			ps = append(ps, "phases=[]")
-		}
-		r, err := f.sweepRun(ctx, ps, cache)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			f.skip("scaling: %s GPUs skipped: %v", Group(g), err)
-			continue
-		}
-		f.Scaling = append(f.Scaling, ScalingPoint{GPUs: g, TFLOPSPerGPU: r.TFLOPSPerGPU, MFU: r.MFU, WallClockDays: r.WallClockDaysCI})
-	}
-
 	// ETTR over the checkpoint interval.
 	if len(intervals) > 0 {
 		ck, phase := f.dominantCheckpoint()
@@ -218,23 +178,6 @@ func (f *Figures) sweepRun(ctx context.Context, sets []string, cache *StepCache)
 	}
 	r, err := run.SimulateWith(ctx, spec, run.Options{Step: cache.Simulate})
 	return r, shortError(err)
-}
-
-// scalingPoints are the GPU counts of the scaling sweep: the scenario's
-// count times powers of two, from 1/16 to 4 times, that a whole number of
-// tp·pp·cp groups fill.
-func (f *Figures) scalingPoints() []int {
-	st := f.Spec.Step
-	model := st.Layout.TP * st.Layout.PP * st.Layout.CP
-	base := st.Cluster.GPUs
-	var out []int
-	for k := -4; k <= 2; k++ {
-		g := int(math.Round(float64(base) * math.Pow(2, float64(k))))
-		if g >= model && g%model == 0 && g >= st.Cluster.GPUsPerNode {
-			out = append(out, g)
-		}
-	}
-	return out
 }
 
 // DominantCheckpoint is the checkpoint plan of the phase with the most

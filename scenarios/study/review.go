@@ -42,7 +42,6 @@ func ReviewOf(ctx context.Context, name string, sets []string, opt ReviewOptions
 		cache = &StepCache{}
 	}
 	opt.Gather.Cache = cache
-	opt.Gather.NoFixedScaling = true // Scaling below re-plans at every size
 	spec, _, err := scenarios.ResolveAnyLayout(name, sets...)
 	if err != nil {
 		return nil, err

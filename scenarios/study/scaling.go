@@ -6,10 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/clustersim/clustersim/scenarios"
-	"github.com/clustersim/clustersim/sim"
 	"github.com/clustersim/clustersim/sim/model"
 	"github.com/clustersim/clustersim/sim/plan"
 	"github.com/clustersim/clustersim/sim/run"
@@ -163,13 +161,13 @@ func sameStep(a, b step.Spec) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-// DefaultScalingGPUs are the sizes of a scaling study: powers of two from
-// 1,024 to 65,536.
 // ScalingMicroBatches are the micro-batch sizes the scaling study's
 // searches try: the plan's default also tries 4 and 8, which at these
 // sizes' small per-replica batches rarely win and double the search.
 var ScalingMicroBatches = []int{1, 2}
 
+// DefaultScalingGPUs are the sizes of a scaling study: powers of two from
+// 1,024 to 65,536.
 var DefaultScalingGPUs = []int{1024, 2048, 4096, 8192, 16384, 32768, 65536}
 
 // Scaling re-plans the layout at every size: for each GPU count it runs
@@ -177,7 +175,7 @@ var DefaultScalingGPUs = []int{1024, 2048, 4096, 8192, 16384, 32768, 65536}
 // to train with stragglers, top 1, the lower-bound pruning) and then the
 // run with the best layout. The model, batch and tokens are the
 // scenario's (BatchFixed); a multi-phase scenario is studied on its main
-// phase's step with all its tokens, as the figures' scaling is.
+// phase's step with all its tokens, as the trade-off's search is.
 func Scaling(ctx context.Context, name string, sets []string, opt ScalingOptions) (*ScalingStudy, error) {
 	sizes := opt.GPUs
 	if len(sizes) == 0 {
@@ -197,48 +195,65 @@ func Scaling(ctx context.Context, name string, sets []string, opt ScalingOptions
 		fixed = append(fixed, "phases=[]")
 		st.Note = fmt.Sprintf("the main phase's step alone, for all %s tokens (the scenario's phases are left out)", num(base.Step.Training.Tokens))
 	}
-	// The sizes are independent: they run scalingWorkers at a time, each
-	// into its own place.
-	st.Points = make([]ScalePoint, len(sizes))
-	specs := make([]*run.Spec, len(sizes))
-	errs := make([]error, len(sizes))
-	var (
-		mu   sync.Mutex
-		done int
-	)
-	sim.Parallel(ctx, len(sizes), scalingWorkers, func(i int) {
-		st.Points[i], specs[i], errs[i] = scalePoint(ctx, name, fixed, sizes[i], opt)
-		if errs[i] != nil {
-			return
+	// The sizes run one at a time: each search and run is parallel itself,
+	// and ReviewOf runs the study beside the trade-off's search and the
+	// figures (two sizes at once took no less time on two cores, and half
+	// again as much memory).
+	for _, g := range sizes {
+		if ctx.Err() != nil {
+			break
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		done++
-		if opt.Progress != nil {
-			opt.Progress(done, len(sizes))
-		}
-	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for i, err := range errs {
+		p, sp, err := scalePoint(ctx, name, fixed, g, opt)
 		if err != nil {
 			return nil, err
 		}
-		if sp := specs[i]; sp != nil {
+		st.Points = append(st.Points, p)
+		if sp != nil {
 			// the last size that resolves, as the sizes in turn set them
 			t := sp.Step.Training
 			st.GlobalBatch, st.SeqLen, st.Tokens = t.GlobalBatch, t.SeqLen, t.Tokens
 		}
+		if opt.Progress != nil {
+			opt.Progress(len(st.Points), len(sizes))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
 
-// scalingWorkers is how many sizes of a scaling study run at once: one,
-// as each search and run is parallel itself, and ReviewOf runs the study
-// beside the trade-off's search and the figures (two at once took no less
-// time on two cores, and half again as much memory).
-const scalingWorkers = 1
+// RecommendedSlack is how much more GPU-hours than the cheapest size the
+// recommended size may cost: the largest (fastest) size within it.
+const RecommendedSlack = 0.10
+
+// Recommended is the best size on the days-against-cost curve: the fastest
+// feasible size whose GPU-hours are within RecommendedSlack of the
+// cheapest; nil when no size is feasible.
+func (s *ScalingStudy) Recommended() *ScalePoint {
+	cheapest := 0.0
+	for _, p := range s.Points {
+		if p.Feasible && (cheapest == 0 || p.GPUHours < cheapest) {
+			cheapest = p.GPUHours
+		}
+	}
+	var best *ScalePoint
+	for i, p := range s.Points {
+		if p.Feasible && p.GPUHours <= (1+RecommendedSlack)*cheapest && (best == nil || p.Days < best.Days) {
+			best = &s.Points[i]
+		}
+	}
+	return best
+}
+
+// Largest is the largest size studied.
+func (s *ScalingStudy) Largest() int {
+	largest := 0
+	for _, p := range s.Points {
+		largest = max(largest, p.GPUs)
+	}
+	return largest
+}
 
 // scalePoint re-plans one size g: the plan's search (the same ranking as
 // `clustersim plan`: expected time to train with stragglers, top 1, the

@@ -250,9 +250,8 @@ func OneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", ";
 // summary embedded in the binary (scenarios/validation, accuracy.json),
 // for the scenario's GPU type and precision, and r's 6·N·D.
 func WithModelError(spec run.Spec, r *run.Result) {
-	m := validation.EmbeddedAccuracy().For(spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String(), spec.Step.Arch.IsMoE())
-	r.ModelErrorPct = m.BandPct
-	r.ModelError = &run.ModelError{BandPct: m.BandPct, MeanAbsPct: m.MeanAbsPct, Rows: m.Rows, Exact: m.Exact, Basis: m.Basis}
+	m := validation.ModelErrorOf(spec)
+	r.ModelErrorPct, r.ModelError = m.BandPct, &m
 	r.SixNDFLOPs = 6 * r.Params * r.Tokens
 }
 

@@ -64,7 +64,9 @@ func tradeoffSearch(ctx context.Context, s run.Spec, top int, cache *StepCache) 
 	//
 	// A multi-phase scenario is searched on its main phase alone, for all
 	// its tokens (as the scaling study does): the plan would otherwise
-	// run every ranked layout's whole multi-phase job. The search uses at
+	// run every ranked layout's whole multi-phase job (the phases' tokens
+	// summed: a run.Spec's Step.Training.Tokens is the whole run's only
+	// without phases, though a resolved scenario's is). The search uses at
 	// most SweepTrials trials.
 	s.Trials = min(s.Trials, SweepTrials)
 	if len(s.Phases) > 0 {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/clustersim/clustersim/sim/run"
 )
 
 // The model-error band: how far clustersim's step time has been from
@@ -202,6 +204,19 @@ func (a AccuracySummary) For(gpu, precision string, moe bool) ModelError {
 	o := a.Overall
 	return ModelError{Band: o, Basis: fmt.Sprintf("no published %s run of this GPU and precision (%s %s); overall band: %dth percentile of |step-time error| over all %s published runs (mean |error| %.1f%%; clustersim validate)",
 		kind, gpu, precision, BandPercentile, thousands(o.Rows), o.MeanAbsPct)}
+}
+
+// ModelErrorOf is the embedded summary's band for spec's GPU type,
+// precision and kind (For), as a run's result carries it.
+func ModelErrorOf(spec run.Spec) run.ModelError {
+	m := EmbeddedAccuracy().For(keyOf(spec))
+	return run.ModelError{BandPct: m.BandPct, MeanAbsPct: m.MeanAbsPct, Rows: m.Rows, Exact: m.Exact, Basis: m.Basis}
+}
+
+// keyOf is what the bands are kept by: spec's GPU type (catalog name),
+// precision and whether the model is a mixture of experts.
+func keyOf(spec run.Spec) (gpu, precision string, moe bool) {
+	return spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String(), spec.Step.Arch.IsMoE()
 }
 
 func plural(n int, one, many string) string {

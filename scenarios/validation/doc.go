@@ -63,9 +63,10 @@
 // containers before 26.06 and as one grouped kernel from 26.06 on;
 // multi-token prediction (mtp_layers 1) only in the "DeepSeekV3 (w/ MTP)"
 // rows. Their groups are megatron-bridge-moe/GPU/precision. The tables'
-// containers differ by up to 45% on one model, GPU and layout (Qwen3-30B-A3B
-// on 8 GB200s: 10.0 s in 26.04, 6.4 s in 26.06), so no container-blind
-// model reaches below about 5% mean |error| on these rows. The two 26.06.01
+// containers differ by 56% on one model, GPU and layout (Qwen3-30B-A3B on
+// 8 GB200s: 10.0 s in 26.04 against 6.4 s in 26.06), which puts a floor,
+// not derived here, under the mean |error| any container-blind model can
+// reach on these rows. The two 26.06.01
 // GPT-OSS rows, whose cells the source footnotes as a known performance
 // regression (cudnn-frontend#256), are "unmodelled" with that reason. Nemotron 3 (hybrid Mamba)
 // and DeepSeek-V4 Flash rows are "unmodelled" with the reason (moe.go). A row whose

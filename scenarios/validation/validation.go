@@ -6,11 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/clustersim/clustersim/scenarios"
+	"github.com/clustersim/clustersim/sim"
 	"github.com/clustersim/clustersim/sim/run"
 	"github.com/clustersim/clustersim/sim/step"
 )
@@ -231,29 +230,27 @@ func Run(ctx context.Context, cases []Case) ([]Row, error) {
 	return RunWith(ctx, cases, nil)
 }
 
-// RunWith is Run with the steps simulated by sim (nil: step.Simulate): a
-// cache (scenarios/study.StepCache) shares them with the studies of a
-// report. sim must return what step.Simulate returns for the spec.
-func RunWith(ctx context.Context, cases []Case, sim func(context.Context, step.Spec) (step.Result, error)) ([]Row, error) {
-	if sim == nil {
-		sim = step.Simulate
+// RunWith is Run with the steps simulated by simulate (nil: step.Simulate):
+// a cache (scenarios/study.StepCache) shares them with the studies of a
+// report. simulate must return what step.Simulate returns for the spec.
+// Once ctx is done, the cases not yet started are not, and the error names
+// the first case (in order) that stopped or did not start.
+func RunWith(ctx context.Context, cases []Case, simulate func(context.Context, step.Spec) (step.Result, error)) ([]Row, error) {
+	if simulate == nil {
+		simulate = step.Simulate
 	}
 	rows := make([][]Row, len(cases))
 	errs := make([]error, len(cases))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i, c := range cases {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			rows[i], errs[i] = evaluate(ctx, c, sim)
-		}()
-	}
-	wg.Wait()
+	started := make([]bool, len(cases))
+	sim.Parallel(ctx, len(cases), 0, func(i int) {
+		started[i] = true
+		rows[i], errs[i] = evaluate(ctx, cases[i], simulate)
+	})
 	var out []Row
 	for i := range cases {
+		if !started[i] {
+			errs[i] = ctx.Err() // sim.Parallel skips cases only once ctx is done
+		}
 		if errs[i] != nil {
 			return nil, fmt.Errorf("%s: %w", cases[i].Name, errs[i])
 		}
@@ -262,7 +259,7 @@ func RunWith(ctx context.Context, cases []Case, sim func(context.Context, step.S
 	return out, nil
 }
 
-func evaluate(ctx context.Context, c Case, sim func(context.Context, step.Spec) (step.Result, error)) ([]Row, error) {
+func evaluate(ctx context.Context, c Case, simulate func(context.Context, step.Spec) (step.Result, error)) ([]Row, error) {
 	rows := make([]Row, len(c.Metrics))
 	for i, m := range c.Metrics {
 		rows[i] = Row{Case: c.Name, Metric: m.Name, Published: m.Published, Predicted: math.NaN(), ErrorPct: math.NaN(),
@@ -282,15 +279,15 @@ func evaluate(ctx context.Context, c Case, sim func(context.Context, step.Spec) 
 		return status(statusOf(err)), nil
 	}
 	for i := range rows {
-		rows[i].GPU, rows[i].Precision, rows[i].MoE = spec.Step.Cluster.GPU.Name, spec.Step.Training.Precision.String(), spec.Step.Arch.IsMoE()
+		rows[i].GPU, rows[i].Precision, rows[i].MoE = keyOf(spec)
 	}
 	var sr step.Result
 	var rr run.Result
 	if c.Whole {
-		rr, err = run.SimulateWith(ctx, spec, run.Options{Step: sim})
+		rr, err = run.SimulateWith(ctx, spec, run.Options{Step: simulate})
 	} else if err = spec.CheckStepBudget(run.Budget{}); err == nil {
 		// (a user's row may ask for more than a step can take: --measured)
-		sr, err = sim(ctx, spec.Step)
+		sr, err = simulate(ctx, spec.Step)
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/clustersim/clustersim/cluster"
@@ -69,6 +70,10 @@ func (a Attention) String() string {
 	}
 	return fmt.Sprintf("Attention(%d)", int(a))
 }
+
+// AttentionNames returns the kernels' names in enumeration order. The slice
+// is the caller's.
+func AttentionNames() []string { return slices.Clone(attentionNames[:]) }
 
 // ParseAttention parses "flash", "unfused" or "flash2".
 func ParseAttention(s string) (Attention, error) {
@@ -143,6 +148,10 @@ func (g GradAccumulation) String() string {
 	}
 	return fmt.Sprintf("GradAccumulation(%d)", int(g))
 }
+
+// GradAccumulationNames returns the ways' names in enumeration order. The
+// slice is the caller's.
+func GradAccumulationNames() []string { return slices.Clone(gradAccumulationNames[:]) }
 
 // ParseGradAccumulation parses "separate" or "fused".
 func ParseGradAccumulation(s string) (GradAccumulation, error) {
@@ -230,6 +239,10 @@ func (d Dispatcher) String() string {
 	}
 	return dispatcherNames[d]
 }
+
+// DispatcherNames returns the dispatchers' names in enumeration order. The
+// slice is the caller's.
+func DispatcherNames() []string { return slices.Clone(dispatcherNames[:]) }
 
 // ParseDispatcher parses "alltoall" or "deepep".
 func ParseDispatcher(s string) (Dispatcher, error) {
