@@ -231,9 +231,6 @@ func TestRender(t *testing.T) {
 		func() (*Chart, error) { return Utilization(r) },
 		func() (*Chart, error) { return WallClock(r) },
 		func() (*Chart, error) {
-			return Scaling("s", []ScalingPoint{{1024, 500, 0.5, run.Interval{Mean: 100, P5: 99, P95: 101}}, {2048, 480, 0.48, run.Interval{Mean: 52, P5: 51, P95: 53}}}, 2048)
-		},
-		func() (*Chart, error) {
 			return Checkpoint("c", CheckpointSweep{Points: []CheckpointPoint{{60, run.Interval{Mean: 0.9, P5: 0.89, P95: 0.91}}, {600, run.Interval{Mean: 0.85, P5: 0.84, P95: 0.86}}}, YoungDalyS: 100, AsRunS: 600, StallS: 3, MTBFS: 3000})
 		},
 	}

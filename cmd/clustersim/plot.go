@@ -27,11 +27,17 @@ each as NAME.png and NAME.svg:
                  trial), interruptions by cause, a zoom on restarts and checkpoints
   breakdown      where the step goes: one stacked bar per phase, or the scenario
                  and a few layout variants
-  scaling        TFLOPS/GPU and days to train against the GPU count
+  scaling        days to train, GPU-hours and ETTR against the GPU count, the
+                 layout re-planned at every size
   checkpoint     ETTR against the checkpoint interval, Young/Daly marked
   interruptions  interruptions by cause over the run
   wallclock      the distribution of days to train over the trials
   memory         peak memory per GPU by pipeline stage against capacity
+  tradeoff       the fastest layouts that fit: days to train against the memory
+                 each leaves free
+  waterfall      where the days go, from every FLOP at peak to the wall clock
+  sensitivity    days to train with each doubtful input halved and doubled
+  phases         a multi-phase run's phases end to end (multi-phase scenarios)
 
 The sweeps run each point with at most 20 trials. Points that do not
 validate or fit (a GPU count the batch does not divide, say) are skipped.
