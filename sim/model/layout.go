@@ -52,7 +52,9 @@ const (
 	// (FlashAttention, cuDNN fused attention).
 	Flash Attention = iota
 	// Unfused computes QKᵀ and AV as batched products around a separate
-	// softmax that materialises the scores, as Megatron-LM did in 2021.
+	// softmax that materialises the scores, as Megatron-LM did in 2021:
+	// its fused scale-mask-softmax kernel where the shape allows it, else
+	// PyTorch's fp32 softmax (sim/step prices both).
 	Unfused
 	// Flash2 is the FlashAttention-2 kernel (Dao 2023), fused like Flash
 	// but slower on Hopper than cuDNN's (cluster.ComputeModel's FA2 fit).

@@ -312,7 +312,11 @@ func (k *coster) attentionForward() {
 	bh := float64(k.l.MicroBatch) * k.heads
 	scores := bh * (k.tokens / float64(k.l.MicroBatch)) * s // elements of the score matrix
 	k.add(k.gemmTask("attention QKᵀ", bh*k.tokens/float64(k.l.MicroBatch), s, k.hd))
-	k.mem("softmax", 4*scores, cluster.Reduce)
+	if k.fusedSoftmax() {
+		k.mem("softmax", 4*scores, cluster.Reduce)
+	} else {
+		k.torchSoftmax(scores, false)
+	}
 	if k.a.Dropout {
 		k.mem("attention dropout", 5*scores, cluster.Stream)
 	}
@@ -339,9 +343,72 @@ func (k *coster) attentionBackward() {
 	if k.a.Dropout {
 		k.mem("attention dropout backward", 5*scores, cluster.Stream)
 	}
-	k.mem("softmax backward", 6*scores, cluster.Reduce)
+	if k.fusedSoftmax() {
+		k.mem("softmax backward", 6*scores, cluster.Reduce)
+	} else {
+		k.torchSoftmax(scores, true)
+	}
 	k.add(k.gemmTask("attention dQ", rows, k.hd, s))
 	k.add(k.gemmTask("attention dK", rows, k.hd, s))
+}
+
+// fusedSoftmax reports whether Megatron-LM's fused scale-mask-softmax kernel
+// (the causal scaled_upper_triang_masked_softmax) takes this GPU's score
+// matrix: FusedScaleMaskSoftmax.is_kernel_available requires 16 < sk ≤ 4096,
+// sq and sk multiples of 4, and the attention batches b·np (micro batch
+// times the heads on this GPU) a multiple of 4 and of the kernel's batches
+// per CUDA block (softmaxBatchesPerBlock). A shape that fails falls back to
+// PyTorch's softmax (torchSoftmax): a TP8 run of a 16-head model at micro
+// batch 1 has b·np = 2 and takes the fallback.
+func (k *coster) fusedSoftmax() bool {
+	sk := k.t.SeqLen
+	sq := sk / k.l.CP
+	batches := k.l.MicroBatch * k.a.Heads / k.l.TP
+	if sk <= 16 || sk > 4096 || sq%4 != 0 || sk%4 != 0 || batches%4 != 0 {
+		return false
+	}
+	return batches%softmaxBatchesPerBlock(sk) == 0
+}
+
+// softmaxBatchesPerBlock is get_batch_per_block of Megatron-LM's fused
+// softmax (megatron/fused_kernels/scaled_masked_softmax.h): 128 threads per
+// block, a warp per row of up to 32 lanes (fewer when the next power of two
+// of sk is smaller), two rows per warp when that power is at most 128.
+func softmaxBatchesPerBlock(sk int) int {
+	pow := 1
+	for pow < sk {
+		pow *= 2
+	}
+	warp := min(pow, 32)
+	perWarp := 1
+	if pow <= 128 {
+		perWarp = 2
+	}
+	return 128 / warp * perWarp
+}
+
+// torchSoftmax appends Megatron-LM's fallback softmax
+// (FusedScaleMaskSoftmax.forward_torch_softmax, with softmax in fp32 as
+// query-key layer scaling forces): five element-wise kernels over the scores
+// instead of one. Forward: cast to fp32 (read 2 bytes, write 4), scale (4,
+// 4), masked fill (4 and the 1-byte mask, 4), softmax (4, 4), cast back (4,
+// 2). Backward, autograd's mirror: the casts' (4+2 each way), softmax's
+// (read the gradient and the output, write: 12), the fill's (9) and the
+// scale's (8).
+func (k *coster) torchSoftmax(scores float64, backward bool) {
+	if backward {
+		k.mem("softmax cast backward", 6*scores, cluster.Stream)
+		k.mem("softmax backward", 12*scores, cluster.Reduce)
+		k.mem("mask backward", 9*scores, cluster.Stream)
+		k.mem("scale backward", 8*scores, cluster.Stream)
+		k.mem("fp32 cast backward", 6*scores, cluster.Stream)
+		return
+	}
+	k.mem("fp32 cast", 6*scores, cluster.Stream)
+	k.mem("scale", 8*scores, cluster.Stream)
+	k.mem("mask", 9*scores, cluster.Stream)
+	k.mem("softmax", 8*scores, cluster.Reduce)
+	k.mem("softmax cast", 6*scores, cluster.Stream)
 }
 
 func (k *coster) residualBytes() float64 {
