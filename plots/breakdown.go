@@ -68,6 +68,7 @@ var BreakdownParts = []BreakdownPart{
 	{"compute", "compute", func(b run.Breakdown) float64 { return b.Compute }, blue},
 	{"tp_comm", "tensor-parallel comm", func(b run.Breakdown) float64 { return b.TPComm }, skyBlue},
 	{"cp_comm", "context-parallel comm", func(b run.Breakdown) float64 { return b.CPComm }, green},
+	{"ep_comm", "expert-parallel comm", func(b run.Breakdown) float64 { return b.EPComm }, orange},
 	{"pp_bubble", "pipeline bubble", func(b run.Breakdown) float64 { return b.PPBubble }, lightGrey},
 	{"pp_comm", "pipeline comm", func(b run.Breakdown) float64 { return b.PPComm }, yellow},
 	{"dp_comm", "data-parallel comm", func(b run.Breakdown) float64 { return b.DPComm }, purple},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -211,6 +212,39 @@ func TestNum(t *testing.T) {
 	} {
 		if got := num(c.v); got != c.want {
 			t.Errorf("num(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
+
+// TestRunTableSharesSum: the parts of "where the step goes" add up to the
+// step time (each row's share to 100%), for a MoE model too, whose
+// expert-parallel all-to-alls are a part of their own.
+func TestRunTableSharesSum(t *testing.T) {
+	for _, name := range []string{"llama3-8b", "deepseek-v3"} {
+		out, stderr, code := runMain(t, "run", name, "--trials", "1")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, stderr)
+		}
+		_, table, ok := strings.Cut(out, "WHERE THE STEP GOES")
+		table, _, _ = strings.Cut(table, "WHOLE RUN")
+		if !ok {
+			t.Fatalf("%s: no breakdown table:\n%s", name, out)
+		}
+		sum, rows := 0.0, 0
+		for _, line := range strings.Split(table, "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 || !strings.HasSuffix(f[len(f)-1], "%") {
+				continue
+			}
+			var v float64
+			if _, err := fmt.Sscanf(f[len(f)-1], "%g%%", &v); err != nil {
+				t.Fatalf("%s: %q: %v", name, line, err)
+			}
+			sum += v
+			rows++
+		}
+		if rows != 9 || math.Abs(sum-100) > 0.5 {
+			t.Errorf("%s: %d parts summing to %.1f%%, want 9 summing to 100%%:%s", name, rows, sum, table)
 		}
 	}
 }

@@ -191,6 +191,7 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 		v    float64
 	}{
 		{"compute", b.Compute}, {"tensor-parallel comm", b.TPComm}, {"context-parallel comm", b.CPComm},
+		{"expert-parallel comm", b.EPComm},
 		{"pipeline bubble", b.PPBubble}, {"pipeline comm", b.PPComm}, {"data-parallel comm", b.DPComm},
 		{"optimizer", b.Optimizer}, {"stragglers", b.Straggler},
 	} {
