@@ -134,15 +134,15 @@ var a100Compute = func() ComputeModel {
 // step-time error of the published dense Megatron-Bridge rows of that type
 // and precision zero (scenarios/validation.FitEfficiencies: method, data and
 // residuals; TestBlackwellFit re-derives these numbers from the rows). The
-// fits read as power: the 1,400 W GB300 sustains 0.79 of its fp8 peak, the
-// 1,200 W GB200 0.61 and the 1,000 W B200 0.555, and MXFP8 and NVFP4 recipes
+// fits read as power: the 1,400 W GB300 sustains 0.705 of its fp8 peak, the
+// 1,200 W GB200 0.50 and the 1,000 W B200 0.555, and MXFP8 and NVFP4 recipes
 // (block scales, bf16 first and last layers, Hadamard transforms) reach less
 // of their peaks. B200 has no dense NVFP4 row: it takes GB200's fit (the
 // same die). bf16 stays at the H100's fraction: no dense bf16 row exists.
 var (
 	b200Compute  = fittedBlackwell(0.555, 0.505, 0.405)
-	gb200Compute = fittedBlackwell(0.61, 0.50, 0.405)
-	gb300Compute = fittedBlackwell(0.79, 0.675, 0.415)
+	gb200Compute = fittedBlackwell(0.50, 0.50, 0.405)
+	gb300Compute = fittedBlackwell(0.705, 0.675, 0.415)
 )
 
 // fittedBlackwell is unmeasuredBlackwell with fitted fp8, MXFP8 and NVFP4

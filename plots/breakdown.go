@@ -69,6 +69,7 @@ var BreakdownParts = []BreakdownPart{
 	{"tp_comm", "tensor-parallel comm", func(b run.Breakdown) float64 { return b.TPComm }, skyBlue},
 	{"cp_comm", "context-parallel comm", func(b run.Breakdown) float64 { return b.CPComm }, green},
 	{"ep_comm", "expert-parallel comm", func(b run.Breakdown) float64 { return b.EPComm }, orange},
+	{"offload", "activation offload", func(b run.Breakdown) float64 { return b.Offload }, grey},
 	{"pp_bubble", "pipeline bubble", func(b run.Breakdown) float64 { return b.PPBubble }, lightGrey},
 	{"pp_comm", "pipeline comm", func(b run.Breakdown) float64 { return b.PPComm }, yellow},
 	{"dp_comm", "data-parallel comm", func(b run.Breakdown) float64 { return b.DPComm }, purple},

@@ -126,12 +126,12 @@ func TestUtilizationPhasesAndLemons(t *testing.T) {
 
 func TestBreakdownStacks(t *testing.T) {
 	bars := []BreakdownBar{
-		{Label: "a", Breakdown: run.Breakdown{Compute: 4, TPComm: 0.5, CPComm: 0.1, EPComm: 0.2, PPBubble: 0.6, PPComm: 0.02, DPComm: 0.06, Optimizer: 0.003, Straggler: 0.3}},
+		{Label: "a", Breakdown: run.Breakdown{Compute: 4, TPComm: 0.5, CPComm: 0.1, EPComm: 0.2, Offload: 0.15, PPBubble: 0.6, PPComm: 0.02, DPComm: 0.06, Optimizer: 0.003, Straggler: 0.3}},
 		{Label: "b", Breakdown: run.Breakdown{Compute: 3, PPBubble: 5}},
 	}
 	st := BreakdownStacks(bars)
-	if len(st) != 9 {
-		t.Fatalf("%d parts, want the 9 of breakdown_s", len(st))
+	if len(st) != 10 {
+		t.Fatalf("%d parts, want the 10 of breakdown_s", len(st))
 	}
 	// Each bar's stack is its breakdown, part by part, and its height the sum.
 	for j, b := range bars {
@@ -143,11 +143,11 @@ func TestBreakdownStacks(t *testing.T) {
 			sum += st[i][j]
 		}
 		bb := b.Breakdown
-		if want := bb.Compute + bb.TPComm + bb.CPComm + bb.EPComm + bb.PPBubble + bb.PPComm + bb.DPComm + bb.Optimizer + bb.Straggler; math.Abs(sum-want) > 1e-12 {
+		if want := bb.Compute + bb.TPComm + bb.CPComm + bb.EPComm + bb.Offload + bb.PPBubble + bb.PPComm + bb.DPComm + bb.Optimizer + bb.Straggler; math.Abs(sum-want) > 1e-12 {
 			t.Errorf("bar %s height %g, want %g", b.Label, sum, want)
 		}
 	}
-	keys := []string{"compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm", "optimizer", "straggler"}
+	keys := []string{"compute", "tp_comm", "cp_comm", "ep_comm", "offload", "pp_bubble", "pp_comm", "dp_comm", "optimizer", "straggler"}
 	for i, p := range BreakdownParts {
 		if p.Key != keys[i] {
 			t.Errorf("part %d is %q, want %q", i, p.Key, keys[i])

@@ -564,6 +564,7 @@ func (d *decoder) layout(p Parallelism, prefix string, gpus int) (l model.Layout
 		RecomputeElementwise: deref(p.RecomputeElementwise, false),
 		EP:                   deref(p.EP, 0), // 0 means 1 (model.Layout.EPSize)
 		ETP:                  deref(p.ETP, 0),
+		OffloadLayers:        deref(p.OffloadLayers, 0),
 	}
 	if p.Schedule != nil {
 		sc, err := model.ParsePipeSchedule(*p.Schedule)
@@ -965,6 +966,7 @@ func overlay(p *Parallelism, o Parallelism) {
 	setB(&p.RecomputeElementwise, o.RecomputeElementwise)
 	set(&p.EP, o.EP)
 	set(&p.ETP, o.ETP)
+	set(&p.OffloadLayers, o.OffloadLayers)
 	if o.Schedule != nil {
 		p.Schedule = o.Schedule
 	}

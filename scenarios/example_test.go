@@ -47,7 +47,7 @@ training:
 		fmt.Println(err)
 	}
 	// Output:
-	// typo.yaml:7: parallelism.tpp: unknown key "tpp" (did you mean "tp"?); valid keys in parallelism: tp, pp, cp, dp, micro_batch, virtual_stages, sequence_parallel, recompute, recompute_elementwise, zero, tp_comm_overlap, cp_comm, dp_comm_overlap, ep, etp, schedule
+	// typo.yaml:7: parallelism.tpp: unknown key "tpp" (did you mean "tp"?); valid keys in parallelism: tp, pp, cp, dp, micro_batch, virtual_stages, sequence_parallel, recompute, recompute_elementwise, zero, tp_comm_overlap, cp_comm, dp_comm_overlap, ep, etp, schedule, offload_layers
 	// typo.yaml:10: training.global_batch: 64.5 is not a whole number
 }
 

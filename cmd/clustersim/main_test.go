@@ -243,8 +243,8 @@ func TestRunTableSharesSum(t *testing.T) {
 			sum += v
 			rows++
 		}
-		if rows != 9 || math.Abs(sum-100) > 0.5 {
-			t.Errorf("%s: %d parts summing to %.1f%%, want 9 summing to 100%%:%s", name, rows, sum, table)
+		if rows != 10 || math.Abs(sum-100) > 0.5 {
+			t.Errorf("%s: %d parts summing to %.1f%%, want 10 summing to 100%%:%s", name, rows, sum, table)
 		}
 	}
 }

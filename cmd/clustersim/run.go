@@ -191,7 +191,7 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 		v    float64
 	}{
 		{"compute", b.Compute}, {"tensor-parallel comm", b.TPComm}, {"context-parallel comm", b.CPComm},
-		{"expert-parallel comm", b.EPComm},
+		{"expert-parallel comm", b.EPComm}, {"activation offload", b.Offload},
 		{"pipeline bubble", b.PPBubble}, {"pipeline comm", b.PPComm}, {"data-parallel comm", b.DPComm},
 		{"optimizer", b.Optimizer}, {"stragglers", b.Straggler},
 	} {

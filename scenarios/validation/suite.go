@@ -254,6 +254,9 @@ func measuredScenario(r measuredRow) *scenarios.Scenario {
 		// cuDNN's kernel would make them.
 		s.Training.Attention = "flash2"
 	}
+	if n, ok := mbOffload[mbRecipe{r.Model.Builtin, r.GPU, r.Precision}]; ok && r.FSDP != nil && *r.FSDP > 0 && strings.Contains(r.Source, "Megatron-Bridge") {
+		s.Parallelism.OffloadLayers = ptr(n)
+	}
 	if r.Precision == "fp8" && strings.Contains(r.Source, "Megatron-Bridge") {
 		// Megatron-Bridge publishes its fp8 rows as FP8-CS (current
 		// scaling); NeMo 24.07 trained with Transformer Engine's default,
@@ -263,6 +266,32 @@ func measuredScenario(r measuredRow) *scenarios.Scenario {
 	s.Failures = &scenarios.Failures{Profile: &scenarios.Profile{Builtin: "none"}}
 	s.Trials = ptr(1)
 	return s
+}
+
+// mbRecipe names a Megatron-Bridge performance recipe: model, GPU and
+// precision.
+type mbRecipe struct{ model, gpu, precision string }
+
+// mbOffload is the activation offload (cpu_offloading_num_layers) of the
+// Megatron-Bridge recipes that train with Megatron FSDP
+// (use_megatron_fsdp), per the recipes' own presets in
+// NVIDIA-NeMo/Megatron-Bridge @0fa501acee1ebfe3d1ab8088b638e2089d800df6:
+// scripts/performance/configs/llama3/workload_base_configs.py
+// (LLAMA3_70B_{GB300,GB200,B200}_{BF16,FP8_CS}_BASE_CONFIG; the same
+// numbers in scripts/performance/configs/llama/llama3_workload_base_configs.py
+// of later releases) and scripts/performance/configs/llama31/
+// workload_base_configs.py (LLAMA31_405B_{GB300,GB200}_{BF16,FP8_CS}_BASE_CONFIG).
+// measured.yaml does not carry the setting; every row of these recipes with
+// fsdp > 0 takes it.
+var mbOffload = map[mbRecipe]int{
+	{"llama3-70b", "gb300", "bf16"}:  30,
+	{"llama3-70b", "gb300", "fp8"}:   20,
+	{"llama3-70b", "gb200", "bf16"}:  20,
+	{"llama3-70b", "gb200", "fp8"}:   40,
+	{"llama3-70b", "b200", "fp8"}:    5,
+	{"llama3-405b", "gb300", "bf16"}: 40,
+	{"llama3-405b", "gb300", "fp8"}:  10,
+	{"llama3-405b", "gb200", "fp8"}:  95,
 }
 
 // vtrainCases maps vTrain's measured iterations to cases (package doc).

@@ -210,8 +210,9 @@ func layerActivations(l Layout, t Training, perToken func(Layout, Training) floa
 // a layer, or the embedding or the head.
 //
 // Activations are the layer-micro-batches the schedule holds at its peak
-// (PeakLayerMicroBatches, which equals PeakInFlight of the schedule) times
-// ActivationBytesPerToken, plus the working set of the layer in its
+// (PeakLayerMicroBatches, which equals PeakInFlight of the schedule; less
+// the offloaded ones, heldLayers) times ActivationBytesPerToken, plus the
+// working set of the layer in its
 // backward pass (its full activations, recomputed or not), plus on the
 // last stage the logits of one micro batch: Megatron-Core's
 // vocab_parallel_cross_entropy casts the bf16 logits (2 bytes, b·s/cp·V/tp
@@ -263,7 +264,7 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 			Weights:     wb * params[r],
 			Gradients:   float64(t.GradBytes) * params[r],
 			Optimizer:   optimizerBytes * params[r],
-			Activations: float64(peak)*perLayer + working,
+			Activations: heldLayers(l, peak, stageChunks)*perLayer + working,
 			Reserved:    ReservedBytes,
 		}
 		if l.ZeRO >= 1 {
@@ -281,6 +282,25 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 		out[r] = mem
 	}
 	return out, nil
+}
+
+// heldLayers is how many layer-micro-batches of activations a stage holds
+// in HBM at its peak of peak: with activation offload (Layout.OffloadLayers
+// of its layers, the first ones it runs), the offloaded share of them is in
+// host memory. The peak is where the backward pass starts, when every copy
+// to the host has long finished and the fetches back have not begun (they
+// start, one layer ahead, when the backward pass reaches the offloaded
+// layers, by then the later layers' activations are freed).
+func heldLayers(l Layout, peak int, stageChunks []int) float64 {
+	n := 0
+	for _, c := range stageChunks {
+		n += c
+	}
+	off := min(l.OffloadLayers, n)
+	if off <= 0 {
+		return float64(peak)
+	}
+	return float64(peak) * float64(n-off) / float64(n)
 }
 
 // logitBytes is the peak bytes per logit of the loss: the bf16 logits and

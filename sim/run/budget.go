@@ -290,6 +290,7 @@ func (s Spec) checkStep(p phaseStep, phase int, phases int) error {
 		{b.TPComm, "tensor-parallel communication", []string{"parallelism.tp", "cluster.gpus_per_node", "cluster.network.scale_out_gbps", "cluster.network.latency_us"}},
 		{b.CPComm, "context-parallel communication", []string{"parallelism.cp", "cluster.network.scale_out_gbps", "cluster.network.latency_us"}},
 		{b.EPComm, "expert-parallel communication", []string{"parallelism.ep", "training.moe_dispatcher", "cluster.gpus_per_node", "cluster.network.scale_out_gbps"}},
+		{b.Offload, "activation offload", []string{"parallelism.offload_layers"}},
 		{b.PPBubble, "the pipeline bubble", []string{"parallelism.pp", "training.global_batch", "parallelism.micro_batch"}},
 		{b.PPComm, "pipeline communication", []string{"cluster.network.scale_out_gbps", "cluster.network.latency_us", "cluster.network.oversubscription"}},
 		{b.DPComm, "data-parallel communication", []string{"cluster.network.scale_out_gbps", "cluster.network.latency_us", "cluster.network.oversubscription"}},

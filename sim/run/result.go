@@ -9,6 +9,7 @@ type Breakdown struct {
 	TPComm    float64 `json:"tp_comm"`
 	CPComm    float64 `json:"cp_comm"`
 	EPComm    float64 `json:"ep_comm,omitempty"` // MoE expert-parallel all-to-alls; absent for dense models
+	Offload   float64 `json:"offload,omitempty"` // waiting for activation offload copies; absent without parallelism.offload_layers
 	PPBubble  float64 `json:"pp_bubble"`
 	PPComm    float64 `json:"pp_comm"`
 	DPComm    float64 `json:"dp_comm"`
@@ -17,7 +18,7 @@ type Breakdown struct {
 }
 
 func breakdownOf(b step.Breakdown) Breakdown {
-	return Breakdown{Compute: b.Compute, TPComm: b.TPComm, CPComm: b.CPComm, EPComm: b.EPComm, PPBubble: b.PPBubble, PPComm: b.PPComm,
+	return Breakdown{Compute: b.Compute, TPComm: b.TPComm, CPComm: b.CPComm, EPComm: b.EPComm, Offload: b.Offload, PPBubble: b.PPBubble, PPComm: b.PPComm,
 		DPComm: b.DPComm, Optimizer: b.Optimizer, Straggler: b.Straggler}
 }
 

@@ -178,6 +178,7 @@ func (pn *plan) attribute(x *replica, tails []stageTail, r int, stepEnd float64)
 		b.TPComm += parts[kTP]
 		b.CPComm += parts[kCP]
 		b.EPComm += parts[kEP]
+		b.Offload += parts[kOffload]
 		b.DPComm += x.extra[k]
 		prev = e
 	}

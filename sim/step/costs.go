@@ -14,13 +14,18 @@ import (
 type PassCost struct {
 	Compute, TP, CP float64
 	EP              float64 // exposed expert-parallel all-to-alls (MoE)
+	Offload         float64 // waiting for activation copies to or from host memory
 }
 
 // Total is the pass's duration.
-func (p PassCost) Total() float64 { return p.Compute + p.TP + p.CP + p.EP }
+func (p PassCost) Total() float64 { return p.Compute + p.TP + p.CP + p.EP + p.Offload }
 
 func (p PassCost) parts() partsOf {
-	return partsOf{kCompute: p.Compute, kTP: p.TP, kCP: p.CP, kEP: p.EP}
+	return partsOf{kCompute: p.Compute, kTP: p.TP, kCP: p.CP, kEP: p.EP, kOffload: p.Offload}
+}
+
+func passCostOf(p partsOf) PassCost {
+	return PassCost{Compute: p[kCompute], TP: p[kTP], CP: p[kCP], EP: p[kEP], Offload: p[kOffload]}
 }
 
 // PassCosts are the noiseless passes of one micro batch on one GPU of a
@@ -49,6 +54,10 @@ type PassCosts struct {
 	// Dropped is the fraction of routed tokens dropped at the capacity
 	// factor (0 when dropless).
 	Dropped float64
+	// OffloadCopy is the seconds one layer's activations take to cross the
+	// host link, each way, when the layer offloads them
+	// (Layout.OffloadLayers; offloadCopy, offloadWaits).
+	OffloadCopy float64
 }
 
 // LayerPassCosts prices s's passes (see PassCosts). s need not be valid
@@ -60,9 +69,7 @@ func LayerPassCosts(s Spec) PassCosts {
 
 func layerPassCosts(s Spec) (pc PassCosts, fwd, bwd timeline) {
 	k := newCoster(s.Arch, s.Layout, s.Training, s.Cluster)
-	of := func(tl timeline) PassCost {
-		return PassCost{Compute: tl.parts[kCompute], TP: tl.parts[kTP], CP: tl.parts[kCP], EP: tl.parts[kEP]}
-	}
+	of := func(tl timeline) PassCost { return passCostOf(tl.parts) }
 	if s.Arch.IsMoE() || s.Arch.IsMLA() {
 		return moePassCosts(s, k, of)
 	}
@@ -78,7 +85,39 @@ func layerPassCosts(s Spec) (pc PassCosts, fwd, bwd timeline) {
 	}
 	pc.LayerWeight = weightTime(bwd)
 	pc.HeadWeight = weightTime(k.build(k.headBackward))
+	pc.OffloadCopy = offloadCopy(s)
 	return pc, fwd, bwd
+}
+
+// offloadCopy is the seconds one layer's activations (what it keeps for
+// the backward pass, model.Arch.ActivationBytesPerToken times the GPU's
+// tokens) take to cross the host link (cluster.GPU.HostBandwidth) one way;
+// 0 without activation offload.
+func offloadCopy(s Spec) float64 {
+	if s.Layout.OffloadLayers == 0 || !(s.Cluster.GPU.HostBandwidth > 0) {
+		return 0
+	}
+	tokens := float64(s.Layout.MicroBatch) * float64(s.Training.SeqLen) / float64(s.Layout.CP)
+	return s.Arch.ActivationBytesPerToken(s.Layout, s.Training) * tokens / s.Cluster.GPU.HostBandwidth
+}
+
+// offloadWaits is how much longer an offloaded layer's forward and
+// backward passes last, on a stage of n layers that offloads off of them,
+// as Transformer Engine's CPU offload schedules the copies
+// (AsyncDoubleBufferGroupOffloadHandler, transformer_engine/pytorch/
+// cpu_offload_v1.py): it spreads the off copies evenly over the stage's
+// passes, each to host memory on a copy stream while the next n/off
+// layers' forward passes run, the compute stream waiting for it at the end
+// of that window, and each back while the n/off layers before it in the
+// backward pass run. A copy longer than its window's work is exposed by
+// the difference. The copy engines' share of HBM bandwidth (a few per
+// cent) is not priced.
+func offloadWaits(pc PassCosts, n, off int) (fwd, bwd float64) {
+	if off <= 0 || pc.OffloadCopy == 0 {
+		return 0, 0
+	}
+	w := float64(n) / float64(off)
+	return max(0, pc.OffloadCopy-w*pc.LayerForward.Total()), max(0, pc.OffloadCopy-w*pc.LayerBackward.Total())
 }
 
 // Costs are the noiseless durations a step is simulated from: every
@@ -283,8 +322,17 @@ func newCostsFrom(s Spec, pc PassCosts, lean bool, coll collectiveFunc) (Costs, 
 		if j == K-1 {
 			co.Weight[j] += pc.HeadWeight + pc.MTPWeight
 		}
-		co.Forward[j] = PassCost{Compute: f[kCompute], TP: f[kTP], CP: f[kCP], EP: f[kEP]}
-		co.Backward[j] = PassCost{Compute: b[kCompute], TP: b[kTP], CP: b[kCP], EP: b[kEP]}
+		if off := l.OffloadedLayers(chunks, j); off > 0 {
+			st := 0
+			for i := j % p; i < K; i += p {
+				st += chunks[i]
+			}
+			wf, wb := offloadWaits(pc, st, min(l.OffloadLayers, st))
+			f[kOffload] += float64(off) * wf
+			b[kOffload] += float64(off) * wb
+		}
+		co.Forward[j] = passCostOf(f)
+		co.Backward[j] = passCostOf(b)
 	}
 
 	// Point-to-point: one GPU's slice of the activations (sharded over tp

@@ -23,7 +23,8 @@ const (
 	kCompute kind = iota
 	kTP
 	kCP
-	kEP // expert-parallel dispatch and combine
+	kEP      // expert-parallel dispatch and combine
+	kOffload // waiting for activation copies to or from host memory
 	numKinds
 )
 

@@ -326,6 +326,8 @@ func newReplica(pl *pipeline) *replica {
 	x.done = resize(x.done, total)
 	x.factor = resize(x.factor, total)
 	x.extra = resize(x.extra, total)
+	clear(x.extra)                   // no blocking collectives unless setupReplica copies them in
+	x.zero3, x.z3LayerBwd = false, 0 // a released ZeRO-3 replica's mode does not carry over
 	x.z3Free = resize(x.z3Free, pl.p)
 	x.z3Ready = resize(x.z3Ready, total)
 	x.agBack = resize(x.agBack, pl.p*pl.v)

@@ -21,6 +21,7 @@ type Breakdown struct {
 	TPComm    float64 // exposed tensor-parallel collectives
 	CPComm    float64 // exposed context-parallel collectives
 	EPComm    float64 // exposed expert-parallel all-to-alls (MoE dispatch and combine)
+	Offload   float64 // waiting for offloaded activations to reach host memory or come back (Layout.OffloadLayers)
 	PPBubble  float64 // waiting for the neighbouring stage (and for slower stages at the end)
 	PPComm    float64 // waiting for point-to-point transfers between stages
 	DPComm    float64 // exposed data-parallel collectives (gradients, parameter gathers)
@@ -30,7 +31,7 @@ type Breakdown struct {
 
 // Sum is the total of the parts.
 func (b Breakdown) Sum() float64 {
-	return b.Compute + b.TPComm + b.CPComm + b.EPComm + b.PPBubble + b.PPComm + b.DPComm + b.Optimizer + b.Straggler
+	return b.Compute + b.TPComm + b.CPComm + b.EPComm + b.Offload + b.PPBubble + b.PPComm + b.DPComm + b.Optimizer + b.Straggler
 }
 
 // Result is what Simulate returns.
@@ -85,7 +86,7 @@ func CheckFit(a model.Arch, l model.Layout, t model.Training, gpu cluster.GPU) (
 	return mem, fullest, nil
 }
 
-// partsOf is a pass's time split into compute, exposed TP and exposed CP.
+// partsOf is a pass's time split by kind: compute and the exposed waits.
 type partsOf [numKinds]float64
 
 // plan is everything about a spec that does not depend on the random draws.
@@ -158,7 +159,13 @@ func newPlan(s Spec) *plan {
 	return pn
 }
 
-func sum(p partsOf) float64 { return p[0] + p[1] + p[2] + p[3] }
+func sum(p partsOf) float64 {
+	t := 0.0
+	for _, x := range p {
+		t += x
+	}
+	return t
+}
 
 // stageTail is when a stage's passes, data-parallel collectives and
 // optimizer end.
