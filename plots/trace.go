@@ -118,7 +118,14 @@ func Trace(tl step.Timeline, meta TraceMeta) (TraceFile, error) {
 			x(s.Stage, TidCompute, s.Name, "pass", s.Start, s.End, map[string]any{
 				"micro_batch": s.MicroBatch, "virtual_chunk": s.Chunk, "model_chunk": j, "direction": dir,
 				"layers": fmt.Sprintf("%d-%d", lo, hi)})
-			rem := (s.End - s.Start) - float64(n)*L
+			wait := 0.0 // activation offload (pp 1: chunk 0 only)
+			if j == 0 {
+				wait = tl.OffloadForward
+				if s.Backward {
+					wait = tl.OffloadBackward
+				}
+			}
+			rem := (s.End - s.Start) - float64(n)*L - wait
 			if rem < -1e-9*(s.End-s.Start) {
 				return TraceFile{}, fmt.Errorf("plots: trace: pass %q on stage %d is %.6g s, shorter than its %d layers of %.6g s", s.Name, s.Stage, s.End-s.Start, n, L)
 			}
@@ -163,6 +170,10 @@ func Trace(tl step.Timeline, meta TraceMeta) (TraceFile, error) {
 					x(s.Stage, tid, task.Name, task.Stream, t+task.Start, t+task.End, map[string]any{"layer": layer, "micro_batch": s.MicroBatch})
 				}
 				t += L
+			}
+			if wait > 0 {
+				x(s.Stage, TidCompute, "activation offload wait", "offload", t, t+wait, nil)
+				t += wait
 			}
 			if pre == "" && post != "" {
 				x(s.Stage, TidCompute, post, "layer", t, s.End, nil)

@@ -767,7 +767,10 @@ func gcd(a, b int) int {
 // fits.
 func fitRecompute(a model.Arch, l *model.Layout, auto bool, t model.Training, gpu cluster.GPU) (m model.Memory, worst int, fits bool, err error) {
 	modes := []model.Recompute{l.Recompute}
-	if auto {
+	switch {
+	case auto && l.OffloadLayers > 0:
+		modes = []model.Recompute{model.RecomputeNone} // Megatron-Core offloads without recomputation only
+	case auto:
 		modes = []model.Recompute{model.RecomputeNone, model.RecomputeSelective, model.RecomputeFull}
 	}
 	for _, rc := range modes {
@@ -815,14 +818,21 @@ func (d *decoder) checkMemory(a model.Arch, l *model.Layout, auto bool, t model.
 		return true
 	}
 	var try []string
-	try = append(try, "a larger pp or tp")
+	if l.OffloadLayers > 0 {
+		try = append(try, "a larger tp") // no pipeline parallelism with offload
+	} else {
+		try = append(try, "a larger pp or tp")
+	}
 	if m.Activations > m.Total()/2 && t.SeqLen >= 2*2*l.CP {
 		try = append(try, "a larger cp")
 	}
 	if l.ZeRO < 3 {
 		try = append(try, "zero: 3")
 	}
-	if l.Recompute != model.RecomputeFull {
+	switch {
+	case l.OffloadLayers > 0 && l.OffloadLayers < a.Layers-1:
+		try = append(try, "a larger offload_layers")
+	case l.OffloadLayers == 0 && l.Recompute != model.RecomputeFull:
 		try = append(try, "recompute: full")
 	}
 	if l.MicroBatch > 1 {

@@ -132,9 +132,10 @@ func TestStrict(t *testing.T) {
 			[]wantErr{{"t.yaml", 11, "training.global_batch_tokens", []string{"1953.125 sequences", "15998976 (1953 sequences) or 16007168 (1954 sequences)", "16Mi = 16·2^20 (2048 sequences)"}}}},
 		{"batch in sequences and tokens", edit(11, "  global_batch: 64\n  global_batch_tokens: 512Ki"), nil,
 			[]wantErr{{"t.yaml", 12, "training.global_batch_tokens", []string{"not both"}}}},
-		{"offload of every layer", edit(8, "  pp: 2\n  offload_layers: 16"), nil,
-			// pp 2: 16 layers per stage, and a stage keeps its last one.
-			[]wantErr{{"t.yaml", 9, "parallelism.offload_layers", []string{"must be below the 16 layers of the GPU that holds the fewest"}}}},
+		{"offload of every layer", edit(8, "  pp: 1\n  offload_layers: 32"), nil,
+			[]wantErr{{"t.yaml", 9, "parallelism.offload_layers", []string{"must be below the model's 32 layers"}}}},
+		{"offload with pipeline parallelism", edit(8, "  pp: 2\n  offload_layers: 4"), nil,
+			[]wantErr{{"t.yaml", 9, "parallelism.offload_layers", []string{"without pipeline parallelism only (pp 2)"}}}},
 		{"memory misfit", "", []string{"parallelism.pp=1"},
 			// 405B over tp 8 alone: 94.5 GiB of bf16 weights per GPU.
 			[]wantErr{{"builtin/llama3-405b.yaml", p405, "parallelism", []string{"GiB per GPU on stage 0 (weights 94.5,", "but h100-sxm has 80.0 GiB", "try a larger pp or tp, zero: 3"}}}},

@@ -109,9 +109,9 @@ type Parallelism struct {
 	// Schedule is the pipeline schedule: 1f1b (default; interleaved when
 	// virtual_stages > 1) | interleaved | zb-h1 | dualpipe.
 	Schedule *string `yaml:"schedule,omitempty"`
-	// OffloadLayers is how many of each GPU's layers keep their activations
-	// in host memory between the forward and the backward pass (Megatron-
-	// Core's cpu_offloading_num_layers).
+	// OffloadLayers is how many of the model's first layers keep their
+	// activations in host memory between the forward and the backward pass
+	// (Megatron-Core's cpu_offloading_num_layers; pp 1, no recomputation).
 	OffloadLayers *int `yaml:"offload_layers,omitempty"` // default 0
 }
 

@@ -121,6 +121,8 @@ var runColumns = []struct {
 	{"breakdown_s.compute", func(r run.Result) string { return g(r.Breakdown.Compute) }},
 	{"breakdown_s.tp_comm", func(r run.Result) string { return g(r.Breakdown.TPComm) }},
 	{"breakdown_s.cp_comm", func(r run.Result) string { return g(r.Breakdown.CPComm) }},
+	{"breakdown_s.ep_comm", func(r run.Result) string { return g(r.Breakdown.EPComm) }},
+	{"breakdown_s.offload", func(r run.Result) string { return g(r.Breakdown.Offload) }},
 	{"breakdown_s.pp_bubble", func(r run.Result) string { return g(r.Breakdown.PPBubble) }},
 	{"breakdown_s.pp_comm", func(r run.Result) string { return g(r.Breakdown.PPComm) }},
 	{"breakdown_s.dp_comm", func(r run.Result) string { return g(r.Breakdown.DPComm) }},
@@ -172,6 +174,9 @@ func writeRunTable(w io.Writer, spec run.Spec, r run.Result) error {
 	recompute := l.Recompute.String()
 	if l.RecomputeElementwise {
 		recompute += " (+ element-wise)"
+	}
+	if l.OffloadLayers > 0 {
+		recompute += fmt.Sprintf(", %d layers' activations offloaded", l.OffloadLayers)
 	}
 	fmt.Fprintf(tw, "layout\ttp %d, pp %d (v %d), cp %d, dp %d, micro batch %d, recompute %s, ZeRO %d\n",
 		l.TP, l.PP, l.VirtualStages, l.CP, l.DP, l.MicroBatch, recompute, l.ZeRO)

@@ -134,10 +134,7 @@ func Gather(ctx context.Context, name string, sets []string, opt GatherOptions) 
 			f.skip("variant %q: %v", v.label, err)
 			continue
 		}
-		b := sr.Breakdown
-		f.Bars = append(f.Bars, Bar{Label: v.label, Breakdown: run.Breakdown{
-			Compute: b.Compute, TPComm: b.TPComm, CPComm: b.CPComm, PPBubble: b.PPBubble,
-			PPComm: b.PPComm, DPComm: b.DPComm, Optimizer: b.Optimizer, Straggler: b.Straggler}})
+		f.Bars = append(f.Bars, Bar{Label: v.label, Breakdown: run.BreakdownOf(sr.Breakdown)})
 	}
 
 	// ETTR over the checkpoint interval.

@@ -54,6 +54,10 @@ func LayoutShort(l model.Layout) string {
 
 // LayoutWords is a layout in a sentence.
 func LayoutWords(l model.Layout) string {
-	return fmt.Sprintf("tp %d, pp %d (%d virtual stages), cp %d, dp %d, micro batch %d, recompute %s, ZeRO %d, TP overlap %t, DP overlap %t",
+	w := fmt.Sprintf("tp %d, pp %d (%d virtual stages), cp %d, dp %d, micro batch %d, recompute %s, ZeRO %d, TP overlap %t, DP overlap %t",
 		l.TP, l.PP, l.VirtualStages, l.CP, l.DP, l.MicroBatch, l.Recompute, l.ZeRO, l.TPOverlap, l.DPOverlap)
+	if l.OffloadLayers > 0 {
+		w += fmt.Sprintf(", %d layers' activations offloaded", l.OffloadLayers)
+	}
+	return w
 }

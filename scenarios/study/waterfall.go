@@ -53,7 +53,7 @@ func WaterfallOf(s run.Spec, r run.Result) (Waterfall, error) {
 		b := p.Breakdown
 		compute += p.Steps * b.Compute / day
 		bubble += p.Steps * b.PPBubble / day
-		comm += p.Steps * (b.TPComm + b.CPComm + b.PPComm + b.DPComm) / day
+		comm += p.Steps * (b.TPComm + b.CPComm + b.EPComm + b.Offload + b.PPComm + b.DPComm) / day
 		opt += p.Steps * b.Optimizer / day
 		productive += p.Steps * p.StepTimeS / day
 	}
@@ -75,7 +75,7 @@ func WaterfallOf(s run.Spec, r run.Result) (Waterfall, error) {
 		{"ideal", "ideal: every FLOP at dense peak", ideal, true},
 		{"compute_efficiency", "compute below peak (kernel efficiency, recompute, element-wise)", compute - ideal, false},
 		{"pp_bubble", "pipeline bubble", bubble, false},
-		{"exposed_comm", "exposed communication (tp, cp, pp, dp)", comm, false},
+		{"exposed_comm", "exposed communication (tp, cp, ep, pp, dp, activation offload)", comm, false},
 		{"optimizer", "optimizer step", opt, false},
 		{"stragglers", "stragglers", stragglers, false},
 		{"restarts", "restarts after failures", restarts, false},

@@ -49,7 +49,7 @@
 //     (Megatron's distributed optimizer), zero 3 when fsdp is set (> 0);
 //     offload_layers as the Megatron-Bridge recipe sets
 //     cpu_offloading_num_layers for its FSDP rows (mbOffload: Llama 3 70B
-//     on GB200 and GB300), else 0.
+//     on GB200 and GB300, Llama 3.1 405B on GB200), else 0.
 //   - training: seq_len, global_batch and precision from the row;
 //     grad_precision bf16 (NeMo 2 set_precision_configs: grad_reduce_in_fp32 False); the least recompute that fits (none, selective, full: the tables give no recompute); grad_accumulation fused; flash attention; fp8_scaling current for
 //     Megatron-Bridge's fp8 rows (published as FP8-CS), delayed (TE's default) for NeMo 24.07.

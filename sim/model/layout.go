@@ -118,12 +118,12 @@ type Layout struct {
 	// PipeSchedule is the pipeline schedule (the zero value: 1F1B,
 	// interleaved when VirtualStages > 1).
 	PipeSchedule PipeSchedule
-	// OffloadLayers is how many of each GPU's transformer layers send the
-	// activations they keep for the backward pass to host memory as their
-	// forward pass runs and fetch them back before their backward pass
+	// OffloadLayers is how many of the model's first transformer layers
+	// send the activations they keep for the backward pass to host memory
+	// as the forward pass runs and fetch them back for the backward pass
 	// (Megatron-Core's cpu_offloading_num_layers, Transformer Engine's CPU
-	// offload context): the first OffloadLayers layers the GPU runs, in
-	// chunk order. 0 offloads nothing.
+	// offload). 0 offloads nothing; Megatron-Core allows it only with pp 1
+	// and no recomputation.
 	OffloadLayers int
 }
 
@@ -343,10 +343,10 @@ func (l Layout) Validate(a Arch, t Training, gpus int) error {
 	return errors.Join(errs...)
 }
 
-// validateOffload checks OffloadLayers: at most the layers of the GPU that
-// holds the fewest (a stage keeps at least one layer's activations to run
-// its backward pass from), and only where it is modelled: dense models on
-// the 1F1B and interleaved schedules.
+// validateOffload checks OffloadLayers as Megatron-Core's
+// TransformerConfig does for cpu_offloading (fewer than the model's layers;
+// no pipeline parallelism; no activation recomputation), and that it is
+// modelled: dense models only.
 func (l Layout) validateOffload(a Arch) error {
 	if l.OffloadLayers == 0 {
 		return nil
@@ -357,30 +357,16 @@ func (l Layout) validateOffload(a Arch) error {
 	switch {
 	case l.OffloadLayers < 0:
 		return field("must be >= 0")
+	case l.OffloadLayers >= a.Layers:
+		return field("must be below the model's %d layers (Megatron-Core's cpu_offloading_num_layers)", a.Layers)
 	case a.IsMoE() || a.IsMLA():
 		return field("activation offload is modelled for dense models only; use 0")
-	case l.PipeSchedule != Sched1F1B && l.PipeSchedule != SchedInterleaved:
-		return field("activation offload is modelled with the 1f1b schedule (interleaved or not) only; use 0")
-	}
-	st, err := l.StageLayers(a)
-	if err != nil || l.PP < 1 {
-		return nil // reported by Validate
-	}
-	fewest := slices.Min(st)
-	if l.OffloadLayers >= fewest {
-		return field("must be below the %d layers of the GPU that holds the fewest (a stage keeps the last layer it runs on the GPU)", fewest)
+	case l.PP > 1:
+		return field("Megatron-Core offloads activations without pipeline parallelism only (pp %d); use 0 or pp 1", l.PP)
+	case l.Recompute != RecomputeNone || l.RecomputeElementwise:
+		return field("Megatron-Core offloads activations without recomputation only (recompute %s, recompute_elementwise %v); use recompute none", l.Recompute, l.RecomputeElementwise)
 	}
 	return nil
-}
-
-// OffloadedLayers is how many of chunk j's layers offload their
-// activations: the stage's first OffloadLayers layers, in chunk order.
-func (l Layout) OffloadedLayers(chunks []int, j int) int {
-	left := l.OffloadLayers
-	for i := j % l.PP; i < j; i += l.PP {
-		left -= chunks[i]
-	}
-	return max(0, min(left, chunks[j]))
 }
 
 func dpHint(gpus, model int) string {

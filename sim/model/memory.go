@@ -287,10 +287,12 @@ func StageMemory(a Arch, l Layout, t Training) ([]Memory, error) {
 // heldLayers is how many layer-micro-batches of activations a stage holds
 // in HBM at its peak of peak: with activation offload (Layout.OffloadLayers
 // of its layers, the first ones it runs), the offloaded share of them is in
-// host memory. The peak is where the backward pass starts, when every copy
-// to the host has long finished and the fetches back have not begun (they
-// start, one layer ahead, when the backward pass reaches the offloaded
-// layers, by then the later layers' activations are freed).
+// host memory. Transformer Engine's offload schedule (OffloadSynchronizer,
+// transformer_engine/pytorch/cpu_offload.py) finishes layer i's copy out
+// before layer n−off+i runs forward and starts its copy back when the
+// backward pass reaches layer n−1−off+i, so that, in its own words, "peak
+// memory usage of saving activations is (num_layers − num_offloaded_layers)
+// · T".
 func heldLayers(l Layout, peak int, stageChunks []int) float64 {
 	n := 0
 	for _, c := range stageChunks {

@@ -31,36 +31,28 @@ func TestOffloadMemoryByHand(t *testing.T) {
 	}
 }
 
-// TestOffloadedLayers: a stage's first OffloadLayers layers, in chunk order.
-func TestOffloadedLayers(t *testing.T) {
-	l := Layout{PP: 2, VirtualStages: 2, OffloadLayers: 5}
-	chunks := []int{3, 3, 3, 3} // j = c·pp + r: stage 0 holds chunks 0 and 2, stage 1 chunks 1 and 3
-	want := []int{3, 3, 2, 2}
-	for j := range chunks {
-		if got := l.OffloadedLayers(chunks, j); got != want[j] {
-			t.Errorf("chunk %d: %d offloaded, want %d", j, got, want[j])
-		}
-	}
-}
-
-// TestOffloadValidate: offload_layers is refused below 0, at or above the
-// fewest layers a stage holds, on MoE models and on zero-bubble schedules.
+// TestOffloadValidate: offload_layers is refused as Megatron-Core refuses
+// cpu_offloading (below 0, at or above the model's layers, with pipeline
+// parallelism, with recomputation) and where it is not modelled (MoE).
 func TestOffloadValidate(t *testing.T) {
 	dense, _ := LookupArch("llama3-8b") // 32 layers
 	moe, _ := LookupArch("mixtral-8x7b")
 	tr := Training{SeqLen: 4096, GlobalBatch: 64, GradBytes: 2}
+	one := Layout{TP: 1, PP: 1, CP: 1, DP: 8, MicroBatch: 1, VirtualStages: 1}
+	with := func(l Layout, f func(*Layout)) Layout { f(&l); return l }
 	for _, c := range []struct {
 		name string
 		a    Arch
 		l    Layout
 		ok   bool
 	}{
-		{"31 of 32", dense, Layout{TP: 1, PP: 1, CP: 1, DP: 8, MicroBatch: 1, VirtualStages: 1, OffloadLayers: 31}, true},
-		{"all 32", dense, Layout{TP: 1, PP: 1, CP: 1, DP: 8, MicroBatch: 1, VirtualStages: 1, OffloadLayers: 32}, false},
-		{"16 of a pp2 stage's 16", dense, Layout{TP: 1, PP: 2, CP: 1, DP: 4, MicroBatch: 1, VirtualStages: 1, OffloadLayers: 16}, false},
-		{"negative", dense, Layout{TP: 1, PP: 1, CP: 1, DP: 8, MicroBatch: 1, VirtualStages: 1, OffloadLayers: -1}, false},
-		{"moe", moe, Layout{TP: 1, PP: 1, CP: 1, DP: 8, MicroBatch: 1, VirtualStages: 1, EP: 8, OffloadLayers: 2}, false},
-		{"zb-h1", dense, Layout{TP: 1, PP: 2, CP: 1, DP: 4, MicroBatch: 1, VirtualStages: 1, PipeSchedule: SchedZBH1, OffloadLayers: 2}, false},
+		{"31 of 32", dense, with(one, func(l *Layout) { l.OffloadLayers = 31 }), true},
+		{"all 32", dense, with(one, func(l *Layout) { l.OffloadLayers = 32 }), false},
+		{"negative", dense, with(one, func(l *Layout) { l.OffloadLayers = -1 }), false},
+		{"pp 2", dense, with(one, func(l *Layout) { l.PP, l.DP, l.OffloadLayers = 2, 4, 2 }), false},
+		{"recompute full", dense, with(one, func(l *Layout) { l.Recompute, l.OffloadLayers = RecomputeFull, 2 }), false},
+		{"recompute elementwise", dense, with(one, func(l *Layout) { l.RecomputeElementwise, l.OffloadLayers = true, 2 }), false},
+		{"moe", moe, with(one, func(l *Layout) { l.EP, l.OffloadLayers = 8, 2 }), false},
 	} {
 		err := c.l.Validate(c.a, tr, 8)
 		var fe *FieldError

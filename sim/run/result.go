@@ -17,7 +17,8 @@ type Breakdown struct {
 	Straggler float64 `json:"straggler"`
 }
 
-func breakdownOf(b step.Breakdown) Breakdown {
+// BreakdownOf is b with the contract's JSON keys.
+func BreakdownOf(b step.Breakdown) Breakdown {
 	return Breakdown{Compute: b.Compute, TPComm: b.TPComm, CPComm: b.CPComm, EPComm: b.EPComm, Offload: b.Offload, PPBubble: b.PPBubble, PPComm: b.PPComm,
 		DPComm: b.DPComm, Optimizer: b.Optimizer, Straggler: b.Straggler}
 }

@@ -118,7 +118,7 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 		MFU:                  main.MFU,
 		HFU:                  main.HFU,
 		MemoryGiBPerGPU:      fullest(ph) / gib,
-		Breakdown:            breakdownOf(main.Breakdown),
+		Breakdown:            BreakdownOf(main.Breakdown),
 		InterruptionsByCause: map[string]float64{},
 		Checkpoint:           cks[mi],
 		Trials:               len(trials),
@@ -188,7 +188,7 @@ func SimulateWith(ctx context.Context, s Spec, opt Options) (Result, error) {
 			Name: p.phase.Name, GPUs: p.spec.Cluster.GPUs, Tokens: p.tokens, SeqLen: p.spec.Training.SeqLen,
 			GlobalBatch: p.spec.Training.GlobalBatch, Recompute: p.spec.Layout.Recompute.String(), Steps: p.steps, StepTimeS: p.res.StepTime,
 			TFLOPSPerGPU: p.res.TFLOPSPerGPU, MFU: p.res.MFU, WallClockDays: days,
-			GPUHours: days * 24 * float64(p.spec.Cluster.GPUs), Breakdown: breakdownOf(p.res.Breakdown),
+			GPUHours: days * 24 * float64(p.spec.Cluster.GPUs), Breakdown: BreakdownOf(p.res.Breakdown),
 			Checkpoint: cks[i],
 		})
 	}

@@ -30,6 +30,10 @@ type Timeline struct {
 	LayerForward  []LayerTask
 	LayerBackward []LayerTask
 	ChunkLayers   []int // transformer layers of each chunk, model order
+	// OffloadForward and OffloadBackward are how long each forward and
+	// backward pass of chunk 0 waits for activation offload copies
+	// (Layout.OffloadLayers, pp 1).
+	OffloadForward, OffloadBackward float64
 }
 
 var streamNames = [numStreams]string{computeStream: "compute", tpStream: "tp", cpStream: "cp"}
@@ -57,6 +61,7 @@ func passName(backward bool, mb, chunk int) string {
 func (pn *plan) timeline(x *replica, tails []stageTail) Timeline {
 	tl := Timeline{Stages: pn.pl.p, LayerForward: layerTasks(pn.layerFwd), LayerBackward: layerTasks(pn.layerBwd)}
 	tl.ChunkLayers, _ = pn.spec.Layout.ChunkLayers(pn.spec.Arch)
+	tl.OffloadForward, tl.OffloadBackward = pn.costs.Forward[0].Offload, pn.costs.Backward[0].Offload
 	for r, ops := range pn.pl.ops {
 		for c, t := range x.agReady[r] {
 			if pn.costs.Gather[r][c] > 0 && t > 0 && pn.spec.Layout.DPOverlap {

@@ -101,23 +101,52 @@ func offloadCopy(s Spec) float64 {
 	return s.Arch.ActivationBytesPerToken(s.Layout, s.Training) * tokens / s.Cluster.GPU.HostBandwidth
 }
 
-// offloadWaits is how much longer an offloaded layer's forward and
-// backward passes last, on a stage of n layers that offloads off of them,
-// as Transformer Engine's CPU offload schedules the copies
-// (AsyncDoubleBufferGroupOffloadHandler, transformer_engine/pytorch/
-// cpu_offload_v1.py): it spreads the off copies evenly over the stage's
-// passes, each to host memory on a copy stream while the next n/off
-// layers' forward passes run, the compute stream waiting for it at the end
-// of that window, and each back while the n/off layers before it in the
-// backward pass run. A copy longer than its window's work is exposed by
-// the difference. The copy engines' share of HBM bandwidth (a few per
-// cent) is not priced.
+// offloadWaits is how long a micro batch's forward and backward passes
+// over n layers wait for the copies of the first off layers' activations,
+// as Transformer Engine schedules them (OffloadSynchronizer,
+// transformer_engine/pytorch/cpu_offload.py), on one copy stream: layer
+// k's copy out starts when its forward pass ends (and the copy before it
+// is done) and must be done before layer n−off+k's forward pass starts;
+// its copy back starts when the backward pass reaches layer n−1−off+k (and
+// the copy before it is done) and must be done before layer k's backward
+// pass starts. Walking the layers in order gives the waits; they are 0
+// while a copy is shorter than a pass and n−off ≥ 2, and off copies when
+// off = n−1. The copy engines' share of HBM bandwidth (a few per cent) is
+// not priced.
 func offloadWaits(pc PassCosts, n, off int) (fwd, bwd float64) {
 	if off <= 0 || pc.OffloadCopy == 0 {
 		return 0, 0
 	}
-	w := float64(n) / float64(off)
-	return max(0, pc.OffloadCopy-w*pc.LayerForward.Total()), max(0, pc.OffloadCopy-w*pc.LayerBackward.Total())
+	c := pc.OffloadCopy
+	due := make([]float64, off) // when each layer's copy is done
+	// Forward: before layer j, the copy of layer j−(n−off) must be done.
+	t, free, p := 0.0, 0.0, pc.LayerForward.Total()
+	for j := range n {
+		if k := j - (n - off); k >= 0 && due[k] > t {
+			fwd += due[k] - t
+			t = due[k]
+		}
+		t += p
+		if j < off {
+			free = max(t, free) + c
+			due[j] = free
+		}
+	}
+	// Backward, layers n−1 down to 0: reaching layer j starts the copy
+	// back of layer j−(n−1−off); layer j, if offloaded, waits for its own.
+	t, free, p = 0, 0, pc.LayerBackward.Total()
+	for j := n - 1; j >= 0; j-- {
+		if k := j - (n - 1 - off); k >= 0 && k < off {
+			free = max(t, free) + c
+			due[k] = free
+		}
+		if j < off && due[j] > t {
+			bwd += due[j] - t
+			t = due[j]
+		}
+		t += p
+	}
+	return fwd, bwd
 }
 
 // Costs are the noiseless durations a step is simulated from: every
@@ -322,14 +351,8 @@ func newCostsFrom(s Spec, pc PassCosts, lean bool, coll collectiveFunc) (Costs, 
 		if j == K-1 {
 			co.Weight[j] += pc.HeadWeight + pc.MTPWeight
 		}
-		if off := l.OffloadedLayers(chunks, j); off > 0 {
-			st := 0
-			for i := j % p; i < K; i += p {
-				st += chunks[i]
-			}
-			wf, wb := offloadWaits(pc, st, min(l.OffloadLayers, st))
-			f[kOffload] += float64(off) * wf
-			b[kOffload] += float64(off) * wb
+		if l.OffloadLayers > 0 && j == 0 { // pp 1: one chunk holds every layer (model.Layout.Validate)
+			f[kOffload], b[kOffload] = offloadWaits(pc, a.Layers, l.OffloadLayers)
 		}
 		co.Forward[j] = passCostOf(f)
 		co.Backward[j] = passCostOf(b)

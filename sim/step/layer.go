@@ -359,12 +359,15 @@ func (k *coster) attentionBackward() {
 // times the heads on this GPU) a multiple of 4 and of the kernel's batches
 // per CUDA block (softmaxBatchesPerBlock). A shape that fails falls back to
 // PyTorch's softmax (torchSoftmax): a TP8 run of a 16-head model at micro
-// batch 1 has b·np = 2 and takes the fallback.
+// batch 1 has b·np = 2 and takes the fallback. The causal kernel needs
+// sq = sk, so a context-parallel shard (sq = sk/cp) takes it too. (The
+// bound of 4,096 and the sk rule are Megatron-LM's from 2022 on; its 2021
+// rule stopped at 2,048, which no unfused row here exceeds.)
 func (k *coster) fusedSoftmax() bool {
 	sk := k.t.SeqLen
 	sq := sk / k.l.CP
 	batches := k.l.MicroBatch * k.a.Heads / k.l.TP
-	if sk <= 16 || sk > 4096 || sq%4 != 0 || sk%4 != 0 || batches%4 != 0 {
+	if k.l.CP > 1 || sk <= 16 || sk > 4096 || sq%4 != 0 || sk%4 != 0 || batches%4 != 0 {
 		return false
 	}
 	return batches%softmaxBatchesPerBlock(sk) == 0

@@ -35,12 +35,12 @@ func offloadSpec(t testing.TB) Spec {
 
 // TestOffloadWaits works the offload's price by hand. A layer keeps
 // ActivationBytesPerToken × 16,384 tokens, which cross NVLink-C2C at the
-// GPU's host bandwidth each way. Transformer Engine spreads the copies over
-// the stage: with 40 of 80 layers offloaded each copy has two layers'
-// passes to hide behind, which it does; with 79 of 80 only 80/79 of a
-// layer's, and the fp8 forward pass, shorter than the copy, waits for the
-// difference at each of the 79 offloaded layers of each of the 2 micro
-// batches, while the longer backward pass hides it.
+// GPU's host bandwidth each way (c seconds). Transformer Engine wants layer
+// k's copy out done before layer 40+k's forward pass when 40 of 80 layers
+// offload: the copies, longer than a forward pass but shorter than two,
+// keep up, and every copy back (shorter than a backward pass) is early.
+// With 79 of 80 each copy is due at the next layer, so every offloaded
+// layer waits for its whole copy, both ways: 79·c a pass.
 func TestOffloadWaits(t *testing.T) {
 	s := offloadSpec(t)
 	pc := LayerPassCosts(s)
@@ -64,16 +64,27 @@ func TestOffloadWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wait := copyS - 80.0/79*lf
-	if got := co.Forward[0].Offload; math.Abs(got-79*wait) > 1e-12 || co.Backward[0].Offload != 0 {
-		t.Errorf("79 of 80 layers: waits %v and %v, want 79 × %v and 0", got, co.Backward[0].Offload, wait)
+	want := 79 * copyS
+	if f, b := co.Forward[0].Offload, co.Backward[0].Offload; math.Abs(f-want) > 1e-9 || math.Abs(b-want) > 1e-9 {
+		t.Errorf("79 of 80 layers: waits %v and %v, want 79 × %v each", f, b, copyS)
 	}
 	s.Noise = Noise{}
 	r, err := Simulate(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 2 * 79 * wait; math.Abs(r.Breakdown.Offload-want) > 1e-9 {
-		t.Errorf("breakdown offload %v, want 2 micro batches × 79 layers × %v", r.Breakdown.Offload, wait)
+	if w := 2 * 2 * want; math.Abs(r.Breakdown.Offload-w) > 1e-9 {
+		t.Errorf("breakdown offload %v, want 2 micro batches × 2 passes × %v", r.Breakdown.Offload, want)
+	}
+}
+
+// TestOffloadWaitsBehind: copies longer than two forward passes fall
+// behind; with 60 of 80 layers offloaded, copy k is done at p + (k+1)·c and
+// due at (20+k)·p, so the forward pass waits p + 60·c − 79·p in all.
+func TestOffloadWaitsBehind(t *testing.T) {
+	pc := PassCosts{LayerForward: PassCost{Compute: 1}, LayerBackward: PassCost{Compute: 10}, OffloadCopy: 2.5}
+	f, b := offloadWaits(pc, 80, 60)
+	if want := 1 + 60*2.5 - 79; math.Abs(f-want) > 1e-12 || b != 0 {
+		t.Errorf("waits %v and %v, want %v and 0", f, b, want)
 	}
 }

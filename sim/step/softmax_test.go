@@ -26,8 +26,8 @@ func TestFusedSoftmaxRule(t *testing.T) {
 		{32, 1, 1, 4096, 1, true},
 		{12, 1, 1, 64, 1, false}, // 12 is not a multiple of 8 batches per block
 		{16, 1, 1, 64, 1, true},
-		{16, 1, 1, 16, 1, false},     // sk ≤ 16
-		{16, 1, 1, 1024, 512, false}, // sq = 2
+		{16, 1, 1, 16, 1, false},   // sk ≤ 16
+		{16, 1, 1, 1024, 2, false}, // sq = sk/2: the causal kernel needs sq = sk
 	} {
 		s := llama405(t)
 		s.Arch.Heads, s.Arch.KVHeads = c.heads, c.heads
