@@ -54,6 +54,8 @@ func FuzzLoadScenario(f *testing.F) {
 	f.Add(small+"phases: &x [*x]\n", "phases.0.tokens=1T")
 	f.Add(small, "phases.0={tokens: 1T}")
 	f.Add(small, "model.layers=16")
+	f.Add(edit(8, "  pp: 1\n  offload_layers: 31"), "parallelism.recompute=none")
+	f.Add(edit(8, "  pp: 1\n  offload_layers: 31"), "parallelism.offload_layers=2147483647")
 	f.Add(small, "=")
 	f.Add(small, "parallelism.pp=[1, 2]")
 	f.Add(small+"sweep: {cluster.gpus: [64, 128], failures.profile: [none, llama3], name: ['a: b', \"#c\"]}\n", "")
