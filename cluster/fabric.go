@@ -188,7 +188,7 @@ func (c Cluster) domainMembers(g Group) float64 {
 	}
 	blocks := max(1, (c.GPUs+block-1)/block)
 	worst := size
-	for k := range min(blocks, d/gcd(block, d)) {
+	for k := range min(blocks, d/GCD(block, d)) {
 		first := d - k*block%d // the first domain boundary inside the block, in ranks from its start
 		if first >= block {
 			continue // the block lies inside one domain
@@ -202,7 +202,8 @@ func (c Cluster) domainMembers(g Group) float64 {
 	return float64(worst)
 }
 
-func gcd(a, b int) int {
+// GCD is the greatest common divisor of a and b (Euclid).
+func GCD(a, b int) int {
 	for b != 0 {
 		a, b = b, a%b
 	}

@@ -99,7 +99,7 @@ func (d *decoder) build(s *Scenario) run.Spec {
 		gpn = gpus
 		for _, ph := range s.Phases {
 			if n := deref(ph.GPUs, 0); n >= 1 {
-				gpn = gcd(gpn, n)
+				gpn = cluster.GCD(gpn, n)
 			}
 		}
 	}
@@ -753,13 +753,6 @@ const gib = 1 << 30
 // recomputation (none, then selective, then full) under which the layout
 // fits in memory, as the frameworks' recipes choose it for a layout.
 const RecomputeAuto = "auto"
-
-func gcd(a, b int) int {
-	for b != 0 {
-		a, b = b, a%b
-	}
-	return a
-}
 
 // fitRecompute prices l's fullest stage; with auto it first sets l's
 // recompute to the least that fits (none, selective, full), leaving full

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clustersim/clustersim/cluster"
 	"github.com/clustersim/clustersim/sim/model"
 	"github.com/clustersim/clustersim/sim/run"
 	"github.com/clustersim/clustersim/sim/step"
@@ -57,7 +58,7 @@ func randomScenario(r *rand.Rand) string {
 	cp := 1 << r.IntN(2)
 	dp := 1 + r.IntN(16)
 	if tp*pp*cp*dp%gpn != 0 {
-		dp = gpn * dp / gcd(gpn, tp*pp*cp*dp) // whole nodes
+		dp = gpn * dp / cluster.GCD(gpn, tp*pp*cp*dp) // whole nodes
 		dp = max(dp, 1)
 	}
 	for tp*pp*cp*dp%gpn != 0 {

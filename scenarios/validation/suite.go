@@ -254,10 +254,11 @@ func measuredScenario(r measuredRow) *scenarios.Scenario {
 		// cuDNN's kernel would make them.
 		s.Training.Attention = "flash2"
 	}
-	if n, ok := mbOffload[mbRecipe{r.Model.Builtin, r.GPU, r.Precision}]; ok && r.FSDP != nil && *r.FSDP > 0 && strings.Contains(r.Source, "Megatron-Bridge") {
+	bridge := strings.Contains(r.Source, "Megatron-Bridge")
+	if n, ok := mbOffload[mbRecipe{r.Model.Builtin, r.GPU, r.Precision}]; ok && bridge && r.FSDP != nil && *r.FSDP > 0 {
 		s.Parallelism.OffloadLayers = ptr(n)
 	}
-	if r.Precision == "fp8" && strings.Contains(r.Source, "Megatron-Bridge") {
+	if r.Precision == "fp8" && bridge {
 		// Megatron-Bridge publishes its fp8 rows as FP8-CS (current
 		// scaling); NeMo 24.07 trained with Transformer Engine's default,
 		// delayed scaling.

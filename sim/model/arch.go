@@ -127,7 +127,9 @@ var builtins = append([]Arch{
 	// NeMo's GPT-3 5B and 20B: layers, widths and heads from
 	// reference/measured.yaml (NeMo 24.07's performance table); the
 	// vocabulary is GPT-3 175B's 51,200 (NeMo pads GPT-2's 50,257 by tp,
-	// to 50,304 or 50,432 in those rows).
+	// to 50,304 or 50,432 in those rows); input and output embeddings
+	// shared, as NeMo's GPT configs default (share_embeddings_and_output_weights:
+	// True in examples/nlp/language_modeling/conf/megatron_gpt_config.yaml).
 	{Name: "gpt3-5b", Layers: 24, Hidden: 4096, FFNHidden: 16384, Heads: 32, KVHeads: 32, Vocab: 51200, MLP: GELU, TiedEmbeddings: true},
 	{Name: "gpt3-20b", Layers: 44, Hidden: 6144, FFNHidden: 24576, Heads: 48, KVHeads: 48, Vocab: 51200, MLP: GELU, TiedEmbeddings: true},
 	// Nemotron-4: arXiv:2402.16819 Table 1 (15B) and arXiv:2406.11704

@@ -311,7 +311,7 @@ func Search(ctx context.Context, s run.Spec, opt Options) (Result, error) {
 	}
 	if res.DaysFrom == DaysRunSimulation {
 		quietSpec := s
-		quietSpec.Step.Noise = step.Noise{}
+		quietSpec.Step = noiselessSpec(quietSpec.Step) // the key the quiet ranking's steps were cached under
 		for _, rs := range []struct {
 			s  run.Spec
 			rs []Ranked

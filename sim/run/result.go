@@ -9,7 +9,7 @@ type Breakdown struct {
 	TPComm    float64 `json:"tp_comm"`
 	CPComm    float64 `json:"cp_comm"`
 	EPComm    float64 `json:"ep_comm,omitempty"` // MoE expert-parallel all-to-alls; absent for dense models
-	Offload   float64 `json:"offload,omitempty"` // waiting for activation offload copies; absent without parallelism.offload_layers
+	Offload   float64 `json:"offload,omitempty"` // waiting for late activation-offload copies; absent when none is late
 	PPBubble  float64 `json:"pp_bubble"`
 	PPComm    float64 `json:"pp_comm"`
 	DPComm    float64 `json:"dp_comm"`

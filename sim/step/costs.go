@@ -85,19 +85,18 @@ func layerPassCosts(s Spec) (pc PassCosts, fwd, bwd timeline) {
 	}
 	pc.LayerWeight = weightTime(bwd)
 	pc.HeadWeight = weightTime(k.build(k.headBackward))
-	pc.OffloadCopy = offloadCopy(s)
+	pc.OffloadCopy = offloadCopy(s, k.tokens)
 	return pc, fwd, bwd
 }
 
 // offloadCopy is the seconds one layer's activations (what it keeps for
 // the backward pass, model.Arch.ActivationBytesPerToken times the GPU's
-// tokens) take to cross the host link (cluster.GPU.HostBandwidth) one way;
-// 0 without activation offload.
-func offloadCopy(s Spec) float64 {
+// tokens of a micro batch) take to cross the host link
+// (cluster.GPU.HostBandwidth) one way; 0 without activation offload.
+func offloadCopy(s Spec, tokens float64) float64 {
 	if s.Layout.OffloadLayers == 0 || !(s.Cluster.GPU.HostBandwidth > 0) {
 		return 0
 	}
-	tokens := float64(s.Layout.MicroBatch) * float64(s.Training.SeqLen) / float64(s.Layout.CP)
 	return s.Arch.ActivationBytesPerToken(s.Layout, s.Training) * tokens / s.Cluster.GPU.HostBandwidth
 }
 

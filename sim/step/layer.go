@@ -355,7 +355,7 @@ func (k *coster) attentionBackward() {
 // fusedSoftmax reports whether Megatron-LM's fused scale-mask-softmax kernel
 // (the causal scaled_upper_triang_masked_softmax) takes this GPU's score
 // matrix: FusedScaleMaskSoftmax.is_kernel_available requires 16 < sk ≤ 4096,
-// sq and sk multiples of 4, and the attention batches b·np (micro batch
+// sq = sk a multiple of 4, and the attention batches b·np (micro batch
 // times the heads on this GPU) a multiple of 4 and of the kernel's batches
 // per CUDA block (softmaxBatchesPerBlock). A shape that fails falls back to
 // PyTorch's softmax (torchSoftmax): a TP8 run of a 16-head model at micro
@@ -365,9 +365,8 @@ func (k *coster) attentionBackward() {
 // rule stopped at 2,048, which no unfused row here exceeds.)
 func (k *coster) fusedSoftmax() bool {
 	sk := k.t.SeqLen
-	sq := sk / k.l.CP
 	batches := k.l.MicroBatch * k.a.Heads / k.l.TP
-	if k.l.CP > 1 || sk <= 16 || sk > 4096 || sq%4 != 0 || sk%4 != 0 || batches%4 != 0 {
+	if k.l.CP > 1 || sk <= 16 || sk > 4096 || sk%4 != 0 || batches%4 != 0 {
 		return false
 	}
 	return batches%softmaxBatchesPerBlock(sk) == 0

@@ -357,7 +357,9 @@ func (k *coster) moeForward() {
 	k.mem("router top-k", 12*k.rows*E, cluster.Reduce)
 	if k.t.MoEHostSync {
 		// The token counts per expert to the host, for the all-to-all's
-		// split sizes and the grouped product's group sizes.
+		// split sizes and the grouped product's group sizes: one int64
+		// per expert (Megatron-Core's tokens_per_expert, a torch.long
+		// tensor), 8 bytes each.
 		k.add(task{name: "token counts to host", stream: computeStream, kind: kCompute, dur: k.gpu.MemoryTime(8*E, cluster.Stream), sync: true})
 	}
 	copies := k.rows * float64(m.TopK) * k.moe.busiest
