@@ -21,8 +21,9 @@ import "math"
 // that form cuts the RMS error of the 15 fp8 shapes from 10.6% to 7.2% and
 // of the 511 bf16 shapes from 5.3% to 5.0%. It makes products with a short
 // reduction (small hidden sizes, fp8 above all) slower than large ones. Fused
-// attention (FlashAttention-style, no s² memory) has its own efficiency and
-// fixed cost per direction; its backward pass is counted as twice the forward
+// attention (FlashAttention-style, no s² memory) has its own efficiency,
+// fixed cost per kernel and fixed cost per 128-row query tile (a thread
+// block's prologue and epilogue) per direction; its backward pass is counted as twice the forward
 // FLOPs, as the model-FLOPs convention does. Element-wise kernels are memory
 // bound: bytes / (HBMBandwidth · efficiency) + KernelOverheadS, with separate
 // efficiencies for streaming kernels (copy, add) and for kernels that reduce
@@ -40,9 +41,16 @@ type ComputeModel struct {
 	AttnBwdEfficiency float64 // fraction of the bf16 peak, fused attention backward (2× forward FLOPs)
 	AttnFwdOverheadS  float64 // fixed seconds per attention forward kernel
 	AttnBwdOverheadS  float64 // fixed seconds per attention backward kernel
+	// AttnFwdTileS and AttnBwdTileS are the fixed SM-seconds of each
+	// query tile (AttentionTile rows of one head of one sequence) an
+	// attention kernel runs as one thread block: its prologue and
+	// epilogue (loading the tile, writing its output and log-sum-exp, or
+	// in the backward its gradients), spread over the GPU's SMs.
+	AttnFwdTileS, AttnBwdTileS float64
 	// FlashAttention-2's kernels, fitted like the cuDNN ones.
 	FA2FwdEfficiency, FA2BwdEfficiency float64
 	FA2FwdOverheadS, FA2BwdOverheadS   float64
+	FA2FwdTileS, FA2BwdTileS           float64
 	StreamEfficiency                   float64 // fraction of HBM bandwidth, streaming element-wise kernels
 	ReduceEfficiency                   float64 // fraction of HBM bandwidth, normalisation and activation kernels
 	KernelOverheadS                    float64 // fixed seconds per element-wise kernel
@@ -81,17 +89,23 @@ var h100Compute = ComputeModel{
 	GEMMOverheadS:     20e-6,  // same fit
 	FP8Efficiency:     0.64,   // fit to 15 torch._scaled_mm e4m3 shapes (RMS 7.2%)
 	FP8OverheadS:      22e-6,  // same fit
-	AttnFwdEfficiency: 0.61,   // cuDNN fused attention (SDPA), 19 shapes, head dim 128
-	AttnBwdEfficiency: 0.43,   // same; FlashAttention-2 measured about half of cuDNN
-	AttnFwdOverheadS:  56e-6,  // same fit
-	AttnBwdOverheadS:  160e-6, // same fit
+	AttnFwdEfficiency: 0.655,  // cuDNN fused attention (SDPA), 19 shapes, head dim 128
+	AttnBwdEfficiency: 0.45,   // same; FlashAttention-2 measured about half of cuDNN
+	AttnFwdOverheadS:  48e-6,  // same fit
+	AttnBwdOverheadS:  136e-6, // same fit
+	AttnFwdTileS:      5e-6,   // same fit (RMS log error 10.3% without the tile term, 8.0% with it)
+	AttnBwdTileS:      12e-6,  // same fit (13.8% without, 12.7% with)
 	// FlashAttention-2 (flash_attn 2.x) at the same 19 shapes in the same
-	// runs, fitted the same way: RMS log error 10.6% forward, 9.8%
-	// backward, about half of cuDNN's rate.
-	FA2FwdEfficiency: 0.315,
-	FA2FwdOverheadS:  86e-6,
-	FA2BwdEfficiency: 0.24,
-	FA2BwdOverheadS:  188e-6,
+	// runs, fitted the same way, about half of cuDNN's rate; the tile term takes the
+	// forward's RMS from 10.6% to 9.0% and the backward's from 9.8% to
+	// 5.1%, and with it the fit no longer underrates long sequences
+	// (8-12% too slow at 8K×16K-128K before).
+	FA2FwdEfficiency: 0.335,
+	FA2FwdOverheadS:  72e-6,
+	FA2FwdTileS:      8e-6,
+	FA2BwdEfficiency: 0.26,
+	FA2BwdOverheadS:  140e-6,
+	FA2BwdTileS:      29e-6,
 	StreamEfficiency: 0.87,  // copy/add of 256-512 MiB: 2.88-2.97 TB/s of 3.35
 	ReduceEfficiency: 0.54,  // RMSNorm and SiLU·mul: 1.77-1.83 TB/s of 3.35
 	KernelOverheadS:  21e-6, // a 16-element add, event to event
@@ -134,15 +148,15 @@ var a100Compute = func() ComputeModel {
 // step-time error of the published dense Megatron-Bridge rows of that type
 // and precision zero (scenarios/validation.FitEfficiencies: method, data and
 // residuals; TestBlackwellFit re-derives these numbers from the rows). The
-// fits read as power: the 1,400 W GB300 sustains 0.705 of its fp8 peak, the
-// 1,200 W GB200 0.50 and the 1,000 W B200 0.555, and MXFP8 and NVFP4 recipes
+// fits read as power: the 1,400 W GB300 sustains 0.72 of its fp8 peak, the
+// 1,200 W GB200 0.51 and the 1,000 W B200 0.57, and MXFP8 and NVFP4 recipes
 // (block scales, bf16 first and last layers, Hadamard transforms) reach less
 // of their peaks. B200 has no dense NVFP4 row: it takes GB200's fit (the
 // same die). bf16 stays at the H100's fraction: no dense bf16 row exists.
 var (
-	b200Compute  = fittedBlackwell(0.555, 0.505, 0.405)
-	gb200Compute = fittedBlackwell(0.50, 0.50, 0.405)
-	gb300Compute = fittedBlackwell(0.705, 0.675, 0.415)
+	b200Compute  = fittedBlackwell(0.57, 0.515, 0.41)
+	gb200Compute = fittedBlackwell(0.51, 0.51, 0.41)
+	gb300Compute = fittedBlackwell(0.72, 0.695, 0.435)
 )
 
 // fittedBlackwell is unmeasuredBlackwell with fitted fp8, MXFP8 and NVFP4
@@ -221,36 +235,55 @@ func (g GPU) gemmBody(m, n, k, peak, eff, elem float64) float64 {
 	return math.Max(2*m*n*k/(peak*eff)+out/g.HBMBandwidth, (elem*(m*k+k*n)+out)/g.HBMBandwidth)
 }
 
-// AttentionTime returns the seconds of one fused attention kernel doing
-// fwdFLOPs of forward work (4·b·heads·s_q·s_k·head_dim, halved under a causal
-// mask); with backward it is the backward kernel, which does twice that.
-func (g GPU) AttentionTime(fwdFLOPs float64, backward bool) float64 {
-	c := g.Compute
-	return g.attentionFit(fwdFLOPs, backward, c.AttnFwdEfficiency, c.AttnFwdOverheadS, c.AttnBwdEfficiency, c.AttnBwdOverheadS)
+// AttentionTile is the rows of queries one thread block of a fused
+// attention kernel takes (FlashAttention-2's and cuDNN's 128-row tiles at
+// head dimension 128).
+const AttentionTile = 128
+
+// AttentionTiles returns the query tiles of an attention kernel over
+// batch sequences of heads heads with sq query rows each: the thread blocks
+// it runs.
+func AttentionTiles(batch, heads, sq float64) float64 {
+	return batch * heads * math.Ceil(sq/AttentionTile)
 }
 
-// attentionFit prices an attention kernel by one fit: a fraction of the bf16
-// peak and a fixed cost per direction; the backward kernel does twice the
-// forward FLOPs.
-func (g GPU) attentionFit(fwdFLOPs float64, backward bool, fwdEff, fwdOver, bwdEff, bwdOver float64) float64 {
-	if fwdFLOPs <= 0 {
+// AttentionTime returns the seconds of one fused attention kernel doing
+// fwdFLOPs of forward work (4·b·heads·s_q·s_k·head_dim, halved under a causal
+// mask) in tiles thread blocks (AttentionTiles); with backward it is the
+// backward kernel, which does twice that.
+func (g GPU) AttentionTime(fwdFLOPs, tiles float64, backward bool) float64 {
+	c := g.Compute
+	if backward {
+		return g.attentionFit(2*fwdFLOPs, tiles, c.AttnBwdEfficiency, c.AttnBwdOverheadS, c.AttnBwdTileS)
+	}
+	return g.attentionFit(fwdFLOPs, tiles, c.AttnFwdEfficiency, c.AttnFwdOverheadS, c.AttnFwdTileS)
+}
+
+// attentionFit prices an attention kernel of flops by one fit: a fraction
+// of the bf16 peak, a fixed cost per kernel and a fixed cost per tile,
+// the tiles spread over the GPU's SMs.
+func (g GPU) attentionFit(flops, tiles, eff, over, perTile float64) float64 {
+	if flops <= 0 {
 		return 0
 	}
-	peak := g.PeakFLOPS(BF16)
-	if backward {
-		return 2*fwdFLOPs/(peak*bwdEff) + bwdOver
+	t := flops/(g.PeakFLOPS(BF16)*eff) + over
+	if g.SMs > 0 {
+		t += tiles * perTile / float64(g.SMs)
 	}
-	return fwdFLOPs/(peak*fwdEff) + fwdOver
+	return t
 }
 
 // FusedAttentionTime is AttentionTime for the cuDNN kernel, or with fa2 for
 // FlashAttention-2, priced by its own fit (FA2FwdEfficiency and so on).
-func (g GPU) FusedAttentionTime(fwdFLOPs float64, backward, fa2 bool) float64 {
+func (g GPU) FusedAttentionTime(fwdFLOPs, tiles float64, backward, fa2 bool) float64 {
 	if !fa2 {
-		return g.AttentionTime(fwdFLOPs, backward)
+		return g.AttentionTime(fwdFLOPs, tiles, backward)
 	}
 	c := g.Compute
-	return g.attentionFit(fwdFLOPs, backward, c.FA2FwdEfficiency, c.FA2FwdOverheadS, c.FA2BwdEfficiency, c.FA2BwdOverheadS)
+	if backward {
+		return g.attentionFit(2*fwdFLOPs, tiles, c.FA2BwdEfficiency, c.FA2BwdOverheadS, c.FA2BwdTileS)
+	}
+	return g.attentionFit(fwdFLOPs, tiles, c.FA2FwdEfficiency, c.FA2FwdOverheadS, c.FA2FwdTileS)
 }
 
 // MemoryTime returns the seconds of a memory-bound kernel moving bytes

@@ -101,14 +101,15 @@ func TestComputeModelFitsH100Measurements(t *testing.T) {
 		if x.Causal {
 			f /= 2
 		}
+		tiles := AttentionTiles(x.B, x.HQ, x.SQ)
 		mf, mb := math.Sqrt(x.Fwd*y.Fwd), math.Sqrt((x.FwdBwd-x.Fwd)*(y.FwdBwd-y.Fwd))
 		if x.Backend == "flash" { // FlashAttention-2
-			predF2, measF2 = append(predF2, g.FusedAttentionTime(f, false, true)), append(measF2, mf)
-			predB2, measB2 = append(predB2, g.FusedAttentionTime(f, true, true)), append(measB2, mb)
+			predF2, measF2 = append(predF2, g.FusedAttentionTime(f, tiles, false, true)), append(measF2, mf)
+			predB2, measB2 = append(predB2, g.FusedAttentionTime(f, tiles, true, true)), append(measB2, mb)
 			continue
 		}
-		predF, measF = append(predF, g.AttentionTime(f, false)), append(measF, mf)
-		predB, measB = append(predB, g.AttentionTime(f, true)), append(measB, mb)
+		predF, measF = append(predF, g.AttentionTime(f, tiles, false)), append(measF, mf)
+		predB, measB = append(predB, g.AttentionTime(f, tiles, true)), append(measB, mb)
 	}
 	for _, c := range []struct {
 		name       string
@@ -119,10 +120,10 @@ func TestComputeModelFitsH100Measurements(t *testing.T) {
 		{"bf16 GEMM, all shapes", predAll, measAll, 511, 0.051},
 		{"bf16 GEMM, >= 1 TFLOP", predBig, measBig, 218, 0.034},
 		{"fp8 GEMM", predFP8, measFP8, 15, 0.073},
-		{"attention forward", predF, measF, 19, 0.105},
-		{"attention backward", predB, measB, 19, 0.14},
-		{"FlashAttention-2 forward", predF2, measF2, 19, 0.107},
-		{"FlashAttention-2 backward", predB2, measB2, 19, 0.099},
+		{"attention forward", predF, measF, 19, 0.081},
+		{"attention backward", predB, measB, 19, 0.127},
+		{"FlashAttention-2 forward", predF2, measF2, 19, 0.091},
+		{"FlashAttention-2 backward", predB2, measB2, 19, 0.052},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if len(c.pred) != c.wantN {
@@ -165,26 +166,28 @@ func TestComputeTimes(t *testing.T) {
 		{"h100 stream 1 GB", h100.MemoryTime(1e9, Stream), 1e9/(3.35e12*0.87) + 21e-6},
 		{"h100 reduce 1 GB", h100.MemoryTime(1e9, Reduce), 1e9/(3.35e12*0.54) + 21e-6},
 		// 1e12 forward FLOPs at 0.61 of peak + 56 µs; backward 2e12 at 0.43 + 160 µs.
-		{"h100 attention fwd", h100.AttentionTime(1e12, false), 1e12/(989.4e12*0.61) + 56e-6},
-		{"h100 attention bwd", h100.AttentionTime(1e12, true), 2e12/(989.4e12*0.43) + 160e-6},
+		// 1,024 tiles (16 heads of 8,192 rows) over 132 SMs
+		{"h100 attention fwd", h100.AttentionTime(1e12, 1024, false), 1e12/(989.4e12*0.655) + 48e-6 + 1024*5e-6/132},
+		{"h100 attention bwd", h100.AttentionTime(1e12, 1024, true), 2e12/(989.4e12*0.45) + 136e-6 + 1024*12e-6/132},
+		{"attention tiles", AttentionTiles(2, 16, 8200), 2 * 16 * 65},
 		{"zero GEMM", h100.GEMMTime(0, 10, 10, BF16), 0},
 		// Blackwell takes the fitted efficiencies (compute.go) and the H100's
 		// fixed costs, with the output's 2·8192² bytes at 8 TB/s (16.8 µs):
-		// 2·8192³ / (5000e12 · 0.50) + 16.8 µs + 22 µs on GB200 mxfp8;
-		// 2·8192³ / (10000e12 · 0.405) at nvfp4; GB300's fp4 peak is 15000
+		// 2·8192³ / (5000e12 · 0.51) + 16.8 µs + 22 µs on GB200 mxfp8;
+		// 2·8192³ / (10000e12 · 0.41) at nvfp4; GB300's fp4 peak is 15000
 		// TFLOPS. All compute bound: nvfp4 moves (1/2+1/16)·2·8192² +
 		// 2·8192² bytes = 210 MB, 26 µs at 8 TB/s, against 183 µs of math on
 		// GB200.
-		{"gb200 8192³ mxfp8", gb200.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(5000e12*0.50) + out8192/8e12 + 22e-6},
-		{"gb200 8192³ nvfp4", gb200.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(10000e12*0.405) + out8192/8e12 + 22e-6},
-		{"gb300 8192³ nvfp4", gb300.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(15000e12*0.415) + out8192/8e12 + 22e-6},
+		{"gb200 8192³ mxfp8", gb200.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(5000e12*0.51) + out8192/8e12 + 22e-6},
+		{"gb200 8192³ nvfp4", gb200.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(10000e12*0.41) + out8192/8e12 + 22e-6},
+		{"gb300 8192³ nvfp4", gb300.GEMMTime(8192, 8192, 8192, NVFP4), 2*math.Pow(8192, 3)/(15000e12*0.435) + out8192/8e12 + 22e-6},
 		{"gb200 8192³ bf16", gb200.GEMMTime(8192, 8192, 8192, BF16), 2*math.Pow(8192, 3)/(2500e12*0.71) + out8192/8e12 + 20e-6},
 		// Reading a whole 8192×8192 weight for 8 rows is memory bound:
 		// 2·(8·8192+8192²) + 2·8·8192 bytes at 3.35 TB/s (40.1 µs) against
 		// 1.5 µs of math and 0.04 µs of output.
 		{"h100 weight-streaming product is memory bound", h100.GEMMTime(8, 8192, 8192, BF16), (2*(8*8192+8192*8192.0)+2*8*8192)/3.35e12 + 20e-6},
 		// A skinny nvfp4 product is bound by its output's write too.
-		{"gb200 skinny nvfp4", gb200.GEMMTime(8192, 8192, 8, NVFP4), 2*8192*8192*8/(10000e12*0.405) + out8192/8e12 + 22e-6},
+		{"gb200 skinny nvfp4", gb200.GEMMTime(8192, 8192, 8, NVFP4), 2*8192*8192*8/(10000e12*0.41) + out8192/8e12 + 22e-6},
 		// H100 has no mxfp8: priced as bf16 (scenarios refuse it first).
 		{"h100 mxfp8 falls back", h100.GEMMTime(8192, 8192, 8192, MXFP8), 2*math.Pow(8192, 3)/(989.4e12*0.71) + out8192/3.35e12 + 20e-6},
 		{"zero bytes", h100.MemoryTime(0, Stream), 0},

@@ -242,6 +242,8 @@ func (g GPU) Validate() error {
 		{"gpu.compute.fp4_overhead_s", c.FP4OverheadS},
 		{"gpu.compute.attn_fwd_overhead_s", c.AttnFwdOverheadS},
 		{"gpu.compute.attn_bwd_overhead_s", c.AttnBwdOverheadS},
+		{"gpu.compute.attn_fwd_tile_s", c.AttnFwdTileS},
+		{"gpu.compute.attn_bwd_tile_s", c.AttnBwdTileS},
 		{"gpu.compute.kernel_overhead_s", c.KernelOverheadS},
 	} {
 		nonNegative(f.name, f.v)

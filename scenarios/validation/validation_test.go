@@ -405,12 +405,12 @@ func TestSuiteAccuracy(t *testing.T) {
 		unmodelled, refused int
 	}
 	want := map[string]bound{
-		GroupLlama3Table4:             {5.6, 0, 0},
+		GroupLlama3Table4:             {8.1, 0, 0}, // row 3 (128K) at +4.5% since the attention fit's per-tile cost
 		GroupLlama3Rel:                {0.0, 0, 0},
 		GroupLlama3Card:               {7.3, 0, 0},
 		GroupMegatron:                 {2.3, 0, 0},
 		"nemo24.07/h100/fp8":          {8.6, 0, 0},
-		"nemo24.03-longctx/h100/fp8":  {10.6, 0, 0},
+		"nemo24.03-longctx/h100/fp8":  {5.6, 0, 0},
 		"megatron-bridge/h100/fp8":    {4.1, 0, 0},
 		"megatron-bridge/b200/fp8":    {4.7, 0, 0},
 		"megatron-bridge/b200/mxfp8":  {3.5, 0, 0},

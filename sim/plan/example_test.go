@@ -34,7 +34,7 @@ func ExampleSearch() {
 	}
 	// Output:
 	// 44352 layouts, 21204 fit
-	// 1. tp 1 pp 1 cp 1 dp 64, micro batch 2, v 1, recompute none, ZeRO 3: 545 TFLOPS/GPU
-	// 2. tp 2 pp 1 cp 1 dp 32, micro batch 4, v 1, recompute none, ZeRO 3: 544 TFLOPS/GPU
-	// 3. tp 2 pp 1 cp 1 dp 32, micro batch 2, v 1, recompute none, ZeRO 3: 541 TFLOPS/GPU
+	// 1. tp 1 pp 1 cp 1 dp 64, micro batch 2, v 1, recompute none, ZeRO 3: 544 TFLOPS/GPU
+	// 2. tp 2 pp 1 cp 1 dp 32, micro batch 4, v 1, recompute none, ZeRO 3: 542 TFLOPS/GPU
+	// 3. tp 2 pp 1 cp 1 dp 32, micro batch 2, v 1, recompute none, ZeRO 3: 539 TFLOPS/GPU
 }

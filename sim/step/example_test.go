@@ -30,6 +30,6 @@ func ExampleSimulate() {
 		b.Sum()-b.Compute-b.TPComm-b.PPBubble)
 	fmt.Printf("%.0f TFLOPS/GPU, MFU %.1f%%\n", r.TFLOPSPerGPU, 100*r.MFU)
 	// Output:
-	// step 4.36 s = compute 3.31 + TP 0.67 + bubble 0.33 + rest 0.04
-	// 422 TFLOPS/GPU, MFU 42.7%
+	// step 4.35 s = compute 3.31 + TP 0.67 + bubble 0.33 + rest 0.04
+	// 423 TFLOPS/GPU, MFU 42.7%
 }

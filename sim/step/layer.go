@@ -245,6 +245,17 @@ func (k *coster) attnFwdFLOPs() float64 {
 	return 4 * k.tokens * float64(k.t.SeqLen) * k.heads * k.hd / 2
 }
 
+// attnTiles is the thread blocks of this GPU's fused attention kernel: its
+// heads' 128-row tiles of the T/b query rows of each of the micro batch's
+// sequences (cluster.AttentionTiles). A context-parallel ring's every
+// step is priced with all of the rank's query rows, although with
+// Megatron-Core's load balancing half the steps after the first take only
+// half of them: an overcount of at most a quarter on the per-tile cost.
+func (k *coster) attnTiles() float64 {
+	b := float64(k.l.MicroBatch)
+	return cluster.AttentionTiles(b, k.heads, k.tokens/b)
+}
+
 func (k *coster) cpKV(name string, op cluster.Collective) {
 	if k.l.CP == 1 {
 		return
@@ -275,7 +286,7 @@ func (k *coster) ringAttention(backward bool) {
 		name = "attention backward"
 	}
 	fa2 := k.t.Attention == model.Flash2
-	piece := task{name: name + " block", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs()/cp, backward, fa2)}
+	piece := task{name: name + " block", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs()/cp, k.attnTiles(), backward, fa2)}
 	send := task{name: "K/V ring step", stream: cpStream, kind: kCP, dur: step}
 	if backward {
 		send.name = "K/V and dK/dV ring step"
@@ -305,7 +316,7 @@ func (k *coster) attentionForward() {
 		return
 	}
 	if k.t.Attention.Fused() {
-		k.add(task{name: "attention", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs(), false, k.t.Attention == model.Flash2)})
+		k.add(task{name: "attention", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs(), k.attnTiles(), false, k.t.Attention == model.Flash2)})
 		return
 	}
 	s := float64(k.t.SeqLen)
@@ -329,7 +340,7 @@ func (k *coster) attentionBackward() {
 		return
 	}
 	if k.t.Attention.Fused() {
-		k.add(task{name: "attention backward", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs(), true, k.t.Attention == model.Flash2)})
+		k.add(task{name: "attention backward", stream: computeStream, kind: kCompute, dur: k.gpu.FusedAttentionTime(k.attnFwdFLOPs(), k.attnTiles(), true, k.t.Attention == model.Flash2)})
 		return
 	}
 	if k.l.Recompute == model.RecomputeSelective {
